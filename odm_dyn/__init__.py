@@ -1,0 +1,96 @@
+"""odm_dyn: a Python client for the Genestack ODM REST API, made from its OpenAPI spec at run time.
+
+    import odm_dyn
+    client = odm_dyn.Client("http://localhost:8080", token="...")
+    task = client.publish_all_studies(version_message="release 7")
+    done = client.wait_for_task(task.id, timeout=600)
+
+Heavy modules load on first use, so ``import odm_dyn`` stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import (
+    ApiConnectionError,
+    ApiException,
+    ApiTimeoutError,
+    BadRequestException,
+    ConflictException,
+    ForbiddenException,
+    NotFoundException,
+    OdmError,
+    RequestTypeError,
+    RequestValidationError,
+    ResponseValidationError,
+    ServiceException,
+    SpecError,
+    TaskTimeoutError,
+    TooManyRequestsException,
+    TransportError,
+    UnauthorizedException,
+    UnprocessableEntityException,
+)
+from .spec import TASKS_SPEC
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Client": "client",
+    "ApiResponse": "response",
+    "RetryPolicy": "transport",
+    "Configuration": "compat",
+    "ApiClient": "compat",
+    "load_api": "api",
+}
+
+__all__ = [
+    "ApiClient",
+    "ApiConnectionError",
+    "ApiException",
+    "ApiResponse",
+    "ApiTimeoutError",
+    "BadRequestException",
+    "Client",
+    "Configuration",
+    "ConflictException",
+    "ForbiddenException",
+    "NotFoundException",
+    "OdmError",
+    "RequestTypeError",
+    "RequestValidationError",
+    "ResponseValidationError",
+    "RetryPolicy",
+    "ServiceException",
+    "SpecError",
+    "TASKS_SPEC",
+    "TaskTimeoutError",
+    "TooManyRequestsException",
+    "TransportError",
+    "UnauthorizedException",
+    "UnprocessableEntityException",
+    "load_api",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """Lazy public names, and the generated client's ``<Tag>Api`` classes (``TasksAPIApi``)."""
+    import importlib
+
+    module = _LAZY.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(f".{module}", __name__), name)
+        globals()[name] = value
+        return value
+    if name.endswith("Api") and name[:1].isupper():
+        from .compat import bundled_api_class
+
+        cls = bundled_api_class(name)
+        if cls is not None:
+            return cls
+    raise AttributeError(f"module 'odm_dyn' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

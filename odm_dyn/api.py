@@ -1,0 +1,202 @@
+"""A loaded spec, compiled for calling: operations, call plans and model classes.
+
+Everything in an :class:`Api` depends on the spec alone, so it is built once per spec source
+and shared by every client made from it (``load_api`` caches it). A :class:`CallPlan` holds
+all that one operation's calls need, so the per-call path does dictionary look-ups and runs
+precompiled validators, nothing more.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from .model import Model, make_model_class
+from .operations import Operation, Parameter, build_operations, free_name, pascal_case, snake_case
+from .request import is_json_media
+from .spec import TASKS_SPEC, Document, SpecSource, load_documents
+from .validation import REQUEST, RESPONSE, SchemaCheck, SchemaCompiler
+
+# Names a Client owns; an operation or tag with one of these names gets "_" appended.
+CLIENT_ATTRIBUTES = frozenset(
+    {
+        "api",
+        "close",
+        "configuration",
+        "from_env",
+        "host",
+        "models",
+        "operations",
+        "session",
+        "wait_for_task",
+        "call",
+        "transport",
+    }
+)
+
+
+@dataclass
+class ResponsePlan:
+    status: str
+    description: str
+    checks: dict[str, SchemaCheck | None]  # media type → check (None: no schema declared)
+    models: dict[str, tuple[str, str] | None]  # media type → ("one"|"many", model name)
+
+
+@dataclass
+class CallPlan:
+    """What every call of one operation needs, prepared at load time."""
+
+    op: Operation
+    positional: tuple[str, ...]
+    params: dict[str, Parameter]  # python name → parameter
+    required: frozenset[str]
+    checks: dict[str, SchemaCheck]  # python name → compiled check
+    body_media: str | None
+    body_checks: dict[str, SchemaCheck | None]
+    responses: dict[str, ResponsePlan]
+    accept: str
+    allowed: frozenset[str] = field(default=frozenset())
+    returns_task: bool = False
+
+    def response_for(self, status: int) -> ResponsePlan | None:
+        """The declared response for a status: exact, then ``2XX``-style, then ``default``."""
+        plans = self.responses
+        return plans.get(str(status)) or plans.get(f"{str(status)[0]}XX") or plans.get("default")
+
+
+class Api:
+    """A spec compiled for calling; shared by the clients made from it."""
+
+    def __init__(self, documents: list[Document]):
+        self.documents = documents
+        self.operations = build_operations(documents, reserved=CLIENT_ATTRIBUTES)
+        self.models: dict[str, type[Model]] = {}
+        for document in documents:
+            self._make_models(document)
+        self.tags = self._tags()
+        self.security_schemes: dict[str, dict[str, Any]] = {}
+        for document in documents:
+            self.security_schemes.update((document.data.get("components") or {}).get("securitySchemes") or {})
+        self.servers = [s.get("url") for d in documents for s in d.data.get("servers") or [] if s.get("url")]
+        self._compilers = {id(d): SchemaCompiler(d) for d in documents}
+        self.plans = {op_id: self._plan(op) for op_id, op in self.operations.items()}
+        self.by_python_name = {op.python_name: self.plans[op.operation_id] for op in self.operations.values()}
+
+    # ------------------------------------------------------------------ models
+
+    def _make_models(self, document: Document) -> None:
+        schemas = (document.data.get("components") or {}).get("schemas") or {}
+        for name, schema in schemas.items():
+            if name not in self.models and isinstance(schema, dict):
+                make_model_class(name, schema, schemas, self.models)
+
+    # ------------------------------------------------------------------ tags
+
+    def _tags(self) -> dict[str, tuple[str, list[str]]]:
+        """Tag attribute name → (tag, operationIds); names settled by the naming rule."""
+        taken = set(CLIENT_ATTRIBUTES) | {op.python_name for op in self.operations.values()}
+        by_tag: dict[str, list[str]] = {}
+        for op in self.operations.values():
+            for tag in op.tags:
+                by_tag.setdefault(tag, []).append(op.operation_id)
+        return {free_name(snake_case(tag), taken): (tag, ids) for tag, ids in by_tag.items()}
+
+    def tag_class_name(self, tag: str) -> str:
+        """The generated client's class name for a tag: ``Tasks API`` → ``TasksAPIApi``."""
+        return pascal_case(tag) + "Api"
+
+    # ------------------------------------------------------------------ plans
+
+    def _plan(self, op: Operation) -> CallPlan:
+        compiler = self._compilers[id(op.document)]
+        params = {p.python_name: p for p in op.parameters}
+        body_checks: dict[str, SchemaCheck | None] = {}
+        body_media = None
+        if op.body is not None:
+            for media, schema in op.body.content.items():
+                body_checks[media] = compiler.check(schema, REQUEST) if schema else None
+            body_media = _preferred_media(list(op.body.content))
+        responses = {status: self._response_plan(compiler, r) for status, r in op.responses.items()}
+        media = op.success_media_types()
+        accept = _preferred_media(media) or "application/json"
+        plan = CallPlan(
+            op=op,
+            positional=tuple(p.python_name for p in op.positional()),
+            params=params,
+            required=frozenset(p.python_name for p in op.parameters if p.required),
+            checks={name: compiler.check(p.schema, REQUEST) for name, p in params.items()},
+            body_media=body_media,
+            body_checks=body_checks,
+            responses=responses,
+            accept=accept,
+        )
+        plan.allowed = frozenset(params) | ({"body"} if op.body is not None else set())
+        plan.returns_task = _returns_model(responses, "TaskInfo")
+        return plan
+
+    def _response_plan(self, compiler: SchemaCompiler, response: Any) -> ResponsePlan:
+        checks: dict[str, SchemaCheck | None] = {}
+        models: dict[str, tuple[str, str] | None] = {}
+        for media, schema in response.content.items():
+            checks[media] = compiler.check(schema, RESPONSE) if schema else None
+            models[media] = _model_of(schema, self.models)
+        return ResponsePlan(response.status, response.description, checks, models)
+
+
+def _preferred_media(media: list[str]) -> str | None:
+    """JSON first (the default of every call), else the first declared."""
+    for candidate in media:
+        if is_json_media(candidate):
+            return candidate
+    return media[0] if media else None
+
+
+def _model_of(schema: Any, models: dict[str, type[Model]]) -> tuple[str, str] | None:
+    if not isinstance(schema, dict):
+        return None
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+        name = ref.rsplit("/", 1)[-1]
+        return ("one", name) if name in models else None
+    if schema.get("type") == "array":
+        inner = _model_of(schema.get("items"), models)
+        return ("many", inner[1]) if inner and inner[0] == "one" else None
+    return None
+
+
+def _returns_model(responses: dict[str, ResponsePlan], name: str) -> bool:
+    return any(
+        models == ("one", name)
+        for plan in responses.values()
+        if plan.status.startswith("2")
+        for models in plan.models.values()
+    )
+
+
+# --------------------------------------------------------------------------- cache of Apis
+
+_apis: dict[tuple, Api] = {}
+_apis_lock = threading.Lock()
+
+
+def load_api(source: SpecSource | None = None) -> Api:
+    """The compiled Api for a spec source; built once per process and set of file versions."""
+    source = TASKS_SPEC if source is None else source
+    documents = load_documents(source)
+    key = tuple((d.path, tuple(sorted(d.files.items()))) for d in documents)
+    with _apis_lock:
+        api = _apis.get(key)
+        if api is None:
+            api = _apis[key] = Api(documents)
+    return api
+
+
+def source_label(source: SpecSource | None) -> str:
+    if source is None:
+        return os.path.basename(TASKS_SPEC)
+    if isinstance(source, (str, os.PathLike)):
+        return os.fspath(source)
+    return ", ".join(os.fspath(s) for s in source)

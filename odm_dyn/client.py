@@ -1,0 +1,527 @@
+"""The client: attribute-style methods made from the spec, and the call pipeline.
+
+``Client(...)`` returns an instance of a class made once per loaded spec, whose methods are
+real functions (``__name__``, ``__doc__``, ``__signature__``), so ``help()``, ``dir()``,
+``inspect`` and tab completion all see them. Every call runs one pipeline::
+
+    bind arguments → validate (compiled checks) → encode → transport → read the answer → model
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import os
+import threading
+import time
+from typing import Any, Callable, Mapping
+
+from .api import Api, CallPlan, load_api, source_label
+from .errors import OdmError, RequestTypeError, RequestValidationError, TaskTimeoutError
+from .model import Model
+from .request import (
+    check_header_text,
+    cookie_value,
+    encode_body,
+    header_value,
+    path_segment,
+    query_pairs,
+    render_path,
+)
+from .response import ApiResponse, read_response
+from .spec import SpecSource
+from .transport import DEFAULT_TIMEOUT, RetryPolicy, Transport
+from .validation import check_mode
+
+log = logging.getLogger("odm_dyn")
+
+OPTION_NAMES = frozenset({"_request_timeout", "_headers", "_accept", "_retries"})
+TERMINAL_STATUSES = frozenset({"DONE", "FAILED", "BLOCKED_BY_DEPENDENCY_FAILURE", "KILLED"})
+DEFAULT_TASK_TIMEOUT = 3600.0
+USER_AGENT = "odm-dyn"
+
+
+class Client:
+    """A client for an ODM server, with one method per operation of the spec.
+
+    Args:
+        host: the server's base URL; default: the spec's first server (``http://localhost``).
+        token: a Genestack API token, sent in ``Genestack-API-Token``.
+        access_token: an access token, sent as ``Authorization: Bearer <token>``.
+        spec: spec files or folders to use instead of the bundled Tasks API
+            (``[odm_dyn.TASKS_SPEC, "more.yaml"]`` extends it).
+        validate_requests, validate_responses: ``"strict"`` (raise), ``"warn"`` (log) or ``"off"``.
+        timeout: seconds, or ``(connect, read)``, for every call unless a call says otherwise.
+        retries: a :class:`RetryPolicy` or a number of retries (idempotent methods only).
+        retry_unsafe: also retry non-idempotent methods such as POST.
+        credentials: raw header values by security scheme name (what ``Configuration.api_key``
+            maps to), for specs with other schemes.
+        verify: TLS verification: ``True``, ``False`` or a CA bundle path.
+    """
+
+    api: Api
+
+    def __new__(cls, host: str | None = None, *, spec: SpecSource | None = None, **_: Any) -> Client:
+        return object.__new__(client_class(load_api(spec), cls))
+
+    def __init__(
+        self,
+        host: str | None = None,
+        *,
+        token: str | None = None,
+        access_token: str | None = None,
+        spec: SpecSource | None = None,
+        validate_requests: str = "strict",
+        validate_responses: str = "strict",
+        timeout: float | tuple[float, float] | None = DEFAULT_TIMEOUT,
+        retries: RetryPolicy | int | None = None,
+        retry_unsafe: bool = False,
+        credentials: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        verify: bool | str = True,
+        session: Any = None,
+    ):
+        self.host = (host or (self.api.servers[0] if self.api.servers else "http://localhost")).rstrip("/")
+        self._spec_label = source_label(spec)
+        self._validate_requests = check_mode("validate_requests", validate_requests)
+        self._validate_responses = check_mode("validate_responses", validate_responses)
+        self._retry_unsafe = retry_unsafe
+        policy = retries if isinstance(retries, RetryPolicy) else RetryPolicy(total=3 if retries is None else retries)
+        self.transport = Transport(self.host, timeout=timeout, retries=policy, verify=verify, session=session)
+        self._credentials = resolve_credentials(self.api, token, access_token, credentials)
+        self._headers = {"User-Agent": USER_AGENT, **dict(headers or {})}
+        for name, value in self._headers.items():
+            check_header_text(name, value, "Client")
+        self._auth_cache: dict[str, tuple[dict[str, str], list[str]]] = {}
+        self._namespaces: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> Client:
+        """A client from ``ODM_HOST``, ``ODM_API_TOKEN``, ``ODM_ACCESS_TOKEN`` (or the
+        ``PRED_SPOT_*`` names of the vendor's generated clients); ``options`` win."""
+        settings = settings_from_env(os.environ if environ is None else environ)
+        settings.update({k: v for k, v in options.items() if v is not None})
+        return cls(**settings)
+
+    # ------------------------------------------------------------------ niceties
+
+    def __repr__(self) -> str:
+        schemes = ", ".join(sorted(self._credentials)) or "none"
+        return f"<odm_dyn.Client {self.host} spec={self._spec_label!r} auth={schemes}>"
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.transport.close()
+
+    @property
+    def operations(self) -> dict[str, Any]:
+        """The spec's operations by operationId."""
+        return self.api.operations
+
+    @property
+    def models(self) -> Any:
+        """The model classes of the spec, by schema name (``client.models.TaskInfo``)."""
+        return ModelNamespace(self.api.models)
+
+    def call(self, operation_id: str, *args: Any, **kwargs: Any) -> Any:
+        """Call an operation by its operationId (or Python name)."""
+        return self._call(self._plan(operation_id), args, kwargs, False)
+
+    def call_with_http_info(self, operation_id: str, *args: Any, **kwargs: Any) -> ApiResponse:
+        return self._call(self._plan(operation_id), args, kwargs, True)
+
+    def _plan(self, operation_id: str) -> CallPlan:
+        plan = self.api.plans.get(operation_id) or self.api.by_python_name.get(operation_id)
+        if plan is None:
+            close = difflib.get_close_matches(operation_id, list(self.api.plans), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise AttributeError(f"the spec has no operation {operation_id!r}{hint}")
+        return plan
+
+    # ------------------------------------------------------------------ tasks
+
+    def wait_for_task(
+        self,
+        id: Any,
+        timeout: float | None = None,
+        interval: float = 0.5,
+        *,
+        max_interval: float = 10.0,
+        backoff: float = 1.5,
+        on_poll: Callable[[Any, float], None] | None = None,
+    ) -> Any:
+        """Poll ``getTaskInfo`` until the task's status is terminal, and return it.
+
+        A FAILED, KILLED or BLOCKED_BY_DEPENDENCY_FAILURE task is returned too: read
+        ``.status``. Polls start every ``interval`` seconds and back off by ``backoff`` up
+        to ``max_interval``. Raises :class:`TaskTimeoutError` (with ``.task``, the last
+        TaskInfo seen) when ``timeout`` seconds (default one hour) pass first.
+        ``on_poll(task, elapsed)`` is called after every poll.
+        """
+        task_id = getattr(id, "id", id)
+        plan = self._plan("getTaskInfo")
+        limit = DEFAULT_TASK_TIMEOUT if timeout is None else timeout
+        started = time.monotonic()
+        while True:
+            task = self._call(plan, (task_id,), {}, False)
+            elapsed = time.monotonic() - started
+            if on_poll is not None:
+                on_poll(task, elapsed)
+            status = getattr(task, "status", None)
+            if status in TERMINAL_STATUSES:
+                return task
+            if elapsed >= limit:
+                raise TaskTimeoutError(
+                    f"task {task_id} is still {status} after {elapsed:.1f}s (timeout {limit}s); "
+                    "wait longer with wait_for_task(..., timeout=...)",
+                    task=task,
+                )
+            time.sleep(max(0.0, min(interval, limit - elapsed)))
+            interval = min(interval * backoff, max_interval)
+
+    # ------------------------------------------------------------------ the pipeline
+
+    def _call(self, plan: CallPlan, args: tuple, kwargs: dict, with_info: bool) -> Any:
+        values, options = bind_arguments(plan, args, kwargs)
+        if self._validate_requests != "off":
+            check_request(plan, values, self._validate_requests)
+        target, headers, body = self._encode(plan, values, options)
+        op = plan.op
+        log.debug("%s: %s %s", op.operation_id, op.method.upper(), target.split("?", 1)[0])
+        raw = self.transport.send(
+            op.method.upper(),
+            target,
+            headers,
+            body,
+            timeout=options.get("_request_timeout"),
+            retry_unsafe=self._retry_unsafe,
+            retries=_retry_option(options.get("_retries")),
+        )
+        data = read_response(self.api, plan, raw, self._validate_responses)
+        if with_info:
+            return ApiResponse(raw.status, raw.headers, data, raw.content)
+        return data
+
+    def _encode(
+        self, plan: CallPlan, values: dict[str, Any], options: dict[str, Any]
+    ) -> tuple[str, dict[str, str], bytes | None]:
+        op = plan.op
+        segments: dict[str, str] = {}
+        query: list[str] = []
+        cookies: list[str] = []
+        auth_headers, auth_query = self._auth(plan)
+        headers = {**self._headers, **auth_headers, "Accept": self._accept(plan, options.get("_accept"))}
+        for name, value in values.items():
+            param = plan.params.get(name)
+            if param is None:
+                continue
+            if param.location == "path":
+                segments[param.name] = path_segment(param, value)
+            elif param.location == "query":
+                query.extend(query_pairs(param, value))
+            elif param.location == "header":
+                text = header_value(param, value)
+                check_header_text(param.name, text, op.operation_id)
+                headers[param.name] = text
+            else:
+                cookies.append(cookie_value(param, value))
+        if cookies:
+            headers["Cookie"] = "; ".join(cookies)
+        for name, value in (options.get("_headers") or {}).items():
+            check_header_text(str(name), str(value), op.operation_id)
+            headers[str(name)] = str(value)
+        body = None
+        if "body" in values and plan.body_media is not None:
+            body, headers["Content-Type"] = encode_body(plan.body_media, to_wire(values["body"]), op.operation_id)
+        target = render_path(op.path, segments)
+        query.extend(auth_query)
+        if query:
+            target += "?" + "&".join(query)
+        return target, headers, body
+
+    def _accept(self, plan: CallPlan, requested: str | None) -> str:
+        if requested is None:
+            return plan.accept
+        offered = plan.op.success_media_types()
+        if requested not in offered:
+            raise RequestValidationError(
+                f"{plan.op.operation_id}: _accept={requested!r} is not offered; choose one of {', '.join(offered)}",
+                operation=plan.op.operation_id,
+                parameter="_accept",
+                rule="enum",
+            )
+        return requested
+
+    def _auth(self, plan: CallPlan) -> tuple[dict[str, str], list[str]]:
+        cached = self._auth_cache.get(plan.op.operation_id)
+        if cached is None:
+            cached = self._auth_cache[plan.op.operation_id] = auth_for(self.api, plan, self._credentials)
+        return cached
+
+
+def _retry_option(value: Any) -> RetryPolicy | None:
+    if value is None or isinstance(value, RetryPolicy):
+        return value
+    return RetryPolicy(total=int(value))
+
+
+# --------------------------------------------------------------------------- binding
+
+
+def bind_arguments(plan: CallPlan, args: tuple, kwargs: dict) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Arguments by Python name, and per-call options; refuses what the signature does not."""
+    op_id = plan.op.operation_id
+    if len(args) > len(plan.positional):
+        raise RequestTypeError(
+            f"{plan.op.python_name}() takes {len(plan.positional)} positional argument(s) "
+            f"({', '.join(plan.positional) or 'none'}) but {len(args)} were given",
+            operation=op_id,
+            rule="signature",
+        )
+    values = {name: value for name, value in zip(plan.positional, args) if value is not None}
+    options: dict[str, Any] = {}
+    for name, value in kwargs.items():
+        if name in plan.allowed:
+            if name in values:
+                raise RequestTypeError(
+                    f"{plan.op.python_name}() got two values for {name!r}",
+                    operation=op_id,
+                    parameter=name,
+                    rule="signature",
+                )
+            if value is not None:
+                values[name] = value
+        elif name in OPTION_NAMES:
+            options[name] = value
+        else:
+            raise _unknown_argument(plan, name)
+    missing = plan.required - values.keys()
+    if missing or (plan.op.body is not None and plan.op.body.required and "body" not in values):
+        name = sorted(missing)[0] if missing else "body"
+        raise RequestTypeError(
+            f"{op_id}: the required argument {name!r} is missing; nothing was sent",
+            operation=op_id,
+            parameter=name,
+            rule="required",
+        )
+    return values, options
+
+
+def _unknown_argument(plan: CallPlan, name: str) -> RequestTypeError:
+    known = sorted(plan.allowed)
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; it takes {', '.join(known) or 'no arguments'}"
+    return RequestTypeError(
+        f"{plan.op.operation_id}: unknown argument {name!r}{hint}",
+        operation=plan.op.operation_id,
+        parameter=name,
+        rule="unknown",
+    )
+
+
+def check_request(plan: CallPlan, values: dict[str, Any], mode: str) -> None:
+    """Run the compiled checks; in strict mode the first fault raises, nothing is sent."""
+    op = plan.op
+    for name, value in values.items():
+        if name == "body":
+            check = plan.body_checks.get(plan.body_media or "")
+            value = to_wire(value)
+            param_label = "body"
+        else:
+            check = plan.checks[name]
+            param = plan.params[name]
+            param_label = name
+            if param.deprecated:
+                log.warning("%s: parameter %r is deprecated", op.operation_id, name)
+        violations = check.violations(value, param_label) if check is not None else []
+        if violations:
+            first = violations[0]
+            message = f"{op.operation_id}: argument {param_label!r} {first.message} (at {first.path}); nothing was sent"
+            if mode == "warn":
+                log.warning("%s", message)
+                continue
+            error = RequestTypeError if first.rule == "type" else RequestValidationError
+            raise error(message, operation=op.operation_id, parameter=param_label, rule=first.rule)
+    if op.deprecated:
+        log.warning("%s is deprecated by the spec", op.operation_id)
+
+
+def to_wire(value: Any) -> Any:
+    """Models inside a body become their wire-named dicts."""
+    if isinstance(value, Model):
+        return value.to_dict()
+    if isinstance(value, dict):
+        return {k: to_wire(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_wire(v) for v in value]
+    return value
+
+
+# --------------------------------------------------------------------------- credentials
+
+
+def resolve_credentials(
+    api: Api, token: str | None, access_token: str | None, credentials: Mapping[str, str] | None
+) -> dict[str, str]:
+    """Header (or query) values by security scheme name; secrets stay in this dict only."""
+    resolved = {k: v for k, v in (credentials or {}).items() if v}
+    for name, scheme in api.security_schemes.items():
+        where = str(scheme.get("name", "")).lower()
+        if token and scheme.get("type") == "apiKey" and where == "genestack-api-token":
+            resolved.setdefault(name, token)
+        if access_token and (
+            (scheme.get("type") == "apiKey" and where == "authorization")
+            or (scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "bearer")
+        ):
+            resolved.setdefault(name, f"Bearer {access_token}")
+    for name, value in resolved.items():
+        check_header_text(name, value, "Client")
+    return resolved
+
+
+def auth_for(api: Api, plan: CallPlan, credentials: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """The headers and query pieces that carry every credential the operation accepts."""
+    from urllib.parse import quote
+
+    headers: dict[str, str] = {}
+    query: list[str] = []
+    cookies: list[str] = []
+    accepted = {name for requirement in plan.op.security for name in requirement}
+    for name in sorted(accepted & credentials.keys()):
+        scheme = api.security_schemes.get(name, {})
+        value = credentials[name]
+        if scheme.get("type") == "http" and not value.lower().startswith(str(scheme.get("scheme", "")).lower()):
+            value = f"{str(scheme.get('scheme', 'bearer')).capitalize()} {value}"
+        location = scheme.get("in", "header")
+        if scheme.get("type") == "http":
+            headers["Authorization"] = value
+        elif location == "query":
+            query.append(f"{quote(scheme['name'], safe='')}={quote(value, safe='')}")
+        elif location == "cookie":
+            cookies.append(f"{scheme['name']}={quote(value, safe='')}")
+        else:
+            headers[scheme.get("name", name)] = value
+    if cookies:
+        headers["Cookie"] = "; ".join(cookies)
+    return headers, query
+
+
+def settings_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Client settings from the environment: ``ODM_*`` first, then the ``PRED_SPOT_*`` names."""
+    host = environ.get("ODM_HOST") or environ.get("PRED_SPOT_HOST")
+    scheme = environ.get("PRED_SPOT_SCHEME")
+    if host and "://" not in host:
+        host = f"{scheme or 'https'}://{host}"
+    settings: dict[str, Any] = {"host": host}
+    settings["token"] = environ.get("ODM_API_TOKEN") or environ.get("PRED_SPOT_TOKEN")
+    settings["access_token"] = environ.get("ODM_ACCESS_TOKEN") or environ.get("PRED_SPOT_ACCESS_TOKEN")
+    return {k: v for k, v in settings.items() if v}
+
+
+# --------------------------------------------------------------------------- classes per spec
+
+
+class ModelNamespace:
+    """Model classes by schema name, as attributes."""
+
+    def __init__(self, models: dict[str, type[Model]]):
+        self._models = models
+
+    def __getattr__(self, name: str) -> type[Model]:
+        try:
+            return self._models[name]
+        except KeyError:
+            raise AttributeError(f"the spec has no schema {name!r}") from None
+
+    def __dir__(self) -> list[str]:
+        return sorted(self._models)
+
+
+class TagNamespace:
+    """The operations of one tag (``client.tasks_api``)."""
+
+    _tag = ""
+
+    def __init__(self, client: Client):
+        self._client = client
+
+    def __repr__(self) -> str:
+        return f"<{self._tag} operations of {self._client!r}>"
+
+
+_classes: dict[tuple[int, type], type] = {}
+_classes_lock = threading.Lock()
+
+
+def client_class(api: Api, base: type[Client] = Client) -> type[Client]:
+    """The Client subclass for a compiled spec, made once: its methods are the operations."""
+    if getattr(base, "api", None) is api:
+        return base
+    key = (id(api), base)
+    with _classes_lock:
+        if key not in _classes:
+            namespace: dict[str, Any] = {"api": api, "__module__": base.__module__, "__doc__": base.__doc__}
+            for plan in api.plans.values():
+                namespace.update(make_methods(plan, lambda self: self, "Client"))
+            for attr, (tag, op_ids) in api.tags.items():
+                namespace[attr] = _tag_property(attr, tag_class(api, tag, op_ids))
+            _classes[key] = type(base.__name__, (base,), namespace)
+    return _classes[key]
+
+
+def make_methods(plan: CallPlan, client_of: Callable[[Any], Client], owner: str) -> dict[str, Callable]:
+    """``name`` and ``name_with_http_info`` functions for one operation."""
+    op = plan.op
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return client_of(self)._call(plan, args, kwargs, False)
+
+    def method_with_http_info(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return client_of(self)._call(plan, args, kwargs, True)
+
+    signature = op.signature()
+    for function, name, doc in (
+        (method, op.python_name, op.docstring()),
+        (
+            method_with_http_info,
+            op.python_name + "_with_http_info",
+            op.docstring() + "\n\nReturns an ApiResponse (status_code, headers, data, raw_data).",
+        ),
+    ):
+        function.__name__ = name
+        function.__qualname__ = f"{owner}.{name}"
+        function.__doc__ = doc
+        function.__signature__ = signature  # type: ignore[attr-defined]
+    return {method.__name__: method, method_with_http_info.__name__: method_with_http_info}
+
+
+def tag_class(api: Api, tag: str, op_ids: list[str], base: type = TagNamespace) -> type:
+    name = api.tag_class_name(tag)
+    namespace: dict[str, Any] = {"_tag": tag, "__doc__": f"Operations tagged {tag!r}.", "__module__": "odm_dyn"}
+    for op_id in op_ids:
+        namespace.update(make_methods(api.plans[op_id], _client_of_namespace, name))
+    return type(name, (base,), namespace)
+
+
+def _client_of_namespace(namespace: Any) -> Client:
+    return namespace._client
+
+
+def _tag_property(attr: str, cls: type) -> property:
+    def get(self: Client) -> Any:
+        found = self._namespaces.get(attr)
+        if found is None:
+            found = self._namespaces[attr] = cls(self)
+        return found
+
+    get.__doc__ = cls.__doc__
+    return property(get)
+
+
+__all__ = ["Client", "OdmError", "settings_from_env"]

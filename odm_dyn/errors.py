@@ -1,0 +1,218 @@
+"""Every error odm_dyn raises, in one tree.
+
+::
+
+    OdmError
+    ├── SpecError                       the spec file is unreadable or invalid
+    ├── RequestValidationError          the call breaks the spec; nothing was sent
+    │   └── RequestTypeError            ... by a wrong type, a missing or unknown argument
+    ├── ResponseValidationError         the server answered off-spec
+    ├── TransportError                  the transport failed
+    │   ├── ApiConnectionError          refused, reset, DNS, TLS
+    │   └── ApiTimeoutError             no answer in time
+    ├── TaskTimeoutError                a waited-for task did not finish in time
+    └── ApiException                    the server answered with an error status
+        ├── BadRequestException            400
+        ├── UnauthorizedException          401
+        ├── ForbiddenException             403
+        ├── NotFoundException              404
+        ├── ConflictException              409
+        ├── UnprocessableEntityException   422
+        ├── TooManyRequestsException       429
+        └── ServiceException               5xx
+
+Status codes map to classes in one table, filled by ``ApiException.__init_subclass__``;
+:func:`exception_for_status` falls back to the status family. No message, ``repr`` or
+attribute of these errors holds a credential: request headers are never stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Mapping
+
+
+class OdmError(Exception):
+    """Base of every error odm_dyn raises."""
+
+
+class SpecError(OdmError):
+    """A spec file is unreadable, unresolvable or invalid.
+
+    ``file`` is the file at fault and ``pointer`` the JSON pointer of the fault inside it.
+    """
+
+    def __init__(self, message: str, *, file: str | None = None, pointer: str | None = None):
+        self.file = file
+        self.pointer = pointer
+        where = ""
+        if file:
+            where = f" [{file}" + (f" at #{pointer}" if pointer is not None else "") + "]"
+        super().__init__(message + where)
+
+
+class RequestValidationError(OdmError, ValueError):
+    """The call breaks the spec; nothing was sent.
+
+    ``operation`` is the operationId, ``parameter`` the argument at fault (or ``None``),
+    ``rule`` the broken rule (``required``, ``type``, ``enum``, …).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str | None = None,
+        parameter: str | None = None,
+        rule: str | None = None,
+    ):
+        self.operation = operation
+        self.parameter = parameter
+        self.rule = rule
+        super().__init__(message)
+
+
+class RequestTypeError(RequestValidationError, TypeError):
+    """A wrong Python type, a missing argument or an unknown keyword; nothing was sent."""
+
+
+class ResponseValidationError(OdmError):
+    """The server answered off-spec: the data broke its schema or the status is undeclared."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        errors: list[str],
+    ):
+        self.operation = operation
+        self.status = status
+        self.headers = dict(headers)
+        self.body = body
+        self.errors = errors
+        super().__init__(message)
+
+
+class TransportError(OdmError):
+    """The request could not be carried out (connection, TLS, timeout, broken answer)."""
+
+
+class ApiConnectionError(TransportError):
+    """The server could not be reached: refused, reset, DNS or TLS failure."""
+
+
+class ApiTimeoutError(TransportError):
+    """The server did not answer in time."""
+
+
+class TaskTimeoutError(OdmError):
+    """A waited-for task did not reach a terminal status in time; ``task`` is the last seen."""
+
+    def __init__(self, message: str, *, task: Any = None):
+        self.task = task
+        super().__init__(message)
+
+
+class ApiException(OdmError):
+    """The server answered with an error status.
+
+    Carries ``operation``, ``status``, ``reason``, ``headers``, ``body`` (raw bytes) and
+    ``data`` (the decoded body: a model or JSON value where it could be decoded, else ``None``).
+    """
+
+    status_codes: ClassVar[tuple[int, ...]] = ()
+    hint: ClassVar[str] = ""
+    _by_status: ClassVar[dict[int, type[ApiException]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for code in cls.status_codes:
+            ApiException._by_status[code] = cls
+
+    def __init__(
+        self,
+        status: int | None = None,
+        reason: str | None = None,
+        *,
+        operation: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        data: Any = None,
+        description: str | None = None,
+    ):
+        self.status = status
+        self.reason = reason
+        self.operation = operation
+        self.headers = dict(headers or {})
+        self.body = body
+        self.data = data
+        super().__init__(self._message(description))
+
+    def _message(self, description: str | None) -> str:
+        head = f"{self.operation}: " if self.operation else ""
+        text = f"{head}HTTP {self.status} {self.reason or ''}".rstrip()
+        if description:
+            text += f": {description.strip()}"
+        detail = _body_excerpt(self.body)
+        if detail:
+            text += f" (server said: {detail})"
+        if self.hint:
+            text += f". {self.hint}"
+        return text
+
+
+def _body_excerpt(body: bytes | None, limit: int = 300) -> str:
+    if not body:
+        return ""
+    text = body[:limit].decode("utf-8", "replace").strip()
+    return text + ("…" if len(body) > limit else "")
+
+
+class BadRequestException(ApiException):
+    status_codes = (400,)
+    hint = "Check the arguments against the operation's documentation (help() on the method)"
+
+
+class UnauthorizedException(ApiException):
+    status_codes = (401,)
+    hint = (
+        "Pass a valid token: Client(token=...) sends Genestack-API-Token, "
+        "Client(access_token=...) sends 'Authorization: Bearer ...' "
+        "(or set ODM_API_TOKEN / ODM_ACCESS_TOKEN and use Client.from_env())"
+    )
+
+
+class ForbiddenException(ApiException):
+    status_codes = (403,)
+    hint = "The token is valid but its user lacks the permission this operation needs"
+
+
+class NotFoundException(ApiException):
+    status_codes = (404,)
+    hint = "Check the id or path; the server has no such object"
+
+
+class ConflictException(ApiException):
+    status_codes = (409,)
+
+
+class UnprocessableEntityException(ApiException):
+    status_codes = (422,)
+
+
+class TooManyRequestsException(ApiException):
+    status_codes = (429,)
+    hint = "The server is rate limiting; wait before retrying (see the Retry-After header)"
+
+
+class ServiceException(ApiException):
+    status_codes = tuple(range(500, 600))
+    hint = "The server failed; retry later or report it to the server's operators"
+
+
+def exception_for_status(status: int) -> type[ApiException]:
+    """The exception class for an HTTP error status, by the table, else the family."""
+    return ApiException._by_status.get(status, ApiException)

@@ -1,0 +1,162 @@
+"""From a raw answer to data: decode by media type, validate, map errors, build models."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from .api import Api, CallPlan, ResponsePlan
+from .errors import ApiException, ResponseValidationError, exception_for_status
+from .request import is_json_media
+from .transport import RawResponse
+from .validation import Violation
+
+log = logging.getLogger("odm_dyn")
+
+
+@dataclass
+class ApiResponse:
+    """What a ``*_with_http_info`` call returns."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    data: Any
+    raw_data: bytes
+
+
+def read_response(api: Api, plan: CallPlan, raw: RawResponse, mode: str) -> Any:
+    """The data of a success answer, or the exception of an error answer."""
+    op_id = plan.op.operation_id
+    declared = plan.response_for(raw.status)
+    if raw.status >= 400:
+        raise _api_exception(api, plan, raw, declared)
+    if declared is None or not (200 <= raw.status < 300):
+        problem = f"status {raw.status} is not declared for {op_id} (declared: {', '.join(plan.responses)})"
+        _report(mode, plan, raw, [Violation("$", "status", problem)], problem)
+        return _decode_loosely(raw)
+    data, violations = decode(declared, raw)
+    if violations:
+        _report(mode, plan, raw, violations, "; ".join(map(str, violations)))
+        return data
+    return _as_model(api, declared, raw, data)
+
+
+def decode(declared: ResponsePlan, raw: RawResponse) -> tuple[Any, list[Violation]]:
+    """Decode the body by the media type the server named; check it against the schema."""
+    media = raw.media_type
+    checks = declared.checks
+    if not checks:
+        return _decode_loosely(raw), []
+    key = _match_media(media, checks)
+    if key is None:
+        if not raw.content and not media:
+            return None, [Violation("$", "content", f"no body; the spec declares {', '.join(checks)}")]
+        what = media or "no Content-Type"
+        return _decode_loosely(raw), [
+            Violation("$", "content-type", f"answered {what}; the spec declares {', '.join(checks)}")
+        ]
+    if is_json_media(key):
+        try:
+            data = json.loads(raw.content)
+        except (ValueError, RecursionError) as exc:
+            return raw.content, [Violation("$", "json", f"the body is not valid JSON ({type(exc).__name__})")]
+    elif key.startswith("text/") or key.endswith("/csv") or key.endswith("tab-separated-values"):
+        data = raw.content.decode(_charset(raw), "replace")
+    else:
+        data = raw.content
+    check = checks[key]
+    return data, (check.violations(data, "$") if check is not None and is_json_media(key) else [])
+
+
+def _match_media(media: str, declared: Mapping[str, Any]) -> str | None:
+    if media in declared:
+        return media
+    for candidate in declared:
+        base = candidate.split(";", 1)[0].strip().lower()
+        if base == media or base in ("*/*", "application/*") or (base.endswith("/*") and media.startswith(base[:-1])):
+            return candidate
+    return None
+
+
+def _charset(raw: RawResponse) -> str:
+    content_type = raw.headers.get("Content-Type") or ""
+    for part in content_type.split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "charset" and value:
+            return value.strip('"')
+    return "utf-8"
+
+
+def _decode_loosely(raw: RawResponse) -> Any:
+    """Best effort for undeclared answers: JSON if it parses, text if text, else bytes."""
+    if not raw.content:
+        return None
+    if is_json_media(raw.media_type):
+        try:
+            return json.loads(raw.content)
+        except (ValueError, RecursionError):
+            return raw.content
+    if raw.media_type.startswith("text/"):
+        return raw.content.decode(_charset(raw), "replace")
+    return raw.content
+
+
+def _as_model(api: Api, declared: ResponsePlan, raw: RawResponse, data: Any) -> Any:
+    model = declared.models.get(_match_media(raw.media_type, declared.models) or "", None)
+    if model is None:
+        return data
+    kind, name = model
+    cls = api.models[name]
+    if kind == "many" and isinstance(data, list):
+        return [cls.from_dict(item) if isinstance(item, dict) else item for item in data]
+    return cls.from_dict(data) if isinstance(data, dict) else data
+
+
+def _report(mode: str, plan: CallPlan, raw: RawResponse, violations: list[Violation], summary: str) -> None:
+    op_id = plan.op.operation_id
+    if mode == "off":
+        return
+    message = f"{op_id}: the server's answer (HTTP {raw.status}) breaks the spec: {summary}"
+    if mode == "warn":
+        log.warning("%s", message)
+        return
+    raise ResponseValidationError(
+        message + ". Set validate_responses='warn' to accept it with a logged warning.",
+        operation=op_id,
+        status=raw.status,
+        headers=raw.headers,
+        body=raw.content,
+        errors=[str(v) for v in violations],
+    )
+
+
+def _api_exception(api: Api, plan: CallPlan, raw: RawResponse, declared: ResponsePlan | None) -> ApiException:
+    data: Any = None
+    description = declared.description if declared else None
+    if declared is not None and declared.checks and raw.content:
+        decoded, violations = decode(declared, raw)
+        if not violations:
+            data = _as_model(api, declared, raw, decoded)
+        else:
+            data = decoded if not isinstance(decoded, bytes) else None
+            log.warning(
+                "%s: the error body (HTTP %d) breaks the spec: %s",
+                plan.op.operation_id,
+                raw.status,
+                "; ".join(map(str, violations)),
+            )
+    elif raw.content:
+        loose = _decode_loosely(raw)
+        data = None if isinstance(loose, bytes) else loose
+    cls = exception_for_status(raw.status)
+    return cls(
+        raw.status,
+        raw.reason,
+        operation=plan.op.operation_id,
+        headers=raw.headers,
+        body=raw.content,
+        data=data,
+        description=description,
+    )

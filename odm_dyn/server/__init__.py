@@ -1,0 +1,1 @@
+"""The embedded ODM server (see issue: server)."""

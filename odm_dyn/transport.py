@@ -1,0 +1,240 @@
+"""HTTP transport: one ``requests.Session`` per client, timeouts, retries, no secrets logged.
+
+The session's environment settings (proxies, ``REQUESTS_CA_BUNDLE``, ``NO_PROXY``) are
+resolved once, when the transport is made, instead of on every call as
+``Session.request`` does; requests are prepared directly so that the URL odm_dyn built
+(already percent-encoded) is sent as it is, never re-quoted or normalised.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from .errors import ApiConnectionError, ApiTimeoutError, TransportError
+
+log = logging.getLogger("odm_dyn.transport")
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+DEFAULT_TIMEOUT = (10.0, 60.0)  # (connect, read) seconds
+MAX_RESPONSE_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When and how often to retry.
+
+    ``total``: retries after the first attempt; ``backoff``: first delay in seconds, doubled
+    each time with full jitter, at most ``max_backoff``; ``retry_after_cap``: the longest
+    ``Retry-After`` honoured; ``total_time``: no retry starts after this many seconds;
+    ``methods``: methods retried (``publishAllStudies`` is a POST: not retried unless asked).
+    """
+
+    total: int = 3
+    backoff: float = 0.5
+    max_backoff: float = 8.0
+    retry_after_cap: float = 30.0
+    total_time: float = 60.0
+    statuses: frozenset[int] = RETRY_STATUSES
+    methods: frozenset[str] = IDEMPOTENT_METHODS
+
+    def allows(self, method: str, retry_unsafe: bool) -> bool:
+        return self.total > 0 and (retry_unsafe or method in self.methods)
+
+    def delay(self, attempt: int, retry_after: str | None) -> float:
+        wait = parse_retry_after(retry_after)
+        if wait is not None:
+            return min(wait, self.retry_after_cap)
+        return random.uniform(0, min(self.max_backoff, self.backoff * 2**attempt))
+
+
+NO_RETRIES = RetryPolicy(total=0)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+@dataclass
+class RawResponse:
+    """What came back, before any decoding."""
+
+    status: int
+    reason: str
+    headers: Mapping[str, str]
+    content: bytes
+    elapsed: float = 0.0
+    attempts: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def media_type(self) -> str:
+        return (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+
+
+class Transport:
+    """Sends prepared requests to one base URL; safe to share between threads."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float | tuple[float, float] | None = DEFAULT_TIMEOUT,
+        retries: RetryPolicy = RetryPolicy(),
+        verify: bool | str = True,
+        session: Any = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
+    ):
+        import requests
+
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.retries = retries
+        self.max_response_bytes = max_response_bytes
+        self.session = session or requests.Session()
+        self._local = threading.local()
+        settings = self.session.merge_environment_settings(self.base_url, {}, False, verify, None)
+        self._send_options = {
+            "proxies": settings["proxies"],
+            "verify": settings["verify"],
+            "cert": settings["cert"],
+            "allow_redirects": False,  # a redirect must not carry credentials elsewhere
+        }
+
+    def __repr__(self) -> str:
+        return f"Transport({self.base_url!r})"
+
+    def close(self) -> None:
+        self.session.close()
+
+    def send(
+        self,
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        body: bytes | None = None,
+        *,
+        timeout: Any = None,
+        retry_unsafe: bool = False,
+        retries: RetryPolicy | None = None,
+    ) -> RawResponse:
+        """Send ``method target`` (path and query), retrying by the policy."""
+        policy = retries or self.retries
+        may_retry = policy.allows(method, retry_unsafe)
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            try:
+                response = self._send_once(method, target, headers, body, timeout)
+            except TransportError as exc:
+                if not (may_retry and isinstance(exc, ApiConnectionError)) or not self._can_retry(
+                    policy, attempt, started
+                ):
+                    raise
+                wait = policy.delay(attempt, None)
+                log.warning(
+                    "%s %s failed (%s); retry %d of %d in %.2fs",
+                    method,
+                    _path(target),
+                    type(exc).__name__,
+                    attempt + 1,
+                    policy.total,
+                    wait,
+                )
+            else:
+                if not (may_retry and response.status in policy.statuses) or not self._can_retry(
+                    policy, attempt, started
+                ):
+                    response.attempts = attempt + 1
+                    return response
+                wait = policy.delay(attempt, response.headers.get("Retry-After"))
+                log.warning(
+                    "%s %s answered %d; retry %d of %d in %.2fs",
+                    method,
+                    _path(target),
+                    response.status,
+                    attempt + 1,
+                    policy.total,
+                    wait,
+                )
+            time.sleep(wait)
+            attempt += 1
+
+    @staticmethod
+    def _can_retry(policy: RetryPolicy, attempt: int, started: float) -> bool:
+        return attempt < policy.total and time.monotonic() - started < policy.total_time
+
+    def _send_once(
+        self, method: str, target: str, headers: dict[str, str], body: bytes | None, timeout: Any
+    ) -> RawResponse:
+        import requests
+
+        prepared = requests.PreparedRequest()
+        prepared.method = method
+        prepared.url = self.base_url + target
+        prepared.headers = requests.structures.CaseInsensitiveDict(headers)
+        prepared.body = body
+        if body is not None:
+            prepared.headers["Content-Length"] = str(len(body))
+        prepared.hooks = {"response": []}
+        prepared._cookies = None
+        started = time.monotonic()
+        try:
+            response = self.session.send(prepared, timeout=timeout or self.timeout, stream=True, **self._send_options)
+            content = self._read_body(response)
+        except requests.exceptions.Timeout as exc:
+            raise ApiTimeoutError(
+                f"{method} {_path(target)}: no answer from {self.base_url} in time ({type(exc).__name__}); "
+                "raise the timeout with _request_timeout= or Client(timeout=...)"
+            ) from None
+        except (requests.exceptions.ConnectionError, requests.exceptions.SSLError) as exc:
+            raise ApiConnectionError(
+                f"{method} {_path(target)}: cannot reach {self.base_url}: {_reason(exc)}"
+            ) from None
+        except requests.exceptions.RequestException as exc:
+            raise TransportError(
+                f"{method} {_path(target)}: the exchange with {self.base_url} failed: {_reason(exc)}"
+            ) from None
+        elapsed = time.monotonic() - started
+        log.debug("%s %s -> %d (%.1f ms)", method, _path(target), response.status_code, elapsed * 1000)
+        return RawResponse(response.status_code, response.reason or "", response.headers, content, elapsed)
+
+    def _read_body(self, response: Any) -> bytes:
+        chunks, size = [], 0
+        try:
+            for chunk in response.iter_content(1 << 16):
+                size += len(chunk)
+                if size > self.max_response_bytes:
+                    raise TransportError(
+                        f"the answer is larger than {self.max_response_bytes} bytes; refusing to read on"
+                    )
+                chunks.append(chunk)
+        finally:
+            response.close()
+        return b"".join(chunks)
+
+
+def _path(target: str) -> str:
+    return target.split("?", 1)[0]
+
+
+def _reason(exc: BaseException) -> str:
+    """A short cause, without the URL's query (it may hold values the caller passed)."""
+    text = str(exc.args[0] if exc.args else exc)
+    return text.split(" (Caused by ", 1)[-1].rstrip(")")[:300] if "Caused by" in text else text[:300]

@@ -1,0 +1,203 @@
+"""Schema validation, compiled once per schema at load time.
+
+openapi-core's stack supplies the OpenAPI dialects (openapi-schema-validator's OAS 3.0 and
+3.1 validators and format checkers). Each parameter, body and response schema is compiled
+once into a :class:`SchemaCheck`: its local ``$ref``s are inlined, ``readOnly``/``writeOnly``
+are applied for the direction (a readOnly property is never required in a request, a
+writeOnly one never in a response), and a jsonschema validator is built. The per-call path
+only runs these checks: no spec walking, no ``$ref`` resolution.
+
+``validate_exchange_with_openapi_core`` is the slow, independent cross-check that runs
+openapi-core's own request and response validators (used by tests and ``odm_dyn.testing``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .spec import Document, resolve_pointer
+
+REQUEST = "request"
+RESPONSE = "response"
+MODES = ("strict", "warn", "off")
+_DOC_URI = "urn:odm-dyn:document"
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule: where (a JSON path), which keyword, and the offending value's type."""
+
+    path: str
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class SchemaCheck:
+    """A compiled validator for one schema in one direction."""
+
+    __slots__ = ("schema", "_validator", "_is_valid")
+
+    def __init__(self, schema: dict[str, Any], validator: Any):
+        self.schema = schema
+        self._validator = validator
+        self._is_valid: Callable[[Any], bool] = validator.is_valid
+
+    def violations(self, value: Any, root: str = "$") -> list[Violation]:
+        """Every broken rule (empty when the value is valid); fast when it is."""
+        if self._is_valid(value):
+            return []
+        errors = sorted(self._validator.iter_errors(value), key=lambda e: list(map(str, e.absolute_path)))
+        return [_violation(error, root) for error in errors]
+
+
+def _violation(error: Any, root: str) -> Violation:
+    path = root + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+    rule = str(error.validator)
+    got = type(error.instance).__name__ if error.instance is not None else "null"
+    schema_value = error.validator_value
+    if rule == "enum":
+        message = f"breaks 'enum': got a {got}, allowed: {', '.join(map(str, schema_value))}"
+    elif rule == "type":
+        message = f"breaks 'type': expected {schema_value}, got {_type_name(error.instance)}"
+    elif rule == "required":
+        message = f"breaks 'required': {error.message.split(' is a required')[0]} is missing"
+    elif rule == "format":
+        message = f"breaks 'format': not a valid {schema_value} ({got})"
+    else:
+        message = f"breaks {rule!r} ({schema_value!r:.60}) with a {got}"
+    return Violation(path=path, rule=rule, message=message)
+
+
+def _type_name(value: Any) -> str:
+    names = {
+        dict: "object",
+        list: "array",
+        str: "string",
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+        type(None): "null",
+    }
+    return names.get(type(value), type(value).__name__)
+
+
+class SchemaCompiler:
+    """Compiles the schemas of one document; shares work between equal references."""
+
+    def __init__(self, document: Document):
+        self.document = document
+        self._inlined: dict[tuple[str, str], Any] = {}
+        self._checks: dict[tuple[int, str], SchemaCheck] = {}
+        self._validator_class, self._format_checker = _dialect(document.version)
+        self._registry: Any = None
+
+    def check(self, schema: dict[str, Any], direction: str) -> SchemaCheck:
+        key = (id(schema), direction)
+        if key not in self._checks:
+            inlined = self.inline(schema, direction)
+            kwargs: dict[str, Any] = {"format_checker": self._format_checker}
+            if _has_ref(inlined):
+                kwargs["registry"] = self._document_registry()
+            self._checks[key] = SchemaCheck(inlined, self._validator_class(inlined, **kwargs))
+        return self._checks[key]
+
+    def inline(self, schema: Any, direction: str, stack: tuple[str, ...] = ()) -> Any:
+        """The schema with local ``$ref``s replaced by their targets (recursion kept as refs)."""
+        if isinstance(schema, list):
+            return [self.inline(item, direction, stack) for item in schema]
+        if not isinstance(schema, dict):
+            return schema
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#"):
+            if ref in stack:
+                return {"$ref": _DOC_URI + ref}
+            key = (ref, direction)
+            if key not in self._inlined:
+                target = resolve_pointer(self.document.data, ref[1:])
+                self._inlined[key] = self.inline(target, direction, stack + (ref,))
+            siblings = {k: v for k, v in schema.items() if k != "$ref"}
+            if not siblings:
+                return self._inlined[key]
+            return {"allOf": [self._inlined[key]], **self.inline(siblings, direction, stack)}
+        out = {
+            k: (v if k in ("example", "examples", "enum", "const", "default") else self.inline(v, direction, stack))
+            for k, v in schema.items()
+        }
+        _apply_direction(out, direction)
+        return out
+
+    def _document_registry(self) -> Any:
+        if self._registry is None:
+            from referencing import Registry, Resource
+            from referencing.jsonschema import DRAFT202012
+
+            resource = Resource.from_contents(self.document.data, default_specification=DRAFT202012)
+            self._registry = Registry().with_resource(_DOC_URI, resource)
+        return self._registry
+
+
+def _apply_direction(schema: dict[str, Any], direction: str) -> None:
+    """Drop from ``required`` what the other direction owns (readOnly / writeOnly)."""
+    required, properties = schema.get("required"), schema.get("properties")
+    if not isinstance(required, list) or not isinstance(properties, dict):
+        return
+    owned = "readOnly" if direction == REQUEST else "writeOnly"
+    kept = [name for name in required if not (isinstance(properties.get(name), dict) and properties[name].get(owned))]
+    if len(kept) != len(required):
+        schema["required"] = kept
+
+
+def _has_ref(node: Any) -> bool:
+    if isinstance(node, dict):
+        return "$ref" in node or any(_has_ref(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_has_ref(v) for v in node)
+    return False
+
+
+def _dialect(version: str) -> tuple[Any, Any]:
+    import openapi_schema_validator as oas
+
+    if version == "3.0":
+        return oas.OAS30Validator, oas.oas30_format_checker
+    return oas.OAS31Validator, oas.oas31_format_checker
+
+
+def check_mode(name: str, mode: str) -> str:
+    if mode not in MODES:
+        raise ValueError(f"{name} must be one of {', '.join(MODES)}, not {mode!r}")
+    return mode
+
+
+# --------------------------------------------------------------------------- cross-check
+
+
+def openapi_core_errors(document: Document, request: Any, response: Any | None = None) -> list[str]:
+    """Validate one exchange with openapi-core's own validators (slow; not on the call path).
+
+    ``request`` and ``response`` are openapi-core protocol objects (for example its
+    ``RequestsOpenAPIRequest`` / ``RequestsOpenAPIResponse`` wrappers).
+    """
+    from openapi_core import OpenAPI
+
+    api = OpenAPI.from_dict(document.data)
+    errors = [str(e) for e in _iter_errors(api.validate_request, request)]
+    if response is not None:
+        errors += [str(e) for e in _iter_errors(lambda: api.validate_response(request, response))]
+    return errors
+
+
+def _iter_errors(call: Callable[..., Any], *args: Any) -> list[Exception]:
+    try:
+        call(*args)
+    except Exception as exc:  # openapi-core raises a tree of its own errors
+        return [exc]
+    return []
+
+
+def document_node(document: Document, pointer: str) -> Any:
+    return resolve_pointer(document.data, pointer)
