@@ -242,7 +242,15 @@ class _Bundler:
                 pointer=self._origin_pointer(file, here),
             )
         try:
-            content = resolve_pointer(self.read(target[0]), target[1])
+            referenced = self.read(target[0])
+        except SpecError as exc:
+            raise SpecError(
+                f"$ref {ref!r} names a file that cannot be loaded ({exc})",
+                file=file,
+                pointer=self._origin_pointer(file, here),
+            ) from None
+        try:
+            content = resolve_pointer(referenced, target[1])
         except KeyError:
             raise SpecError(
                 f"$ref {ref!r} points to nothing", file=file, pointer=self._origin_pointer(file, here)
@@ -323,7 +331,8 @@ def check_document(data: dict[str, Any], file: str, origins: dict[str, tuple[str
     if error is not None:
         path = list(getattr(error, "absolute_path", None) or getattr(error, "path", None) or [])
         where, pointer = origin_of(origins, pointer_of(path), file)
-        raise SpecError(f"invalid OpenAPI document: {error.message}", file=where, pointer=pointer)
+        message = str(error.message).strip().splitlines()[0]
+        raise SpecError(f"invalid OpenAPI document: {message}", file=where, pointer=pointer)
 
 
 def _check_operation_ids(documents: list[Document]) -> None:

@@ -1,0 +1,430 @@
+"""The client over real HTTP to a scripted server: call styles, wire format, errors, validation."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+
+import pytest
+
+import odm_dyn
+from odm_dyn.transport import RetryPolicy
+from tests.scripted import ScriptedServer
+
+TASK = {
+    "id": "GSF000123",
+    "name": "release 7",
+    "status": "RUNNING",
+    "application": "publish",
+    "startedAt": 1700000000000,
+    "createdBy": "curator",
+}
+DONE = {**TASK, "status": "DONE", "endedAt": 1700000005000}
+TOKEN = "tok-SECRET-4242"
+
+
+@pytest.fixture
+def scripted():
+    with ScriptedServer() as server:
+        yield server
+
+
+@pytest.fixture
+def client(scripted):
+    with odm_dyn.Client(scripted.url, token=TOKEN, retries=0) as client:
+        yield client
+
+
+def answer_json(server: ScriptedServer, data, status: int = 200) -> None:
+    server.answer(status, json.dumps(data))
+
+
+# --------------------------------------------------------------------------- call styles
+
+
+def test_flat_call_returns_model_and_sends_the_path(client, scripted):
+    answer_json(scripted, TASK)
+    task = client.get_task_info("GSF000123")
+    assert type(task).__name__ == "TaskInfo" and task.status == "RUNNING"
+    assert (task.id, task.started_at, task.created_by) == ("GSF000123", 1700000000000, "curator")
+    assert scripted.received[0].method == "GET"
+    assert scripted.received[0].target == "/api/v1/tasks/GSF000123"
+
+
+def test_tag_grouped_and_keyword_calls_send_the_same_request(client, scripted):
+    answer_json(scripted, TASK)
+    answer_json(scripted, TASK)
+    answer_json(scripted, TASK)
+    client.tasks_api.get_task_info(id="GSF000123")
+    client.get_task_info(id="GSF000123")
+    client.call("getTaskInfo", "GSF000123")
+    assert {r.target for r in scripted.received} == {"/api/v1/tasks/GSF000123"}
+
+
+def test_snake_case_parameter_is_sent_by_its_wire_name(client, scripted):
+    answer_json(scripted, TASK)
+    client.publish_all_studies(version_message="release 7 & more")
+    request = scripted.received[0]
+    assert request.method == "POST"
+    assert request.target == "/api/v1/tasks/publish-versions?versionMessage=release%207%20%26%20more"
+
+
+def test_optional_parameter_left_out_is_not_sent(client, scripted):
+    answer_json(scripted, TASK)
+    client.publish_all_studies()
+    assert scripted.received[0].target == "/api/v1/tasks/publish-versions"
+
+
+def test_with_http_info_returns_status_headers_and_raw_body(client, scripted):
+    answer_json(scripted, TASK)
+    response = client.get_task_info_with_http_info("GSF000123")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json"
+    assert json.loads(response.raw_data) == TASK
+    assert response.data.name == "release 7"
+
+
+def test_per_call_headers_are_sent(client, scripted):
+    answer_json(scripted, TASK)
+    client.get_task_info("X", _headers={"X-Request-Id": "abc"}, _request_timeout=5)
+    assert scripted.received[0].headers["X-Request-Id"] == "abc"
+
+
+def test_model_keeps_read_only_and_unknown_fields(client, scripted):
+    answer_json(scripted, {**TASK, "futureField": [1, 2]})
+    task = client.get_task_info("GSF000123")
+    assert task.to_dict() == {**TASK, "futureField": [1, 2]}
+    assert task.futureField == [1, 2]
+    again = type(task).from_dict(task.to_dict())
+    assert again == task and again is not task
+    assert "status='RUNNING'" in repr(task) and "started_at=1700000000000" in repr(task)
+
+
+# --------------------------------------------------------------------------- signatures, docs
+
+
+def test_methods_have_real_signatures_names_and_docstrings(client):
+    signature = inspect.signature(client.get_task_info)
+    assert list(signature.parameters)[:1] == ["id"]
+    assert signature.parameters["id"].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+    publish = inspect.signature(client.publish_all_studies).parameters["version_message"]
+    assert publish.kind is inspect.Parameter.KEYWORD_ONLY and publish.default is None
+    assert client.get_task_info.__name__ == "get_task_info"
+    doc = client.get_task_info.__doc__
+    assert "GET /api/v1/tasks/{id}" in doc and "404" in doc and "id (string, path, required)" in doc
+    assert "sent as 'versionMessage'" in client.publish_all_studies.__doc__
+
+
+def test_dir_lists_operations_tags_and_variants(client):
+    names = set(dir(client))
+    assert {
+        "get_task_info",
+        "publish_all_studies",
+        "tasks_api",
+        "get_task_info_with_http_info",
+        "wait_for_task",
+    } <= names
+    assert {"get_task_info", "publish_all_studies"} <= set(dir(client.tasks_api))
+
+
+def test_unknown_operation_attribute_says_what_exists(client):
+    with pytest.raises(AttributeError, match="get_task_inf"):
+        client.get_task_inf  # noqa: B018
+    with pytest.raises(AttributeError, match="did you mean getTaskInfo"):
+        client.call("getTaskInf")
+
+
+# --------------------------------------------------------------------------- auth
+
+
+def test_token_goes_in_genestack_header(scripted):
+    answer_json(scripted, TASK)
+    with odm_dyn.Client(scripted.url, token=TOKEN) as client:
+        client.get_task_info("A")
+    headers = scripted.received[0].headers
+    assert headers["Genestack-API-Token"] == TOKEN and "Authorization" not in headers
+
+
+def test_access_token_goes_in_authorization_as_bearer(scripted):
+    answer_json(scripted, TASK)
+    with odm_dyn.Client(scripted.url, access_token=TOKEN) as client:
+        client.get_task_info("A")
+    headers = scripted.received[0].headers
+    assert headers["Authorization"] == f"Bearer {TOKEN}" and "Genestack-API-Token" not in headers
+
+
+def test_from_env_reads_host_and_both_tokens(scripted):
+    answer_json(scripted, TASK)
+    env = {"ODM_HOST": scripted.url, "ODM_API_TOKEN": "t1", "ODM_ACCESS_TOKEN": "t2"}
+    with odm_dyn.Client.from_env(env) as client:
+        client.get_task_info("A")
+    headers = scripted.received[0].headers
+    assert headers["Genestack-API-Token"] == "t1" and headers["Authorization"] == "Bearer t2"
+
+
+def test_from_env_accepts_the_generated_clients_names():
+    client = odm_dyn.Client.from_env(
+        {"PRED_SPOT_HOST": "odm.example", "PRED_SPOT_SCHEME": "http", "PRED_SPOT_TOKEN": "t1"}
+    )
+    assert client.host == "http://odm.example"
+    assert "Genestack-API-Token" in repr(client) and "t1" not in repr(client)
+
+
+# --------------------------------------------------------------------------- status codes
+
+
+@pytest.mark.parametrize(
+    "status, cls",
+    [
+        (400, odm_dyn.BadRequestException),
+        (401, odm_dyn.UnauthorizedException),
+        (403, odm_dyn.ForbiddenException),
+        (404, odm_dyn.NotFoundException),
+        (409, odm_dyn.ConflictException),
+        (418, odm_dyn.ApiException),
+        (422, odm_dyn.UnprocessableEntityException),
+        (429, odm_dyn.TooManyRequestsException),
+        (500, odm_dyn.ServiceException),
+        (503, odm_dyn.ServiceException),
+    ],
+)
+def test_each_error_status_raises_its_exception(client, scripted, status, cls):
+    scripted.answer(status, '{"message": "nope"}', headers={"X-Trace": "t1"})
+    with pytest.raises(cls) as caught:
+        client.get_task_info("GSF000123")
+    error = caught.value
+    assert type(error) is cls
+    assert (error.status, error.operation) == (status, "getTaskInfo")
+    assert error.headers["X-Trace"] == "t1" and error.body == b'{"message": "nope"}'
+    assert error.data == {"message": "nope"}
+    assert TOKEN not in str(error) and TOKEN not in repr(error)
+
+
+def test_401_message_says_how_to_pass_a_token(client, scripted):
+    scripted.answer(401, b"", content_type=None)
+    with pytest.raises(odm_dyn.UnauthorizedException, match="Client\\(token=...\\)"):
+        client.get_task_info("GSF000123")
+
+
+def test_404_message_carries_the_spec_description(client, scripted):
+    scripted.answer(404, b"", content_type=None)
+    with pytest.raises(odm_dyn.NotFoundException, match="no task with this accession"):
+        client.get_task_info("GSF000123")
+
+
+# --------------------------------------------------------------------------- bad requests
+
+
+@pytest.fixture
+def items(scripted):
+    with odm_dyn.Client(scripted.url, spec="tests/data/params.yaml") as client:
+        yield client
+
+
+@pytest.mark.parametrize(
+    "call, cls, rule, parameter",
+    [
+        (lambda c: c.get_task_info(), odm_dyn.RequestTypeError, "required", "id"),
+        (lambda c: c.get_task_info("A", colour="red"), odm_dyn.RequestTypeError, "unknown", "colour"),
+        (lambda c: c.get_task_info(123), odm_dyn.RequestTypeError, "type", "id"),
+        (lambda c: c.get_task_info("A", "B"), odm_dyn.RequestTypeError, "signature", None),
+        (lambda c: c.publish_all_studies(version_message=7), odm_dyn.RequestTypeError, "type", "version_message"),
+    ],
+)
+def test_bad_arguments_are_refused_before_sending(client, scripted, call, cls, rule, parameter):
+    with pytest.raises(cls) as caught:
+        call(client)
+    assert caught.value.rule == rule and caught.value.parameter == parameter
+    assert caught.value.operation in ("getTaskInfo", "publishAllStudies")
+    assert scripted.received == []
+
+
+def test_type_errors_are_also_typeerror_and_rule_breaks_valueerror(items, scripted):
+    with pytest.raises(TypeError):
+        items.get_item(5)
+    with pytest.raises(ValueError) as caught:
+        items.get_item("a", colour="blue")
+    assert not isinstance(caught.value, TypeError)
+    assert "'enum'" in str(caught.value) and "red, green" in str(caught.value) and "colour" in str(caught.value)
+    with pytest.raises(odm_dyn.RequestValidationError, match="maximum"):
+        items.get_item("a", page_size=1000)
+    assert scripted.received == []
+
+
+def test_missing_required_body_and_body_schema_are_checked(items, scripted):
+    with pytest.raises(odm_dyn.RequestTypeError, match="'body' is missing"):
+        items.create_item()
+    with pytest.raises(odm_dyn.RequestValidationError, match="required"):
+        items.create_item(body={"size": 3})
+    with pytest.raises(odm_dyn.RequestTypeError, match="body.size"):
+        items.create_item(body={"name": "n", "size": "3"})
+    assert scripted.received == []
+
+
+def test_read_only_property_is_not_required_in_a_request(items, scripted):
+    scripted.answer(201, json.dumps({"id": "i1", "name": "n"}))
+    created = items.create_item(body={"name": "n"})
+    assert created.id == "i1"
+    assert json.loads(scripted.received[0].body) == {"name": "n"}
+    assert scripted.received[0].headers["Content-Type"] == "application/json"
+
+
+def test_model_instance_as_body(items, scripted):
+    scripted.answer(201, json.dumps({"id": "i1", "name": "n"}))
+    item = items.models.Item(name="n", size=2)
+    items.create_item(body=item)
+    assert json.loads(scripted.received[0].body) == {"name": "n", "size": 2}
+
+
+def test_header_values_with_cr_or_lf_are_refused(items, scripted):
+    with pytest.raises(odm_dyn.RequestValidationError, match="CR, LF"):
+        items.get_item("a", x_trace="ok\r\nInjected: yes")
+    with pytest.raises(odm_dyn.RequestValidationError, match="CR, LF"):
+        items.get_item("a", _headers={"X-Other": "a\nb"})
+    assert scripted.received == []
+
+
+def test_request_validation_off_sends_anyway(scripted):
+    scripted.answer(200, json.dumps({"id": "5", "name": "n"}))
+    with odm_dyn.Client(scripted.url, spec="tests/data/params.yaml", validate_requests="off") as client:
+        client.get_item("a", colour="blue")
+    assert scripted.received[0].target == "/items/a?colour=blue"
+
+
+def test_request_validation_warn_logs_and_sends(scripted, caplog):
+    scripted.answer(200, json.dumps({"id": "5", "name": "n"}))
+    with odm_dyn.Client(scripted.url, spec="tests/data/params.yaml", validate_requests="warn") as client:
+        with caplog.at_level(logging.WARNING, logger="odm_dyn"):
+            client.get_item("a", colour="blue")
+    assert "enum" in caplog.text and len(scripted.received) == 1
+
+
+def test_unknown_validation_mode_is_refused():
+    with pytest.raises(ValueError, match="strict, warn, off"):
+        odm_dyn.Client("http://127.0.0.1:1", validate_responses="loose")
+
+
+# --------------------------------------------------------------------------- hostile path values
+
+
+@pytest.mark.parametrize(
+    "value, target",
+    [
+        ("../x", "/api/v1/tasks/..%2Fx"),
+        ("..", "/api/v1/tasks/%2E%2E"),
+        (".", "/api/v1/tasks/%2E"),
+        ("a/b", "/api/v1/tasks/a%2Fb"),
+        ("a?b=1#c", "/api/v1/tasks/a%3Fb%3D1%23c"),
+        ("%2F", "/api/v1/tasks/%252F"),
+        ("a\x00b", "/api/v1/tasks/a%00b"),
+        ("résumé", "/api/v1/tasks/r%C3%A9sum%C3%A9"),
+        ("a b", "/api/v1/tasks/a%20b"),
+    ],
+)
+def test_path_parameters_never_change_the_target(client, scripted, value, target):
+    answer_json(scripted, TASK)
+    client.get_task_info(value)
+    assert scripted.received[0].target == target
+
+
+# --------------------------------------------------------------------------- off-spec answers
+
+OFF_SPEC = [
+    ("wrong enum value", 200, json.dumps({**TASK, "status": "SLEEPING"}), "application/json", "enum"),
+    ("wrong type", 200, json.dumps({**TASK, "startedAt": "yesterday"}), "application/json", "type"),
+    ("int64 overflow", 200, json.dumps({**TASK, "endedAt": 2**70}), "application/json", "format"),
+    ("non-JSON body", 200, "<html>oops</html>", "application/json", "not valid JSON"),
+    ("wrong content type", 200, "<html>oops</html>", "text/html", "text/html"),
+    ("undeclared success status", 201, json.dumps(TASK), "application/json", "201 is not declared"),
+    ("empty body", 200, "", None, "no body"),
+]
+
+
+@pytest.mark.parametrize("label, status, body, ctype, needle", OFF_SPEC, ids=[o[0] for o in OFF_SPEC])
+def test_off_spec_answer_strict_raises(client, scripted, label, status, body, ctype, needle):
+    scripted.answer(status, body, content_type=ctype)
+    with pytest.raises(odm_dyn.ResponseValidationError) as caught:
+        client.get_task_info("GSF000123")
+    error = caught.value
+    assert needle in str(error)
+    assert (error.operation, error.status) == ("getTaskInfo", status)
+    assert error.body == body.encode() and error.errors
+
+
+@pytest.mark.parametrize("label, status, body, ctype, needle", OFF_SPEC, ids=[o[0] for o in OFF_SPEC])
+def test_off_spec_answer_warn_logs_and_returns_data(scripted, caplog, label, status, body, ctype, needle):
+    scripted.answer(status, body, content_type=ctype)
+    with odm_dyn.Client(scripted.url, validate_responses="warn") as client:
+        with caplog.at_level(logging.WARNING, logger="odm_dyn"):
+            data = client.get_task_info("GSF000123")
+    assert needle in caplog.text
+    if body.startswith("{"):
+        assert data == json.loads(body)
+
+
+@pytest.mark.parametrize("label, status, body, ctype, needle", OFF_SPEC, ids=[o[0] for o in OFF_SPEC])
+def test_off_spec_answer_off_returns_data_silently(scripted, caplog, label, status, body, ctype, needle):
+    scripted.answer(status, body, content_type=ctype)
+    with odm_dyn.Client(scripted.url, validate_responses="off") as client:
+        with caplog.at_level(logging.DEBUG, logger="odm_dyn"):
+            client.get_task_info("GSF000123")
+    assert needle not in caplog.text
+
+
+# --------------------------------------------------------------------------- waiting
+
+
+def test_wait_for_task_polls_until_terminal_and_backs_off(client, scripted, monkeypatch):
+    sleeps = []
+    monkeypatch.setattr("odm_dyn.client.time.sleep", sleeps.append)
+    for status in ("QUEUED", "RUNNING", "RUNNING", "DONE"):
+        answer_json(scripted, {**TASK, "status": status})
+    seen = []
+    task = client.wait_for_task("GSF000123", timeout=60, interval=1.0, on_poll=lambda t, e: seen.append(t.status))
+    assert task.status == "DONE" and seen == ["QUEUED", "RUNNING", "RUNNING", "DONE"]
+    assert sleeps == [1.0, 1.5, 2.25]
+
+
+def test_wait_for_task_returns_failed_tasks_too(client, scripted):
+    answer_json(scripted, {**TASK, "status": "FAILED"})
+    assert client.wait_for_task("GSF000123").status == "FAILED"
+
+
+def test_wait_for_task_times_out_with_the_last_task(client, scripted):
+    scripted.default.body = json.dumps({**TASK, "status": "RUNNING"}).encode()
+    with pytest.raises(odm_dyn.TaskTimeoutError) as caught:
+        client.wait_for_task("GSF000123", timeout=0.05, interval=0.01)
+    assert isinstance(caught.value, odm_dyn.OdmError)
+    assert caught.value.task.status == "RUNNING" and "still RUNNING" in str(caught.value)
+
+
+# --------------------------------------------------------------------------- transport
+
+
+def test_connection_refused_is_an_api_connection_error():
+    with odm_dyn.Client("http://127.0.0.1:1", retries=0) as client:
+        with pytest.raises(odm_dyn.ApiConnectionError, match="cannot reach"):
+            client.get_task_info("A")
+
+
+def test_idempotent_get_is_retried_on_503_and_post_is_not(scripted):
+    policy = RetryPolicy(total=2, backoff=0.001)
+    scripted.answer(503, b"", content_type=None, headers={"Retry-After": "0"})
+    answer_json(scripted, TASK)
+    with odm_dyn.Client(scripted.url, retries=policy) as client:
+        assert client.get_task_info("A").id == "GSF000123"
+        assert len(scripted.received) == 2
+        scripted.answer(503, b"", content_type=None)
+        with pytest.raises(odm_dyn.ServiceException):
+            client.publish_all_studies()
+    assert len(scripted.received) == 3
+
+
+def test_tokens_never_appear_in_debug_logs(scripted, caplog):
+    answer_json(scripted, TASK)
+    with caplog.at_level(logging.DEBUG):
+        with odm_dyn.Client(scripted.url, token=TOKEN, access_token=TOKEN) as client:
+            client.get_task_info("A")
+            repr(client)
+    assert TOKEN not in caplog.text and caplog.text

@@ -1,0 +1,165 @@
+"""Loading specs: files, lists, folders, cross-file $refs, broken specs, the vendor's API, the cache."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import odm_dyn
+from odm_dyn.api import load_api
+from odm_dyn.spec import load_documents
+
+DATA = Path(__file__).parent / "data"
+VENDOR = Path(__file__).resolve().parents[2] / "shared" / "vendor" / "genestack-openapi-v1"
+SCHEMA_200 = "/paths/~1a/get/responses/200/content/application~1json/schema"
+needs_vendor = pytest.mark.skipif(not (VENDOR / "odmApi.yaml").is_file(), reason="vendor specs not present")
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("ODM_DYN_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def test_bundled_spec_is_shipped_and_valid():
+    assert Path(odm_dyn.TASKS_SPEC).is_file()
+    api = load_api(odm_dyn.TASKS_SPEC)
+    assert set(api.operations) == {"getTaskInfo", "publishAllStudies"}
+    assert set(api.security_schemes) == {"Access-token", "Genestack-API-Token"}
+    assert set(api.operations["getTaskInfo"].responses) == {"200", "401", "404", "500"}
+    assert set(api.operations["publishAllStudies"].responses) == {"200", "401", "403", "500"}
+
+
+def test_bundled_spec_passes_openapi_spec_validator():
+    import yaml
+    from openapi_spec_validator import validate
+
+    validate(yaml.safe_load(Path(odm_dyn.TASKS_SPEC).read_text()))
+
+
+def test_status_codes_written_as_integers_become_strings():
+    document = load_documents(DATA / "split" / "api.yaml")[0]
+    assert list(document.data["paths"]["/things/{id}"]["get"]["responses"]) == ["200"]
+
+
+def test_refs_into_sibling_files_resolve_and_stay_shared():
+    document = load_documents(DATA / "split" / "api.yaml")[0]
+    schemas = document.data["components"]["schemas"]
+    assert schemas["Thing"]["properties"]["parts"]["items"] == {"$ref": "#/components/schemas/Part"}
+    # Part refers to itself through its own file name: kept as one recursive component.
+    assert schemas["Part"]["properties"]["children"]["items"] == {"$ref": "#/components/schemas/Part"}
+
+
+def test_recursive_schema_validates_nested_data(tmp_path):
+    from tests.scripted import ScriptedServer
+
+    with ScriptedServer() as server:
+        server.answer(200, '{"id": "t", "parts": [{"name": "p", "children": [{"name": 5}]}]}')
+        with odm_dyn.Client(server.url, spec=DATA / "split" / "api.yaml") as client:
+            with pytest.raises(odm_dyn.ResponseValidationError, match=r"\$.parts\[0\].children\[0\].name"):
+                client.get_thing("t")
+
+
+def test_a_list_and_a_folder_load_together(tmp_path):
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    shutil.copy(odm_dyn.TASKS_SPEC, folder / "tasks.yaml")
+    shutil.copy(DATA / "params.yaml", folder / "params.yaml")
+    (folder / "fragment.yaml").write_text("type: object\n")  # not a document: skipped
+    for source in (folder, [odm_dyn.TASKS_SPEC, DATA / "params.yaml"]):
+        client = odm_dyn.Client("http://127.0.0.1:1", spec=source)
+        assert {"get_task_info", "get_item", "create_item", "items"} <= set(dir(client))
+
+
+@pytest.mark.parametrize(
+    "name, message, pointer",
+    [
+        ("bad_yaml.yaml", "invalid YAML", None),
+        ("missing_ref.yaml", "points to nothing", SCHEMA_200),
+        (
+            "missing_file.yaml",
+            "names a file that cannot be loaded",
+            "/paths/~1a/get/responses/200/content/application~1json/schema",
+        ),
+        ("invalid_doc.yaml", "description.? is a required property", "/paths/~1a/get/responses/200"),
+        ("no_openapi.yaml", "unsupported or missing 'openapi' version", "/openapi"),
+    ],
+)
+def test_broken_spec_raises_spec_error_naming_file_and_pointer(name, message, pointer):
+    with pytest.raises(odm_dyn.SpecError, match=message) as caught:
+        odm_dyn.Client("http://127.0.0.1:1", spec=DATA / "broken" / name)
+    assert caught.value.file.endswith(name)
+    assert caught.value.pointer == pointer
+    assert name in str(caught.value)
+
+
+def test_duplicate_operation_id_across_files_is_a_spec_error():
+    with pytest.raises(odm_dyn.SpecError, match="duplicate operationId 'getTaskInfo'") as caught:
+        odm_dyn.Client(spec=[odm_dyn.TASKS_SPEC, DATA / "broken" / "duplicate_a.yaml"])
+    assert caught.value.file.endswith("duplicate_a.yaml")
+    assert caught.value.pointer == "/paths/~1a/get/operationId"
+
+
+def test_missing_spec_file_is_a_spec_error(tmp_path):
+    with pytest.raises(odm_dyn.SpecError, match="no such spec file"):
+        odm_dyn.Client(spec=tmp_path / "nope.yaml")
+
+
+def test_ref_to_nowhere_in_a_sibling_file_names_that_file(tmp_path):
+    shutil.copytree(DATA / "split", tmp_path / "split")
+    (tmp_path / "split" / "schemas" / "Part.yaml").write_text("type: object\nproperties:\n  x: {$ref: './Gone.yaml'}\n")
+    with pytest.raises(odm_dyn.SpecError, match="Gone.yaml") as caught:
+        load_documents(tmp_path / "split" / "api.yaml")
+    assert caught.value.file.endswith("Part.yaml") and caught.value.pointer == "/properties/x"
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def test_cache_is_used_when_nothing_changed_and_dropped_when_any_file_changes(tmp_path):
+    shutil.copytree(DATA / "split", tmp_path / "split")
+    root = tmp_path / "split" / "api.yaml"
+    first = load_documents(root)[0]
+    assert any(Path(odm_dyn.spec.cache_dir()).glob("spec-*.json"))
+    again = load_documents(root)[0]
+    assert again.data == first.data
+    part = tmp_path / "split" / "schemas" / "Part.yaml"
+    part.write_text(part.read_text().replace("name: {type: string}", "name: {type: integer}"))
+    changed = load_documents(root)[0]
+    assert changed.data["components"]["schemas"]["Part"]["properties"]["name"] == {"type": "integer"}
+
+
+def test_corrupt_cache_is_ignored(tmp_path):
+    root = DATA / "split" / "api.yaml"
+    load_documents(root)
+    for entry in Path(odm_dyn.spec.cache_dir()).glob("spec-*.json"):
+        entry.write_text("{not json")
+    document = load_documents(root)[0]
+    assert "Thing" in document.data["components"]["schemas"]
+
+
+# --------------------------------------------------------------------------- the vendor's API
+
+
+@needs_vendor
+def test_vendor_whole_api_gives_244_methods():
+    client = odm_dyn.Client("http://127.0.0.1:1", spec=VENDOR / "odmApi.yaml")
+    operations = client.operations
+    assert len(operations) == 244
+    methods = [getattr(client, op.python_name) for op in operations.values()]
+    assert all(callable(m) and m.__doc__ for m in methods)
+    assert len({op.python_name for op in operations.values()}) == 244
+    assert client.get_task_info.__name__ == "get_task_info"
+
+
+@needs_vendor
+def test_vendor_per_area_file_loads():
+    client = odm_dyn.Client("http://127.0.0.1:1", spec=VENDOR / "integrationCurator.yaml")
+    assert len(client.operations) > 10
+
+
+@needs_vendor
+def test_vendor_folder_has_duplicate_operation_ids():
+    with pytest.raises(odm_dyn.SpecError, match="duplicate operationId"):
+        load_documents(VENDOR)
