@@ -1,0 +1,95 @@
+"""``odm-dyn demo``: the main job end to end, with no ODM instance needed.
+
+It starts the embedded server on a free port with a throwaway database, publishes with the
+client, follows the task to DONE on a live status line, prints the final TaskInfo as JSON on
+stdout, and stops the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Callable, TextIO
+
+from .client import Client
+from .errors import OdmError
+from .server import EmbeddedServer
+
+DEFAULT_DEMO_TASK_SECONDS = 3.0
+DEFAULT_VERSION_MESSAGE = "odm-dyn demo"
+
+
+def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of ``odm-dyn demo``."""
+    parser.add_argument(
+        "--task-seconds",
+        type=float,
+        default=DEFAULT_DEMO_TASK_SECONDS,
+        metavar="S",
+        help="how long the published task takes to reach DONE (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--version-message",
+        default=DEFAULT_VERSION_MESSAGE,
+        metavar="TEXT",
+        help="name of the published versions (default: %(default)r)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=60.0, metavar="S", help="give up waiting after this (default: %(default)s)"
+    )
+
+
+def demo(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run the demo; the exit code (0 when the task reached DONE)."""
+    out, err = out or sys.stdout, err or sys.stderr
+    task_seconds = getattr(args, "task_seconds", DEFAULT_DEMO_TASK_SECONDS)
+    message = getattr(args, "version_message", DEFAULT_VERSION_MESSAGE)
+    timeout = getattr(args, "timeout", 60.0)
+    with EmbeddedServer(task_seconds=task_seconds) as server:
+        print(f"embedded ODM server on {server.url} (throwaway database)", file=err)
+        try:
+            return _publish_and_follow(server, message, timeout, out, err)
+        except OdmError as exc:
+            print(f"\nodm-dyn demo: {exc}", file=err)
+            return 1
+
+
+def _publish_and_follow(server: EmbeddedServer, message: str, timeout: float, out: TextIO, err: TextIO) -> int:
+    with Client(server.url, token=server.token) as client:
+        task = client.publish_all_studies(version_message=message)
+        print(f"published: task {task.id} {task.name!r}", file=err)
+        status_line = StatusLine(err)
+        done = client.wait_for_task(task.id, timeout=timeout, interval=0.25, max_interval=0.5, on_poll=status_line)
+        status_line.close()
+    json.dump(done.to_dict(), out, indent=2)
+    out.write("\n")
+    out.flush()
+    return 0 if done.status == "DONE" else 1
+
+
+class StatusLine:
+    """``on_poll`` callback: one line rewritten in place on a terminal, plain lines otherwise."""
+
+    def __init__(self, stream: TextIO, is_tty: Callable[[], bool] | None = None):
+        self.stream = stream
+        self.tty = (is_tty or getattr(stream, "isatty", lambda: False))()
+        self._last: str | None = None
+        self._width = 0
+
+    def __call__(self, task: Any, elapsed: float) -> None:
+        status = getattr(task, "status", None) or "?"
+        text = f"task {getattr(task, 'id', '?')}: {status:<8} {elapsed:5.1f}s"
+        if self.tty:
+            # Pad over the previous text: a shorter line must not leave its tail behind.
+            self.stream.write("\r" + text.ljust(self._width))
+            self._width = max(self._width, len(text))
+        elif status != self._last:
+            self.stream.write(text + "\n")  # a log or a pipe gets one line per change, not per poll
+        self._last = status
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()

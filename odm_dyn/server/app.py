@@ -1,0 +1,340 @@
+"""The embedded server's WSGI application: spec-driven routing, validation, auth and answers.
+
+Everything that depends on the spec (routes, compiled checks, security requirements,
+example bodies) is prepared once in :class:`ServerApp`'s constructor; a request only looks
+things up and runs precompiled checks. Each request goes::
+
+    route (404/405) → parameters and body (400) → Prefer: code= → security (401)
+    → handler or example → the answer checked against the spec → one log line
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any, Callable, Iterable
+
+from werkzeug.http import parse_cookie
+
+from ..api import Api, CallPlan
+from ..request import is_json_media
+from . import tasks
+from .auth import Credential, authenticate, credentials_of, guidance
+from .examples import NoValidExample, response_example
+from .params import BodyTooLarge, Parsed, Problem, parse_query, read_body_bytes, read_request
+from .routing import Router, raw_path_of
+from .store import Store, User
+
+log = logging.getLogger("odm_dyn.server")
+
+JSON = "application/json"
+_VALID_ANSWERS_KEPT = 4096
+_PREFER_CODE = re.compile(r"(?:^|[\s,;])code\s*=\s*\"?(\d{3})\b", re.IGNORECASE)
+
+
+@dataclass
+class Answer:
+    status: int
+    data: Any = None  # a JSON value, str or bytes; None for no body
+    media: str = JSON
+    headers: tuple[tuple[str, str], ...] = ()
+    encoded: bytes | None = None  # the body's bytes, once made
+
+
+@dataclass
+class Call:
+    """What a handler gets: the checked request and who made it."""
+
+    plan: CallPlan
+    params: dict[str, Any]  # wire name → converted value
+    body: Any
+    user: User
+    store: Store
+    task_seconds: float
+
+
+Handler = Callable[[Call], Answer]
+
+
+# --------------------------------------------------------------------------- handlers
+
+
+def get_task_info(call: Call) -> Answer:
+    task = call.store.task(str(call.params.get("id", "")))
+    if task is None:
+        return error(404, f"there is no task with accession {call.params.get('id')!r}")
+    return Answer(200, tasks.task_info(task))
+
+
+def publish_all_studies(call: Call) -> Answer:
+    if tasks.ACCESS_ALL_DATA not in call.user.permissions:
+        return error(403, f"user {call.user.name!r} lacks the {tasks.ACCESS_ALL_DATA} permission needed to publish")
+    info = tasks.publish(call.store, call.user, call.params.get("versionMessage"), call.task_seconds)
+    return Answer(200, info)
+
+
+HANDLERS: dict[str, Handler] = {"getTaskInfo": get_task_info, "publishAllStudies": publish_all_studies}
+
+
+def error(status: int, message: str, **extra: Any) -> Answer:
+    """The JSON error body every refusal carries: status, reason phrase, what to do."""
+    return Answer(status, {"status": status, "error": HTTPStatus(status).phrase, "message": message, **extra})
+
+
+# --------------------------------------------------------------------------- per operation
+
+
+@dataclass
+class Prepared:
+    """One operation made ready for serving."""
+
+    plan: CallPlan
+    handler: Handler | None
+    security: list[list[Credential]]
+    guidance: str
+    examples: dict[str, tuple[str, Any] | Exception]  # declared status → (media, value) or why not
+
+    def example(self, status: str) -> Answer:
+        found = self.examples.get(status)
+        code = _status_number(status, self.plan)
+        if found is None:
+            return Answer(code)
+        if isinstance(found, Exception):
+            return error(500, f"the server cannot make a schema-valid example: {found}")
+        media, value = found
+        return Answer(code, value, media)
+
+
+def _status_number(status: str, plan: CallPlan) -> int:
+    if status.isdigit():
+        return int(status)
+    if status.endswith("XX"):
+        return int(status[0]) * 100
+    return 500 if any(s.startswith("2") for s in plan.responses) else 200  # "default"
+
+
+def _examples(plan: CallPlan) -> dict[str, tuple[str, Any] | Exception]:
+    out: dict[str, tuple[str, Any] | Exception] = {}
+    for status, response in plan.responses.items():
+        if not response.checks:
+            continue
+        media = next((m for m in response.checks if is_json_media(m)), next(iter(response.checks)))
+        try:
+            out[status] = (media, response_example(plan.op, response.status, media, response.checks[media]))
+        except NoValidExample as exc:
+            log.warning("%s", exc)
+            out[status] = exc
+    return out
+
+
+# --------------------------------------------------------------------------- the app
+
+
+class ServerApp:
+    """The WSGI application for one compiled spec and one store."""
+
+    def __init__(
+        self, api: Api, store: Store, *, task_seconds: float = 5.0, handlers: dict[str, Handler] | None = None
+    ):
+        self.api = api
+        self.store = store
+        self.task_seconds = task_seconds
+        handlers = HANDLERS if handlers is None else handlers
+        self.router = Router(api.plans.values())
+        self.prepared = {op_id: self._prepare(plan, handlers.get(op_id)) for op_id, plan in api.plans.items()}
+        self._valid_answers: dict[tuple[str, int, str, bytes], bool] = {}
+
+    def _prepare(self, plan: CallPlan, handler: Handler | None) -> Prepared:
+        texts = [r.description for s, r in plan.responses.items() if s == "401"]
+        return Prepared(
+            plan=plan,
+            handler=handler,
+            security=credentials_of(self.api.security_schemes, plan.op.security),
+            guidance=guidance(texts + _scheme_guidance(self.api, plan)),
+            examples=_examples(plan),
+        )
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        started = time.perf_counter()
+        op_id = "-"
+        try:
+            answer, op_id = self._answer(environ)
+        except BodyTooLarge:
+            answer = error(413, "the request body is too large")
+            answer.headers = (("Connection", "close"),)
+        except Exception:  # a bug must still answer, and leave a trace in the log
+            log.exception("unexpected error in %s", op_id)
+            answer = error(500, "the server failed unexpectedly; see its log")
+        body, headers = _encode(answer)
+        start_response(f"{answer.status} {HTTPStatus(answer.status).phrase}", headers)
+        _log_request(environ, answer.status, op_id, started)
+        return [body]
+
+    def _answer(self, environ: dict) -> tuple[Answer, str]:
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        path = raw_path_of(environ)
+        found = self.router.match(path)
+        if found is None:
+            _drain(environ)
+            return error(404, f"no operation of the spec serves the path {path}"), "-"
+        route, path_params = found
+        plan = route.plans.get(method)
+        if plan is None:
+            _drain(environ)
+            answer = error(405, f"{method} is not declared for {route.template}; allowed: {route.allow}")
+            answer.headers = (("Allow", route.allow),)
+            return answer, "-"
+        prepared = self.prepared[plan.op.operation_id]
+        query = parse_query(environ)
+        parsed = read_request(plan, environ, path_params, query)
+        return self._serve(prepared, environ, query, parsed), plan.op.operation_id
+
+    def _serve(self, prepared: Prepared, environ: dict, query: dict[str, list[str]], parsed: Parsed) -> Answer:
+        op_id = prepared.plan.op.operation_id
+        if parsed.problems:
+            return _bad_request(op_id, parsed.problems)
+        prefer = _preferred_status(environ.get("HTTP_PREFER", ""))
+        if prefer is not None:
+            return self._preferred(prepared, prefer)
+        user = authenticate(prepared.security, environ, _lookup(environ, query), self.store)
+        if user is None:
+            return self._checked(prepared, error(401, prepared.guidance))
+        if prepared.handler is None:
+            success = sorted(s for s in prepared.plan.responses if s.startswith("2"))
+            return prepared.example(success[0]) if success else Answer(204)
+        call = Call(prepared.plan, parsed.params, parsed.body, user, self.store, self.task_seconds)
+        return self._checked(prepared, prepared.handler(call))
+
+    def _preferred(self, prepared: Prepared, code: int) -> Answer:
+        """``Prefer: code=NNN``: the declared answer for that status, so clients can try error paths."""
+        plan = prepared.plan
+        declared = next((s for s in (str(code), f"{str(code)[0]}XX", "default") if s in plan.responses), None)
+        if declared is None:
+            message = (
+                f"Prefer: code={code} is not declared for {plan.op.operation_id}; declared: {', '.join(plan.responses)}"
+            )
+            return error(400, message)
+        answer = prepared.example(declared)
+        answer.status = code
+        if answer.data is None and code >= 400:
+            return self._checked(prepared, error(code, f"answered {code} as the Prefer header asked"))
+        return answer
+
+    def _checked(self, prepared: Prepared, answer: Answer) -> Answer:
+        """The answer, if the spec allows it; a server bug becomes a logged 500, never an off-spec answer."""
+        plan = prepared.plan
+        declared = plan.response_for(answer.status)
+        if declared is None or not declared.checks or answer.data is None:
+            return answer  # nothing declared to hold it to (a body on an error is still welcome)
+        if answer.media not in declared.checks:
+            return _declared_error_body(prepared, answer)
+        check = declared.checks[answer.media]
+        if check is None:
+            return answer
+        # A check costs far more than the rest of a request; an answer already found valid
+        # (a task polled again, unchanged) is remembered by its bytes instead of checked again.
+        answer.encoded = encode_data(answer)
+        key = (plan.op.operation_id, answer.status, answer.media, answer.encoded)
+        if key in self._valid_answers:
+            return answer
+        violations = check.violations(answer.data)
+        if not violations:
+            if len(self._valid_answers) >= _VALID_ANSWERS_KEPT:
+                self._valid_answers.clear()
+            self._valid_answers[key] = True
+            return answer
+        if answer.status >= 400:
+            return _declared_error_body(prepared, answer)
+        log.error("%s: answer breaks the spec: %s", plan.op.operation_id, "; ".join(map(str, violations)))
+        return error(500, "the server made an answer that breaks its own spec; see its log")
+
+
+def _declared_error_body(prepared: Prepared, answer: Answer) -> Answer:
+    """An error whose status declares a body of its own shape: send the spec's example of it."""
+    declared = prepared.plan.response_for(answer.status)
+    status = declared.status.upper() if declared else str(answer.status)
+    replacement = prepared.example(status)
+    replacement.status = answer.status
+    replacement.headers = answer.headers
+    return replacement
+
+
+def _bad_request(op_id: str, problems: list[Problem]) -> Answer:
+    first = problems[0]
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return error(
+        400,
+        f"{op_id}: {first.location} {first.name!r}: {first.message}{more}",
+        operation=op_id,
+        errors=[p.to_dict() for p in problems],
+    )
+
+
+def _preferred_status(header: str) -> int | None:
+    found = _PREFER_CODE.search(header) if header else None
+    return int(found.group(1)) if found else None
+
+
+def _scheme_guidance(api: Api, plan: CallPlan) -> list[str]:
+    """Without a 401 description, name the headers that would be accepted."""
+    names = sorted({name for requirement in plan.op.security for name in requirement})
+    where = [f"{(api.security_schemes.get(n) or {}).get('name', 'Authorization')}" for n in names]
+    return [f"The user is not authenticated: send a valid token in {' or '.join(where)}."] if where else []
+
+
+def _lookup(environ: dict, query: dict[str, list[str]]) -> Callable[[str], str | None]:
+    def lookup(key: str) -> str | None:
+        location, _, name = key.partition(":")
+        if location == "header":
+            return environ.get("HTTP_" + name.upper().replace("-", "_"))
+        if location == "query":
+            values = query.get(name)
+            return values[-1] if values else None
+        return parse_cookie(environ.get("HTTP_COOKIE", "")).get(name)
+
+    return lookup
+
+
+def _drain(environ: dict) -> None:
+    read_body_bytes(environ)  # an unread body would be taken for the next request on this connection
+
+
+def _encode(answer: Answer) -> tuple[bytes, list[tuple[str, str]]]:
+    headers = list(answer.headers)
+    body = b"" if answer.status in (204, 304) else encode_data(answer)
+    if body:
+        headers.append(("Content-Type", answer.media))
+    headers.append(("Content-Length", str(len(body))))
+    return body, headers
+
+
+def encode_data(answer: Answer) -> bytes:
+    if answer.encoded is not None:
+        return answer.encoded
+    if answer.data is None:
+        return b""
+    if isinstance(answer.data, bytes):
+        return answer.data
+    if isinstance(answer.data, str) and not is_json_media(answer.media):
+        return answer.data.encode("utf-8")
+    return json.dumps(answer.data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _log_request(environ: dict, status: int, op_id: str, started: float) -> None:
+    # Only the method and the path: never a header (tokens live there) nor the query string.
+    if log.isEnabledFor(logging.INFO):
+        elapsed = (time.perf_counter() - started) * 1000
+        path = raw_path_of(environ)
+        log.info(
+            '%s "%s %s" %d %.1fms %s',
+            environ.get("REMOTE_ADDR", "-"),
+            environ.get("REQUEST_METHOD", "-"),
+            path,
+            status,
+            elapsed,
+            op_id,
+        )

@@ -1,0 +1,254 @@
+"""Schema-valid example data, for operations that have no handler and for ``Prefer: code=``.
+
+The spec's own examples come first (the media type's ``example``/``examples``, then the
+schema's); otherwise a value is generated from the schema. Every candidate is checked with the
+response's compiled check, and the first valid one wins, so a wrong example in a spec costs a
+logged warning at start-up, never an off-spec answer.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from typing import Any
+
+from ..operations import Operation, deref
+from ..spec import Document, resolve_pointer
+from ..validation import SchemaCheck
+
+log = logging.getLogger("odm_dyn.server")
+
+MAX_DEPTH = 6  # deeper than this only required properties and minimum items are made
+_ALTERNATIVES_TRIED = 4  # oneOf/anyOf choices tried before giving up on a valid value
+
+_STRING_FORMATS = {
+    "date-time": "2024-01-01T00:00:00Z",
+    "date": "2024-01-01",
+    "time": "12:00:00Z",
+    "duration": "P1D",
+    "email": "user@example.com",
+    "idn-email": "user@example.com",
+    "hostname": "example.com",
+    "idn-hostname": "example.com",
+    "ipv4": "192.0.2.1",
+    "ipv6": "2001:db8::1",
+    "uri": "http://localhost/example",
+    "uri-reference": "/example",
+    "iri": "http://localhost/example",
+    "iri-reference": "/example",
+    "url": "http://localhost/example",
+    "uuid": "00000000-0000-4000-8000-000000000000",
+    "byte": "ZXhhbXBsZQ==",
+    "binary": "example",
+    "password": "example",
+    "regex": "^example$",
+    "json-pointer": "/example",
+    "relative-json-pointer": "0",
+}
+
+
+class NoValidExample(Exception):
+    """No candidate value passed the response's check."""
+
+
+def response_example(op: Operation, status: str, media: str, check: SchemaCheck | None) -> Any:
+    """A value for one declared response body that the response's check accepts."""
+    candidates = list(_spec_examples(op, status, media))
+    schema = check.schema if check is not None else {}
+    for choice in range(_ALTERNATIVES_TRIED):
+        candidates.append(Generator(op.document, choice).value(schema))
+    for value in candidates:
+        if check is None or not check.violations(value):
+            return value
+    raise NoValidExample(f"{op.operation_id} {status} {media}: no example or generated value fits the schema")
+
+
+def _spec_examples(op: Operation, status: str, media: str) -> list[Any]:
+    """The media type's ``example`` and ``examples`` values, as the spec writes them."""
+    try:
+        raw_op = resolve_pointer(op.document.data, op.pointer)
+        response = deref(op.document, raw_op["responses"][status])
+        media_object = response["content"][media] or {}
+    except (KeyError, TypeError):
+        return []
+    found = [media_object["example"]] if "example" in media_object else []
+    for example in (media_object.get("examples") or {}).values():
+        example = deref(op.document, example)
+        if isinstance(example, dict) and "value" in example:
+            found.append(example["value"])
+    return found
+
+
+class Generator:
+    """Makes a value for a schema; ``choice`` picks among oneOf/anyOf alternatives."""
+
+    def __init__(self, document: Document, choice: int = 0):
+        self.document = document
+        self.choice = choice
+
+    def value(self, schema: Any, depth: int = 0, variant: int = 0) -> Any:
+        if not isinstance(schema, dict) or not schema:
+            return "example"
+        if "$ref" in schema:
+            return self.value(self._merge([self._resolve(schema["$ref"]), _without(schema, "$ref")]), depth, variant)
+        given = _given_value(schema, variant)
+        if given is not _NOTHING:
+            return copy.deepcopy(given)
+        if "allOf" in schema:
+            return self.value(self._merge([*schema["allOf"], _without(schema, "allOf")]), depth, variant)
+        for keyword in ("oneOf", "anyOf"):
+            if schema.get(keyword):
+                options = schema[keyword]
+                picked = options[self.choice % len(options)]
+                return self.value(self._merge([picked, _without(schema, keyword)]), depth, variant)
+        return self._typed(schema, _type_of(schema), depth, variant)
+
+    def _typed(self, schema: dict[str, Any], kind: str, depth: int, variant: int) -> Any:
+        if kind == "object":
+            return self._object(schema, depth)
+        if kind == "array":
+            return self._array(schema, depth)
+        if kind == "integer":
+            return _integer(schema, variant)
+        if kind == "number":
+            return _number(schema, variant)
+        if kind == "boolean":
+            return variant % 2 == 0
+        if kind == "null":
+            return None
+        return _string(schema, variant)
+
+    def _object(self, schema: dict[str, Any], depth: int) -> dict[str, Any]:
+        properties = schema.get("properties") or {}
+        required = set(schema.get("required") or [])
+        out: dict[str, Any] = {}
+        for name, sub in properties.items():
+            # A response never carries writeOnly properties; deep down only required ones.
+            if isinstance(sub, dict) and sub.get("writeOnly") and name not in required:
+                continue
+            if depth >= MAX_DEPTH and name not in required:
+                continue
+            out[name] = self.value(sub, depth + 1)
+        for name in required - out.keys():
+            extra = schema.get("additionalProperties")
+            out[name] = self.value(extra if isinstance(extra, dict) else {}, depth + 1)
+        return out
+
+    def _array(self, schema: dict[str, Any], depth: int) -> list[Any]:
+        low = int(schema.get("minItems", 0))
+        high = schema.get("maxItems")
+        count = max(low, 0 if depth >= MAX_DEPTH else 1)
+        if high is not None:
+            count = min(count, int(high))
+        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        # Distinct variants keep uniqueItems arrays valid.
+        return [self.value(items, depth + 1, variant=i) for i in range(count)]
+
+    def _resolve(self, ref: str) -> Any:
+        # Compiled schemas keep recursive references as "urn:odm-dyn:document#/…".
+        pointer = ref.split("#", 1)[1] if "#" in ref else ""
+        try:
+            return resolve_pointer(self.document.data, pointer)
+        except KeyError:
+            return {}
+
+    def _merge(self, parts: list[Any]) -> dict[str, Any]:
+        """allOf as one schema: properties and required united, the first word wins elsewhere."""
+        merged: dict[str, Any] = {}
+        for part in parts:
+            while isinstance(part, dict) and "$ref" in part and len(part) == 1:
+                part = self._resolve(part["$ref"])
+            if not isinstance(part, dict):
+                continue
+            if "allOf" in part:
+                part = {**self._merge(part["allOf"]), **_without(part, "allOf")}
+            for key, value in part.items():
+                if key == "properties":
+                    props = merged.setdefault("properties", {})
+                    for name, sub in value.items():
+                        props[name] = sub if name not in props else {"allOf": [props[name], sub]}
+                elif key == "required":
+                    merged["required"] = sorted(set(merged.get("required", [])) | set(value))
+                else:
+                    merged.setdefault(key, value)
+        return merged
+
+
+_NOTHING = object()
+
+
+def _given_value(schema: dict[str, Any], variant: int) -> Any:
+    """A value the schema itself names: const, example(s), enum, default."""
+    if "const" in schema:
+        return schema["const"]
+    if "example" in schema and variant == 0:
+        return schema["example"]
+    if isinstance(schema.get("examples"), list) and schema["examples"] and variant == 0:
+        return schema["examples"][0]
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
+        return schema["enum"][variant % len(schema["enum"])]
+    if "default" in schema and variant == 0:
+        return schema["default"]
+    return _NOTHING
+
+
+def _without(schema: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in schema.items() if k != key}
+
+
+def _type_of(schema: dict[str, Any]) -> str:
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kinds = [k for k in kind if k != "null"]
+        kind = kinds[0] if kinds else "null"
+    if isinstance(kind, str):
+        return kind
+    if "properties" in schema or "additionalProperties" in schema or "required" in schema:
+        return "object"
+    if "items" in schema:
+        return "array"
+    return "string"
+
+
+def _integer(schema: dict[str, Any], variant: int) -> int:
+    # int64 values beyond 32 bits show whether a client keeps them exact (epoch millis do).
+    base = 1_700_000_000_000 if schema.get("format") == "int64" else 1
+    return int(_bounded(schema, base + variant, step=1))
+
+
+def _number(schema: dict[str, Any], variant: int) -> float:
+    return float(_bounded(schema, 1.5 + variant, step=0.5))
+
+
+def _bounded(schema: dict[str, Any], value: float, step: float) -> float:
+    low, high = schema.get("minimum"), schema.get("maximum")
+    if isinstance(schema.get("exclusiveMinimum"), (int, float)) and not isinstance(schema["exclusiveMinimum"], bool):
+        low = schema["exclusiveMinimum"] + step
+    elif schema.get("exclusiveMinimum") is True and low is not None:
+        low = low + step  # OpenAPI 3.0's boolean form
+    if isinstance(schema.get("exclusiveMaximum"), (int, float)) and not isinstance(schema["exclusiveMaximum"], bool):
+        high = schema["exclusiveMaximum"] - step
+    elif schema.get("exclusiveMaximum") is True and high is not None:
+        high = high - step
+    if low is not None and value < low:
+        value = low
+    if high is not None and value > high:
+        value = high
+    multiple = schema.get("multipleOf")
+    if multiple:
+        value = (value // multiple) * multiple
+        if low is not None and value < low:
+            value += multiple
+    return value
+
+
+def _string(schema: dict[str, Any], variant: int) -> str:
+    text = _STRING_FORMATS.get(schema.get("format", ""), "example")
+    if variant and schema.get("format") not in _STRING_FORMATS:
+        text = f"{text}-{variant}"
+    low, high = int(schema.get("minLength", 0)), schema.get("maxLength")
+    if len(text) < low:
+        text += "x" * (low - len(text))
+    if high is not None:
+        text = text[: int(high)]
+    return text

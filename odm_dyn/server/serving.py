@@ -1,0 +1,313 @@
+"""Running the app: werkzeug's threaded server, in a background thread or in the foreground.
+
+werkzeug's server answers each connection in its own thread and keeps HTTP/1.1 connections
+alive. Its own access log is switched off (our app logs one line per request, without
+headers); open connections are tracked so that ``stop()`` closes them too, instead of
+leaving kept-alive sockets talking to a server that is gone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import signal
+import socket
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from ..api import load_api
+from ..errors import SpecError
+from ..spec import SpecSource
+from .app import ServerApp
+from .store import MEMORY, Store, default_db_path
+from .tasks import ACCESS_ALL_DATA
+
+log = logging.getLogger("odm_dyn.server")
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+DEFAULT_TASK_SECONDS = 5.0
+CURATOR = "curator"
+USER = "user"
+IDLE_SECONDS = 60  # a kept-alive connection with nothing to say is closed after this
+
+
+class _Handler(WSGIRequestHandler):
+    """werkzeug's handler (request parsing, environ, chunked input) with keep-alive answers.
+
+    werkzeug 3's own ``run_wsgi`` sends ``Connection: close`` on every answer and then waits
+    for stray input, because a general WSGI app may leave a body unread. Our app always reads
+    the whole body and always sets Content-Length, so a connection can safely carry the next
+    request: this ``run_wsgi`` writes each answer in one piece and keeps the connection open.
+    """
+
+    protocol_version = "HTTP/1.1"
+    timeout = IDLE_SECONDS
+    disable_nagle_algorithm = True  # small answers go out at once, not after a delayed ACK
+
+    def run_wsgi(self) -> None:
+        if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        self.environ = environ = self.make_environ()
+        started: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            started[:] = [status, headers]
+            return self._unsupported_write
+
+        result = self.server.app(environ, start_response)
+        try:
+            body = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        self._write_answer(started[0], started[1], body)
+
+    def _write_answer(self, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
+        lines = [
+            f"{self.protocol_version} {status}",
+            f"Server: {self.version_string()}",
+            f"Date: {self.date_time_string()}",
+        ]
+        for name, value in headers:
+            if name.lower() == "connection" and value.lower() == "close":
+                self.close_connection = True
+                continue
+            lines.append(f"{name}: {value}")
+        if self.close_connection:
+            lines.append("Connection: close")
+        elif self.request_version == "HTTP/1.0":
+            lines.append("Connection: keep-alive")  # a 1.0 client that asked for it
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self.wfile.write(head if self.command == "HEAD" else head + body)
+
+    @staticmethod
+    def _unsupported_write(data: bytes) -> None:
+        raise NotImplementedError("the embedded server's app returns its body; write() is not supported")
+
+    def setup(self) -> None:
+        super().setup()
+        connections = getattr(self.server, "open_connections", None)
+        if connections is not None:
+            with self.server.connections_lock:  # type: ignore[attr-defined]
+                connections.add(self.connection)
+
+    def finish(self) -> None:
+        connections = getattr(self.server, "open_connections", None)
+        if connections is not None:
+            with self.server.connections_lock:  # type: ignore[attr-defined]
+                connections.discard(self.connection)
+        super().finish()
+
+    def log_request(self, code: Any = "-", size: Any = "-") -> None:
+        pass  # the app logs each request itself, without header values
+
+
+class EmbeddedServer:
+    """An ODM server on loopback, in a background thread; a context manager.
+
+    ``tokens`` act as a curator holding ACCESS_ALL_DATA, ``user_tokens`` as a user without it.
+    With neither, one curator token is made: ``.token``. ``port=0`` picks a free port;
+    ``.url`` says which. ``db`` is a file path to keep state, ``":memory:"`` to throw it away.
+    """
+
+    def __init__(
+        self,
+        spec: SpecSource | None = None,
+        db: str | os.PathLike[str] = MEMORY,
+        host: str = DEFAULT_HOST,
+        port: int = 0,
+        task_seconds: float = DEFAULT_TASK_SECONDS,
+        tokens: Iterable[str] | None = None,
+        user_tokens: Iterable[str] | None = None,
+    ):
+        self.api = load_api(spec)
+        self.store = Store(db)
+        self.task_seconds = task_seconds
+        self.token: str | None = None
+        tokens, user_tokens = list(tokens or ()), list(user_tokens or ())
+        if not tokens and not user_tokens:
+            self.token = secrets.token_urlsafe(24)
+            tokens = [self.token]
+        for token in tokens:
+            self.add_token(token)
+        for token in user_tokens:
+            self.add_token(token, user=USER, permissions=())
+        self.app = ServerApp(self.api, self.store, task_seconds=task_seconds)
+        self._server = _make_server(host, port, self.app)
+        self.host = host
+        self.port = self._server.port
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def add_token(self, token: str, *, user: str = CURATOR, permissions: Sequence[str] = (ACCESS_ALL_DATA,)) -> None:
+        """Let ``token`` act as ``user``, who holds exactly ``permissions``."""
+        self.store.add_token(token, user, permissions)
+
+    def start(self) -> EmbeddedServer:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._server.serve_forever, name="odm-dyn-server", daemon=True)
+            self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever()
+
+    def shutdown(self) -> None:
+        """Stop accepting (from another thread than the one serving), and close open connections."""
+        self._server.shutdown()
+        _close_connections(self._server)
+
+    def stop(self) -> None:
+        """Stop serving, close every connection and the database. Safe to call twice."""
+        if self._thread is not None:
+            self.shutdown()
+            self._thread.join(timeout=10)
+            self._thread = None
+        if self.store is not None:
+            self._server.server_close()
+            _close_connections(self._server)
+            self.store.close()
+            self.store = None  # type: ignore[assignment]
+
+    def __enter__(self) -> EmbeddedServer:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"<EmbeddedServer {self.url} db={self.store.path if self.store else 'closed'!r}>"
+
+
+def _make_server(host: str, port: int, app: ServerApp) -> BaseWSGIServer:
+    server = make_server(host, port, app, threaded=True, request_handler=_Handler)
+    server.open_connections = set()  # type: ignore[attr-defined]
+    server.connections_lock = threading.Lock()  # type: ignore[attr-defined]
+    return server
+
+
+def _close_connections(server: BaseWSGIServer) -> None:
+    with server.connections_lock:  # type: ignore[attr-defined]
+        connections = list(server.open_connections)  # type: ignore[attr-defined]
+    for connection in connections:
+        try:
+            connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed by the peer
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of ``odm-dyn serve``."""
+    parser.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port, 0 for a free one (default: %(default)s)")
+    parser.add_argument(
+        "--db",
+        default=None,
+        metavar="PATH",
+        help=f"SQLite file holding users, tokens and tasks (default: {default_db_path()}); ':memory:' for a throwaway",
+    )
+    parser.add_argument(
+        "--task-seconds",
+        type=float,
+        default=DEFAULT_TASK_SECONDS,
+        metavar="S",
+        help="how long a published task takes to reach DONE (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--token",
+        action="append",
+        default=[],
+        metavar="T",
+        help=f"a token for a curator holding {ACCESS_ALL_DATA} (repeatable)",
+    )
+    parser.add_argument(
+        "--user-token",
+        action="append",
+        default=[],
+        metavar="T",
+        help=f"a token for a user without {ACCESS_ALL_DATA} (repeatable)",
+    )
+    parser.add_argument(
+        "--spec",
+        action="append",
+        default=None,
+        metavar="FILE",
+        help="spec file or folder to serve instead of the bundled Tasks API (repeatable)",
+    )
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Run the server in the foreground until SIGINT or SIGTERM; the exit code."""
+    _configure_logging()
+    db = args.db or os.fspath(default_db_path())
+    try:
+        server = EmbeddedServer(
+            spec=args.spec,
+            db=db,
+            host=args.host,
+            port=args.port,
+            task_seconds=args.task_seconds,
+            tokens=args.token,
+            user_tokens=args.user_token,
+        )
+    except SpecError as exc:
+        print(f"odm-dyn serve: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"odm-dyn serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    _announce(server, db)
+    return _run_until_signal(server)
+
+
+def _announce(server: EmbeddedServer, db: str) -> None:
+    where = "memory (throwaway)" if db == MEMORY else Path(db).expanduser()
+    print(f"odm-dyn serve: ODM server on {server.url} (database: {where})", file=sys.stderr)
+    if server.token:
+        # Printed once, on purpose: with no --token the user has no other way to learn it.
+        print(f"odm-dyn serve: curator token: {server.token}", file=sys.stderr)
+        print(f"  export ODM_HOST={server.url} ODM_API_TOKEN={server.token}", file=sys.stderr)
+    print("odm-dyn serve: Ctrl-C stops it", file=sys.stderr, flush=True)
+
+
+def _run_until_signal(server: EmbeddedServer) -> int:
+    stop = threading.Event()
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, lambda *_: stop.set())
+    server.start()
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    print("odm-dyn serve: stopped", file=sys.stderr, flush=True)
+    return 0
+
+
+def _configure_logging() -> None:
+    if not log.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        log.addHandler(handler)
+    if log.level == logging.NOTSET:
+        log.setLevel(logging.INFO)

@@ -1,0 +1,180 @@
+"""The embedded server's state in SQLite: users with permissions, hashed tokens, tasks.
+
+One connection guarded by a lock serves every request thread. SQLite statements here take
+microseconds, so the lock costs less than a connection per thread would, and it is the one
+way a ``:memory:`` database is shared between threads. File databases use WAL so that another
+process (a second server, ``sqlite3`` in a shell) can read while this one writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+MEMORY = ":memory:"
+TASK_PREFIX = "GSF"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY,
+    permissions TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    token_hash TEXT PRIMARY KEY,
+    user_name TEXT NOT NULL REFERENCES users(name)
+);
+CREATE TABLE IF NOT EXISTS tasks (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    application TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    permissions: frozenset[str]
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """A task as stored: its status is not stored but derived from the clock (see tasks.py)."""
+
+    seq: int
+    name: str
+    application: str
+    created_by: str
+    created_ms: int
+    duration_ms: int
+
+    @property
+    def accession(self) -> str:
+        return accession_of(self.seq)
+
+
+def accession_of(seq: int) -> str:
+    return f"{TASK_PREFIX}{seq:06d}"
+
+
+def seq_of(accession: str) -> int | None:
+    """The row number behind ``GSF000042``; ``None`` for anything that is not one of ours."""
+    digits = accession[len(TASK_PREFIX) :]
+    if not accession.startswith(TASK_PREFIX) or not digits.isdigit() or not digits.isascii():
+        return None
+    return int(digits)
+
+
+def hash_token(token: str) -> str:
+    # Only hashes are stored: a leaked database file does not leak usable tokens.
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def default_db_path() -> Path:
+    """``$XDG_DATA_HOME/odm_dyn/server.db`` (``~/.local/share`` without it; LOCALAPPDATA on Windows)."""
+    base = os.environ.get("XDG_DATA_HOME") or os.environ.get("LOCALAPPDATA")
+    root = Path(base) if base else Path.home() / ".local" / "share"
+    return root / "odm_dyn" / "server.db"
+
+
+class Store:
+    """Users, tokens and tasks; safe to share between threads."""
+
+    def __init__(self, path: str | os.PathLike[str] = MEMORY):
+        self.path = os.fspath(path)
+        self._lock = threading.Lock()
+        self._db = self._connect(self.path)
+        with self._lock, self._db:
+            self._db.executescript(_SCHEMA)
+
+    @staticmethod
+    def _connect(path: str) -> sqlite3.Connection:
+        if path != MEMORY:
+            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            path = os.fspath(Path(path).expanduser())
+        # check_same_thread=False: the lock, not the creating thread, owns the connection.
+        db = sqlite3.connect(path, check_same_thread=False, timeout=10.0, isolation_level=None)
+        if path != MEMORY:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        return db
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # ------------------------------------------------------------------ users and tokens
+
+    def add_token(self, token: str, user: str, permissions: Iterable[str] = ()) -> None:
+        """Make (or update) ``user`` with exactly ``permissions`` and let ``token`` act as them."""
+        if not token:
+            raise ValueError("a token must not be empty")
+        perms = ",".join(sorted(set(permissions)))
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT INTO users(name, permissions) VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET permissions = excluded.permissions",
+                (user, perms),
+            )
+            self._db.execute(
+                "INSERT OR REPLACE INTO tokens(token_hash, user_name) VALUES (?, ?)", (hash_token(token), user)
+            )
+
+    def user_for_token(self, token: str) -> User | None:
+        wanted = hash_token(token)
+        with self._lock:
+            row = self._db.execute(
+                "SELECT t.token_hash, u.name, u.permissions FROM tokens t JOIN users u ON u.name = t.user_name "
+                "WHERE t.token_hash = ?",
+                (wanted,),
+            ).fetchone()
+        # The index finds the row; the final comparison is constant-time all the same, so the
+        # answer's timing never depends on how much of a guessed token was right.
+        if row is None or not hmac.compare_digest(row[0], wanted):
+            return None
+        return User(row[1], frozenset(p for p in row[2].split(",") if p))
+
+    def has_tokens(self) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM tokens LIMIT 1").fetchone() is not None
+
+    # ------------------------------------------------------------------ tasks
+
+    def create_task(self, name: str, application: str, created_by: str, duration_ms: int) -> TaskRow:
+        created = now_ms()
+        with self._lock, self._db:
+            cursor = self._db.execute(
+                "INSERT INTO tasks(name, application, created_by, created_ms, duration_ms) VALUES (?, ?, ?, ?, ?)",
+                (name, application, created_by, created, duration_ms),
+            )
+            seq = int(cursor.lastrowid or 0)
+        return TaskRow(seq, name, application, created_by, created, duration_ms)
+
+    def task(self, accession: str) -> TaskRow | None:
+        seq = seq_of(accession)
+        if seq is None:
+            return None
+        with self._lock:
+            row = self._db.execute(
+                "SELECT seq, name, application, created_by, created_ms, duration_ms FROM tasks WHERE seq = ?", (seq,)
+            ).fetchone()
+        return TaskRow(*row) if row else None
+
+    def task_count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM tasks").fetchone()[0])
