@@ -45,6 +45,8 @@ _LAZY = {
     "load_api": "api",
 }
 
+_SUBMODULES = ("models", "rest", "server", "testing")
+
 __all__ = [
     "ApiClient",
     "ApiConnectionError",
@@ -78,6 +80,8 @@ def __getattr__(name: str) -> Any:
     """Lazy public names, and the generated client's ``<Tag>Api`` classes (``TasksAPIApi``)."""
     import importlib
 
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
     module = _LAZY.get(name)
     if module is not None:
         value = getattr(importlib.import_module(f".{module}", __name__), name)

@@ -1,0 +1,58 @@
+"""The public names users import: pinned, so a change to them is a deliberate one."""
+
+import odm_dyn
+from odm_dyn import errors
+
+
+def test_public_names_are_pinned():
+    assert sorted(odm_dyn.__all__) == [
+        "ApiClient",
+        "ApiConnectionError",
+        "ApiException",
+        "ApiResponse",
+        "ApiTimeoutError",
+        "BadRequestException",
+        "Client",
+        "Configuration",
+        "ConflictException",
+        "ForbiddenException",
+        "NotFoundException",
+        "OdmError",
+        "RequestTypeError",
+        "RequestValidationError",
+        "ResponseValidationError",
+        "RetryPolicy",
+        "ServiceException",
+        "SpecError",
+        "TASKS_SPEC",
+        "TaskTimeoutError",
+        "TooManyRequestsException",
+        "TransportError",
+        "UnauthorizedException",
+        "UnprocessableEntityException",
+        "load_api",
+    ]
+    for name in odm_dyn.__all__:
+        assert getattr(odm_dyn, name) is not None
+
+
+def test_exception_tree_matches_the_contract():
+    assert issubclass(odm_dyn.SpecError, odm_dyn.OdmError)
+    assert issubclass(odm_dyn.RequestValidationError, ValueError)
+    assert issubclass(odm_dyn.RequestTypeError, TypeError)
+    assert issubclass(odm_dyn.ApiConnectionError, odm_dyn.TransportError)
+    assert issubclass(odm_dyn.ApiTimeoutError, odm_dyn.TransportError)
+    for cls in (
+        odm_dyn.BadRequestException,
+        odm_dyn.UnauthorizedException,
+        odm_dyn.ForbiddenException,
+        odm_dyn.NotFoundException,
+        odm_dyn.ConflictException,
+        odm_dyn.UnprocessableEntityException,
+        odm_dyn.TooManyRequestsException,
+        odm_dyn.ServiceException,
+    ):
+        assert issubclass(cls, odm_dyn.ApiException)
+    assert errors.exception_for_status(418) is odm_dyn.ApiException
+    assert errors.exception_for_status(599) is odm_dyn.ServiceException
+    assert odm_dyn.rest.ApiException is odm_dyn.ApiException

@@ -1,0 +1,37 @@
+# The vendor's documented example for TasksAPIApi.publish_all_studies, with only the package
+# name changed from odm_api to odm_dyn. The test runs it with the host filled in.
+import os
+
+import odm_dyn
+from odm_dyn.models.task_info import TaskInfo
+from odm_dyn.rest import ApiException
+from pprint import pprint
+
+# Defining the host is optional and defaults to http://localhost
+# See configuration.py for a list of all supported configuration parameters.
+configuration = odm_dyn.Configuration(
+    host = "http://localhost"
+)
+
+# Configure API key authorization: Access-token
+configuration.api_key['Access-token'] = os.environ["API_KEY"]
+
+# Uncomment below to setup prefix (e.g. Bearer) for API key, if needed
+# configuration.api_key_prefix['Access-token'] = 'Bearer'
+
+# Configure API key authorization: Genestack-API-Token
+configuration.api_key['Genestack-API-Token'] = os.environ["API_KEY"]
+
+# Enter a context with an instance of the API client
+with odm_dyn.ApiClient(configuration) as api_client:
+    # Create an instance of the API class
+    api_instance = odm_dyn.TasksAPIApi(api_client)
+    version_message = 'version_message_example' # str | Supply text to name this version. (optional)
+
+    try:
+        # Asynchronous task that publishes all pending versions across all studies in the instance.
+        api_response = api_instance.publish_all_studies(version_message=version_message)
+        print("The response of TasksAPIApi->publish_all_studies:\n")
+        pprint(api_response)
+    except Exception as e:
+        print("Exception when calling TasksAPIApi->publish_all_studies: %s\n" % e)
