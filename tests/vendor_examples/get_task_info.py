@@ -1,5 +1,6 @@
 # The vendor's documented example for TasksAPIApi.get_task_info, with only the package name
-# changed from odm_api to odm_dyn. The test runs it with the host and id filled in.
+# changed from odm_api to odm_dyn (the spec-derived comments are left out). The test runs it
+# with the host and id filled in.
 import os
 
 import odm_dyn
@@ -34,10 +35,9 @@ configuration.api_key['Genestack-API-Token'] = os.environ["API_KEY"]
 with odm_dyn.ApiClient(configuration) as api_client:
     # Create an instance of the API class
     api_instance = odm_dyn.TasksAPIApi(api_client)
-    id = 'id_example' # str | Accession of the task.
+    id = 'id_example'
 
     try:
-        # Retrieve information about any ODM task.
         api_response = api_instance.get_task_info(id)
         print("The response of TasksAPIApi->get_task_info:\n")
         pprint(api_response)

@@ -26,10 +26,9 @@ configuration.api_key['Genestack-API-Token'] = os.environ["API_KEY"]
 with odm_dyn.ApiClient(configuration) as api_client:
     # Create an instance of the API class
     api_instance = odm_dyn.TasksAPIApi(api_client)
-    version_message = 'version_message_example' # str | Supply text to name this version. (optional)
+    version_message = 'version_message_example'
 
     try:
-        # Asynchronous task that publishes all pending versions across all studies in the instance.
         api_response = api_instance.publish_all_studies(version_message=version_message)
         print("The response of TasksAPIApi->publish_all_studies:\n")
         pprint(api_response)
