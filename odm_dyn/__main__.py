@@ -1,0 +1,8 @@
+"""``python -m odm_dyn``: the same as the ``odm-dyn`` command."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
