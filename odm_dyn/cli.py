@@ -729,12 +729,18 @@ def connection_settings(ns: argparse.Namespace, environ: Any) -> dict[str, Any]:
 
 
 def read_tokens(token: str | None, access_token: str | None) -> tuple[str | None, str | None]:
-    """``-`` reads a token from stdin, so it stays out of shell history and ``ps``."""
+    """``-`` reads a token from stdin (a pipe, or typed without echo), so it stays out of shell
+    history and ``ps``."""
     if token == "-" and access_token == "-":
         raise UsageError("only one of --token and --access-token can be read from stdin")
     if "-" not in (token, access_token):
         return token, access_token
-    secret = sys.stdin.readline().strip()
+    if sys.stdin.isatty():  # typed by hand: prompt, and do not echo it
+        import getpass
+
+        secret = getpass.getpass("odm-dyn: token: ").strip()
+    else:
+        secret = sys.stdin.readline().strip()
     if not secret:
         raise UsageError("no token on standard input")
     return (secret, access_token) if token == "-" else (token, secret)

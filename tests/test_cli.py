@@ -39,6 +39,13 @@ def server():
         yield running
 
 
+@pytest.fixture(scope="module")
+def slow_server():
+    """Tasks that stay unfinished for a minute: for the tests that must catch one running."""
+    with EmbeddedServer(task_seconds=60.0, tokens=[CURATOR]) as running:
+        yield running
+
+
 def odm(
     *args: str, env: dict[str, str] | None = None, stdin: str | None = None, module: bool = False
 ) -> subprocess.CompletedProcess:
@@ -189,8 +196,9 @@ def test_waited_task_that_failed_exits_4_and_prints_it(scripted):
     assert "ended FAILED" in result.stderr
 
 
-def test_wait_timeout_exits_5_with_the_last_state_on_stdout(server):
-    result = odm(*on(server, "tasks-api", "get-task-info", published(server), "--wait", "--wait-timeout", "0.2"))
+def test_wait_timeout_exits_5_with_the_last_state_on_stdout(slow_server):
+    args = ["--host", slow_server.url, "--token", CURATOR, "tasks-api", "get-task-info", published(slow_server)]
+    result = odm(*args, "--wait", "--wait-timeout", "0.2")
     assert result.returncode == 5
     assert json.loads(result.stdout)["status"] != "DONE"
     assert "task timeout" in result.stderr
@@ -204,8 +212,9 @@ def test_off_spec_answer_exits_6(scripted):
     assert relaxed.returncode == 0 and json.loads(relaxed.stdout)["id"] == 5
 
 
-def test_interrupt_exits_130_without_a_traceback(server):
-    command = [*COMMAND, *on(server, "tasks-api", "get-task-info", published(server), "--wait")]
+def test_interrupt_exits_130_without_a_traceback(slow_server):
+    args = ["--host", slow_server.url, "--token", CURATOR, "tasks-api", "get-task-info", published(slow_server)]
+    command = [*COMMAND, *args, "--wait"]
     with subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as process:
         process.stderr.readline()  # the first status line: it is waiting now
         process.send_signal(signal.SIGINT)
