@@ -25,7 +25,7 @@ from ..request import is_json_media
 from . import tasks
 from .auth import Credential, authenticate, credentials_of, guidance
 from .examples import NoValidExample, response_example
-from .params import BodyTooLarge, Parsed, Problem, parse_query, read_body_bytes, read_request
+from .params import MAX_BODY_BYTES, BadBody, BodyTooLarge, Parsed, Problem, parse_query, read_body_bytes, read_request
 from .routing import Router, raw_path_of
 from .store import Store, User
 
@@ -164,7 +164,10 @@ class ServerApp:
         try:
             answer, op_id = self._answer(environ)
         except BodyTooLarge:
-            answer = error(413, "the request body is too large")
+            answer = error(413, f"the request body is too large (at most {MAX_BODY_BYTES} bytes)")
+            answer.headers = (("Connection", "close"),)
+        except BadBody as exc:  # the connection cannot carry another request: close it
+            answer = error(400, str(exc))
             answer.headers = (("Connection", "close"),)
         except Exception:  # a bug must still answer, and leave a trace in the log
             log.exception("unexpected error in %s", op_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 from typing import Any
 
 from ..operations import Operation, deref
@@ -86,28 +87,30 @@ class Generator:
         self.document = document
         self.choice = choice
 
-    def value(self, schema: Any, depth: int = 0, variant: int = 0) -> Any:
+    def value(self, schema: Any, depth: int = 0, variant: int = 0, seen: tuple[str, ...] = ()) -> Any:
         if not isinstance(schema, dict) or not schema:
             return "example"
         if "$ref" in schema:
-            return self.value(self._merge([self._resolve(schema["$ref"]), _without(schema, "$ref")]), depth, variant)
+            ref = _ref_key(schema["$ref"])
+            resolved = self._merge([self._resolve(schema["$ref"]), _without(schema, "$ref")])
+            return self.value(resolved, depth, variant, seen + (ref,))
         given = _given_value(schema, variant)
         if given is not _NOTHING:
             return copy.deepcopy(given)
         if "allOf" in schema:
-            return self.value(self._merge([*schema["allOf"], _without(schema, "allOf")]), depth, variant)
+            return self.value(self._merge([*schema["allOf"], _without(schema, "allOf")]), depth, variant, seen)
         for keyword in ("oneOf", "anyOf"):
             if schema.get(keyword):
                 options = schema[keyword]
                 picked = options[self.choice % len(options)]
-                return self.value(self._merge([picked, _without(schema, keyword)]), depth, variant)
-        return self._typed(schema, _type_of(schema), depth, variant)
+                return self.value(self._merge([picked, _without(schema, keyword)]), depth, variant, seen)
+        return self._typed(schema, _type_of(schema), depth, variant, seen)
 
-    def _typed(self, schema: dict[str, Any], kind: str, depth: int, variant: int) -> Any:
+    def _typed(self, schema: dict[str, Any], kind: str, depth: int, variant: int, seen: tuple[str, ...]) -> Any:
         if kind == "object":
-            return self._object(schema, depth)
+            return self._object(schema, depth, variant, seen)
         if kind == "array":
-            return self._array(schema, depth)
+            return self._array(schema, depth, seen)
         if kind == "integer":
             return _integer(schema, variant)
         if kind == "number":
@@ -118,23 +121,20 @@ class Generator:
             return None
         return _string(schema, variant)
 
-    def _object(self, schema: dict[str, Any], depth: int) -> dict[str, Any]:
+    def _object(self, schema: dict[str, Any], depth: int, variant: int, seen: tuple[str, ...]) -> dict[str, Any]:
         properties = schema.get("properties") or {}
         required = set(schema.get("required") or [])
         out: dict[str, Any] = {}
         for name, sub in properties.items():
-            # A response never carries writeOnly properties; deep down only required ones.
-            if isinstance(sub, dict) and sub.get("writeOnly") and name not in required:
+            if name not in required and _skipped(sub, depth, seen):
                 continue
-            if depth >= MAX_DEPTH and name not in required:
-                continue
-            out[name] = self.value(sub, depth + 1)
+            out[name] = self.value(sub, depth + 1, variant, seen)
         for name in required - out.keys():
             extra = schema.get("additionalProperties")
-            out[name] = self.value(extra if isinstance(extra, dict) else {}, depth + 1)
+            out[name] = self.value(extra if isinstance(extra, dict) else {}, depth + 1, variant, seen)
         return out
 
-    def _array(self, schema: dict[str, Any], depth: int) -> list[Any]:
+    def _array(self, schema: dict[str, Any], depth: int, seen: tuple[str, ...]) -> list[Any]:
         low = int(schema.get("minItems", 0))
         high = schema.get("maxItems")
         count = max(low, 0 if depth >= MAX_DEPTH else 1)
@@ -142,7 +142,7 @@ class Generator:
             count = min(count, int(high))
         items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
         # Distinct variants keep uniqueItems arrays valid.
-        return [self.value(items, depth + 1, variant=i) for i in range(count)]
+        return [self.value(items, depth + 1, i, seen) for i in range(count)]
 
     def _resolve(self, ref: str) -> Any:
         # Compiled schemas keep recursive references as "urn:odm-dyn:document#/…".
@@ -175,6 +175,20 @@ class Generator:
 
 
 _NOTHING = object()
+_RECURSION_MARK = "urn:odm-dyn:document"
+
+
+def _ref_key(ref: str) -> str:
+    return "#" + ref.split("#", 1)[1] if "#" in ref else ref
+
+
+def _skipped(schema: Any, depth: int, seen: tuple[str, ...]) -> bool:
+    """Optional properties left out: writeOnly ones, recursive ones, and all of them deep down."""
+    if not isinstance(schema, dict):
+        return False
+    ref = schema.get("$ref")
+    recursive = isinstance(ref, str) and (ref.startswith(_RECURSION_MARK) or _ref_key(ref) in seen)
+    return bool(schema.get("writeOnly")) or recursive or depth >= MAX_DEPTH
 
 
 def _given_value(schema: dict[str, Any], variant: int) -> Any:
@@ -244,11 +258,93 @@ def _bounded(schema: dict[str, Any], value: float, step: float) -> float:
 
 def _string(schema: dict[str, Any], variant: int) -> str:
     text = _STRING_FORMATS.get(schema.get("format", ""), "example")
-    if variant and schema.get("format") not in _STRING_FORMATS:
-        text = f"{text}-{variant}"
+    if variant:
+        text = _vary(text, schema.get("format"), variant)
+    pattern = schema.get("pattern")
+    if isinstance(pattern, str) and not _matches(pattern, text):
+        text = from_pattern(pattern, variant) or text
     low, high = int(schema.get("minLength", 0)), schema.get("maxLength")
     if len(text) < low:
         text += "x" * (low - len(text))
     if high is not None:
         text = text[: int(high)]
     return text
+
+
+def _vary(text: str, format: str | None, variant: int) -> str:
+    """A different value of the same format, so that items of a uniqueItems array differ."""
+    if format == "uuid":
+        return f"{text[:-12]}{variant:012d}"
+    if format in ("email", "idn-email"):
+        return text.replace("@", f"{variant}@")
+    if format in ("uri", "url", "iri", "uri-reference", "iri-reference", "json-pointer"):
+        return f"{text}{variant}"
+    if format in _STRING_FORMATS:
+        return text  # dates, times, addresses: one is enough; other fields tell items apart
+    return f"{text}-{variant}"
+
+
+# --------------------------------------------------------------------------- patterns
+
+try:  # the regex parser moved in Python 3.11; importing the old name there warns
+    from re import _parser as _sre_parse  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_parse as _sre_parse  # type: ignore[no-redef]
+
+_CATEGORY_CHARS = {"CATEGORY_DIGIT": "0", "CATEGORY_WORD": "a", "CATEGORY_SPACE": " "}
+
+
+def _matches(pattern: str, text: str) -> bool:
+    try:
+        return re.search(pattern, text) is not None
+    except re.error:
+        return True  # a pattern Python cannot read is not ours to enforce
+
+
+def from_pattern(pattern: str, variant: int = 0) -> str | None:
+    """A shortest string that the regular expression matches (``None`` if it cannot tell)."""
+    try:
+        text = _emit(_sre_parse.parse(pattern), variant)
+    except (re.error, ValueError, KeyError, TypeError, IndexError):
+        return None
+    return text if _matches(pattern, text) else None
+
+
+def _emit(parsed: Any, variant: int) -> str:
+    out = []
+    for op, arg in parsed:
+        name = str(op)
+        if name == "LITERAL":
+            out.append(chr(arg))
+        elif name == "ANY":
+            out.append("a")
+        elif name == "NOT_LITERAL":
+            out.append("a" if arg != ord("a") else "b")
+        elif name == "IN":
+            out.append(_one_of(arg, variant))
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            low, _, inner = arg
+            out.append(_emit(inner, variant) * max(low, 1 if variant else low))
+        elif name == "SUBPATTERN":
+            out.append(_emit(arg[-1], variant))
+        elif name == "BRANCH":
+            out.append(_emit(arg[1][0], variant))
+        elif name in ("AT", "ASSERT", "ASSERT_NOT"):
+            continue
+        else:
+            raise ValueError(name)
+    return "".join(out)
+
+
+def _one_of(items: Any, variant: int) -> str:
+    for op, arg in items:
+        name = str(op)
+        if name == "NEGATE":
+            return "~" if variant % 2 == 0 else "!"
+        if name == "LITERAL":
+            return chr(arg)
+        if name == "RANGE":
+            return chr(min(arg[0] + variant, arg[1]))
+        if name == "CATEGORY":
+            return _CATEGORY_CHARS.get(str(arg), "a")
+    raise ValueError("empty class")

@@ -47,6 +47,10 @@ class BodyTooLarge(Exception):
     pass
 
 
+class BadBody(Exception):
+    """The body cannot be read as framed (bad Content-Length, broken chunks): the stream is out of step."""
+
+
 def read_request(plan: CallPlan, environ: dict, path_params: dict[str, str], query: dict[str, list[str]]) -> Parsed:
     """Every declared parameter and the body, converted and checked."""
     parsed = Parsed()
@@ -171,11 +175,21 @@ def _read_body(plan: CallPlan, environ: dict, parsed: Parsed) -> None:
 
 def read_body_bytes(environ: dict) -> bytes:
     """The whole request body, read even when unused so a kept-alive connection stays in step."""
-    length_text = environ.get("CONTENT_LENGTH") or ""
+    length_text = (environ.get("CONTENT_LENGTH") or "").strip()
     stream = environ.get("wsgi.input")
     if stream is None:
         return b""
-    if length_text.isdigit():
+    if length_text and not (length_text.isdigit() and length_text.isascii()):
+        # A Content-Length that is not a number leaves no way to know where the next request starts.
+        raise BadBody(f"Content-Length {length_text[:40]!r} is not a number of bytes")
+    try:
+        return _read_framed(environ, stream, length_text)
+    except (OSError, ValueError) as exc:  # werkzeug's chunked reader: "Invalid chunk header" and the like
+        raise BadBody(f"the request body is not framed correctly ({exc})") from None
+
+
+def _read_framed(environ: dict, stream: Any, length_text: str) -> bytes:
+    if length_text:
         length = int(length_text)
         if length > MAX_BODY_BYTES:
             raise BodyTooLarge(length)

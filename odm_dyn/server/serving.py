@@ -9,6 +9,7 @@ leaving kept-alive sockets talking to a server that is gone.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import secrets
@@ -16,8 +17,9 @@ import signal
 import socket
 import sys
 import threading
+from http import HTTPStatus
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -35,6 +37,7 @@ DEFAULT_PORT = 8080
 DEFAULT_TASK_SECONDS = 5.0
 CURATOR = "curator"
 USER = "user"
+POLL_SECONDS = 0.05  # how soon stop() is noticed by the accepting loop
 IDLE_SECONDS = 60  # a kept-alive connection with nothing to say is closed after this
 
 
@@ -68,6 +71,25 @@ class _Handler(WSGIRequestHandler):
             if hasattr(result, "close"):
                 result.close()
         self._write_answer(started[0], started[1], body)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (bad request line, 414, 431, 505) in JSON, like the app's.
+
+        Its ``message`` may quote the request line (a query can hold a secret), so only its
+        first words are sent and logged.
+        """
+        phrase = HTTPStatus(code).phrase
+        reason = (message or phrase).split(" (", 1)[0]
+        log.warning("refused a malformed request: %d %s", code, reason)
+        body = json.dumps({"status": code, "error": phrase, "message": reason}).encode()
+        self.close_connection = True  # the stream may be out of step: never read on after a refusal
+        self.send_response(code, phrase)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def _write_answer(self, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
         lines = [
@@ -140,7 +162,11 @@ class EmbeddedServer:
         for token in user_tokens:
             self.add_token(token, user=USER, permissions=())
         self.app = ServerApp(self.api, self.store, task_seconds=task_seconds)
-        self._server = _make_server(host, port, self.app)
+        try:
+            self._server = _make_server(host, port, self.app)
+        except BaseException:
+            self.store.close()  # the port was taken: leave no database open behind us
+            raise
         self.host = host
         self.port = self._server.port
         self._thread: threading.Thread | None = None
@@ -156,12 +182,12 @@ class EmbeddedServer:
 
     def start(self) -> EmbeddedServer:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._server.serve_forever, name="odm-dyn-server", daemon=True)
+            self._thread = threading.Thread(target=self.serve_forever, name="odm-dyn-server", daemon=True)
             self._thread.start()
         return self
 
     def serve_forever(self) -> None:
-        self._server.serve_forever()
+        self._server.serve_forever(poll_interval=POLL_SECONDS)
 
     def shutdown(self) -> None:
         """Stop accepting (from another thread than the one serving), and close open connections."""
@@ -264,14 +290,13 @@ def serve(args: argparse.Namespace) -> int:
             tokens=args.token,
             user_tokens=args.user_token,
         )
-    except SpecError as exc:
+    except (SpecError, ValueError) as exc:
         print(f"odm-dyn serve: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"odm-dyn serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
-    _announce(server, db)
-    return _run_until_signal(server)
+    return _run_until_signal(server, lambda: _announce(server, db))
 
 
 def _announce(server: EmbeddedServer, db: str) -> None:
@@ -284,14 +309,16 @@ def _announce(server: EmbeddedServer, db: str) -> None:
     print("odm-dyn serve: Ctrl-C stops it", file=sys.stderr, flush=True)
 
 
-def _run_until_signal(server: EmbeddedServer) -> int:
+def _run_until_signal(server: EmbeddedServer, announce: Callable[[], None]) -> int:
     stop = threading.Event()
     previous = {}
+    # Handlers first: a signal that comes as soon as the URL is printed must still stop cleanly.
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous[signum] = signal.signal(signum, lambda *_: stop.set())
-    server.start()
     try:
+        server.start()
+        announce()
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:

@@ -72,6 +72,8 @@ def seq_of(accession: str) -> int | None:
     digits = accession[len(TASK_PREFIX) :]
     if not accession.startswith(TASK_PREFIX) or not digits.isdigit() or not digits.isascii():
         return None
+    if len(digits) > 18:  # beyond SQLite's 64-bit INTEGER: no task of ours, not a crash
+        return None
     return int(digits)
 
 

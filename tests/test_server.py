@@ -1,0 +1,439 @@
+"""The embedded ODM server over real HTTP: requests on the wire, and odm_dyn.Client (strict).
+
+Every status the spec declares for both operations is produced for the reason the spec
+gives; bad requests get 400/404/405; state survives a restart; the log never holds a token;
+an operation that exists only in a test's YAML is served with schema-valid data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import io
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+from conftest import CURATOR_TOKEN, USER_TOKEN
+
+import odm_dyn
+from odm_dyn.server import EmbeddedServer, add_serve_arguments, default_db_path
+from odm_dyn.server.examples import from_pattern
+from odm_dyn.spec import load_documents
+
+DATA = Path(__file__).parent / "data"
+EXTRA_SPEC = [odm_dyn.TASKS_SPEC, str(DATA / "extra_ops.yaml")]
+VENDOR_TASKS = Path(__file__).resolve().parents[1] / ".." / "shared" / "vendor" / "genestack-openapi-v1" / "tasks.yaml"
+PUBLISH = "/api/v1/tasks/publish-versions"
+CURATOR = {"Genestack-API-Token": CURATOR_TOKEN}
+STATUS_ORDER = ["CREATED", "QUEUED", "RUNNING", "DONE"]
+
+
+def client_for(server, token: str | None = CURATOR_TOKEN, **options) -> odm_dyn.Client:
+    settings = {"validate_requests": "strict", "validate_responses": "strict", **options}
+    return odm_dyn.Client(server.url, token=token, **settings)
+
+
+def publish_raw(server, headers=CURATOR, **params) -> requests.Response:
+    return requests.post(server.url + PUBLISH, headers=headers, params=params, timeout=5)
+
+
+def get_raw(server, task_id: str, headers=CURATOR) -> requests.Response:
+    return requests.get(f"{server.url}/api/v1/tasks/{task_id}", headers=headers, timeout=5)
+
+
+# --------------------------------------------------------------------------- 200
+
+
+def test_publish_names_the_task_and_its_creator(embedded_server):
+    client = client_for(embedded_server)
+    task = client.publish_all_studies(version_message="release 7")
+    assert task.name == "release 7" and task.created_by == "curator" and task.status == "CREATED"
+    assert task.id.startswith("GSF") and task.application == "publish-versions"
+    assert client.publish_all_studies().name == "Auto-published by API call"
+
+
+def test_task_moves_to_done_with_epoch_millis(embedded_server):
+    client = client_for(embedded_server)
+    before = int(time.time() * 1000)
+    task = client.publish_all_studies()
+    seen: list[str] = []
+    done = client.wait_for_task(task.id, timeout=10, interval=0.05, on_poll=lambda t, _: seen.append(t.status))
+    assert done.status == "DONE"
+    assert [s for s in STATUS_ORDER if s in seen] == sorted(set(seen), key=STATUS_ORDER.index)
+    assert "RUNNING" in seen or "QUEUED" in seen
+    assert before <= done.started_at <= done.ended_at <= int(time.time() * 1000)
+    assert client.get_task_info(task.id) == done
+
+
+def test_started_and_ended_appear_only_once_they_happened(embedded_server):
+    body = publish_raw(embedded_server).json()
+    assert "startedAt" not in body and "endedAt" not in body
+
+
+# --------------------------------------------------------------------------- 401, 403, 404, 500
+
+
+@pytest.mark.parametrize("headers", [{}, {"Genestack-API-Token": "wrong"}, {"Authorization": "Bearer wrong"}])
+@pytest.mark.parametrize("method,path", [("GET", "/api/v1/tasks/GSF000001"), ("POST", PUBLISH)])
+def test_401_without_a_valid_token_says_what_to_send(embedded_server, headers, method, path):
+    answer = requests.request(method, embedded_server.url + path, headers=headers, timeout=5)
+    assert answer.status_code == 401
+    message = answer.json()["message"]
+    assert "Authorization" in message and "Genestack-API-Token" in message and "bearer" in message.lower()
+
+
+def test_401_through_the_client(embedded_server):
+    client = client_for(embedded_server, token="wrong")
+    with pytest.raises(odm_dyn.UnauthorizedException):
+        client.get_task_info("GSF000001")
+    with pytest.raises(odm_dyn.UnauthorizedException):
+        client.publish_all_studies()
+
+
+def test_403_for_publish_without_access_all_data(embedded_server):
+    client = client_for(embedded_server, token=USER_TOKEN)
+    with pytest.raises(odm_dyn.ForbiddenException) as caught:
+        client.publish_all_studies()
+    assert caught.value.status == 403
+    assert "ACCESS_ALL_DATA" in publish_raw(embedded_server, {"Genestack-API-Token": USER_TOKEN}).json()["message"]
+
+
+def test_user_without_permission_may_still_read_tasks(embedded_server):
+    task = client_for(embedded_server).publish_all_studies()
+    assert client_for(embedded_server, token=USER_TOKEN).get_task_info(task.id).id == task.id
+
+
+@pytest.mark.parametrize("task_id", ["GSF999999", "nonsense", "../publish-versions", "GSF000001/x"])
+def test_404_for_unknown_task_ids(embedded_server, task_id):
+    with pytest.raises(odm_dyn.NotFoundException):
+        client_for(embedded_server).get_task_info(task_id)
+
+
+@pytest.mark.parametrize("operation,args", [("get_task_info", ("GSF000001",)), ("publish_all_studies", ())])
+def test_500_on_request_through_prefer(embedded_server, operation, args):
+    with pytest.raises(odm_dyn.ServiceException) as caught:
+        getattr(client_for(embedded_server), operation)(*args, _headers={"Prefer": "code=500"})
+    assert caught.value.status == 500
+
+
+@pytest.mark.parametrize("code", [401, 403, 404, 500])
+def test_prefer_answers_only_declared_statuses(embedded_server, code):
+    declared = {"GET": {200, 401, 404, 500}, "POST": {200, 401, 403, 500}}
+    for method, path in (("GET", "/api/v1/tasks/GSF1"), ("POST", PUBLISH)):
+        answer = requests.request(method, embedded_server.url + path, headers={"Prefer": f"code={code}"}, timeout=5)
+        assert answer.status_code == (code if code in declared[method] else 400)
+
+
+def test_prefer_200_answers_schema_valid_example(embedded_server):
+    task = client_for(embedded_server).get_task_info("anything", _headers={"Prefer": "code=200"})
+    assert task.status in STATUS_ORDER
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Genestack-API-Token": CURATOR_TOKEN},
+        {"Authorization": f"Bearer {CURATOR_TOKEN}"},
+        {"Authorization": f"bearer {CURATOR_TOKEN}"},
+        {"Authorization": f"BEARER {CURATOR_TOKEN}"},
+        {"Authorization": CURATOR_TOKEN},
+        {"Authorization": "Bearer wrong", "Genestack-API-Token": CURATOR_TOKEN},
+    ],
+)
+def test_token_accepted_in_either_header(embedded_server, headers):
+    answer = publish_raw(embedded_server, headers)
+    assert answer.status_code == 200, answer.text
+    assert get_raw(embedded_server, answer.json()["id"], headers).status_code == 200
+
+
+def test_access_token_through_the_client(embedded_server):
+    client = odm_dyn.Client(embedded_server.url, access_token=CURATOR_TOKEN)
+    assert client.publish_all_studies().created_by == "curator"
+
+
+def test_added_token_acts_as_its_user(server):
+    server.add_token("reader-1", user="reader", permissions=())
+    assert client_for(server, token=USER_TOKEN).get_task_info(client_for(server).publish_all_studies().id)
+    with pytest.raises(odm_dyn.ForbiddenException):
+        client_for(server, token="reader-1").publish_all_studies()
+
+
+def test_tokens_are_stored_only_as_hashes(tmp_path):
+    db = tmp_path / "server.db"
+    with EmbeddedServer(db=db, tokens=["plain-secret-token"]):
+        pass
+    stored = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    assert b"plain-secret-token" not in stored
+
+
+# --------------------------------------------------------------------------- bad requests
+
+
+def test_unknown_path_is_404_with_json(embedded_server):
+    answer = requests.get(embedded_server.url + "/api/v1/nothing", headers=CURATOR, timeout=5)
+    assert answer.status_code == 404 and "/api/v1/nothing" in answer.json()["message"]
+
+
+@pytest.mark.parametrize(
+    "method,path,allow",
+    [("POST", "/api/v1/tasks/GSF000001", "GET"), ("DELETE", PUBLISH, "POST"), ("GET", PUBLISH, "POST")],
+)
+def test_undeclared_method_is_405_with_allow(embedded_server, method, path, allow):
+    answer = requests.request(method, embedded_server.url + path, headers=CURATOR, timeout=5)
+    assert answer.status_code == 405 and answer.headers["Allow"] == allow
+    assert method in answer.json()["message"]
+
+
+@pytest.fixture(scope="module")
+def extra_server():
+    with EmbeddedServer(spec=EXTRA_SPEC, task_seconds=0.5, tokens=[CURATOR_TOKEN]) as server:
+        yield server
+
+
+@pytest.mark.parametrize(
+    "query,headers,name,rule",
+    [
+        ("limit=abc", {}, "limit", "type"),
+        ("limit=0", {}, "limit", "minimum"),
+        ("kind=secret", {}, "kind", "enum"),
+        ("", {"X-Trace": "x"}, "X-Trace", "type"),
+    ],
+)
+def test_bad_parameters_are_400_naming_the_parameter_and_rule(extra_server, query, headers, name, rule):
+    url = f"{extra_server.url}/api/v1/studies/GSF000100?{query}"
+    answer = requests.get(url, headers={**CURATOR, **headers}, timeout=5)
+    assert answer.status_code == 400
+    body = answer.json()
+    assert body["operation"] == "getStudy" and name in body["message"]
+    assert {"name": name, "rule": rule}.items() <= body["errors"][0].items()
+
+
+@pytest.mark.parametrize(
+    "data,content_type,rule",
+    [
+        (b"", "application/json", "required"),
+        (b"{not json", "application/json", "json"),
+        (b'{"pageSize": 3}', "application/json", "required"),
+        (b'{"query": ""}', "application/json", "minLength"),
+        (b"query=x", "text/plain", "media-type"),
+    ],
+)
+def test_bad_bodies_are_400(extra_server, data, content_type, rule):
+    headers = {**CURATOR, "Content-Type": content_type}
+    answer = requests.post(extra_server.url + "/api/v1/studies/search", data=data, headers=headers, timeout=5)
+    assert answer.status_code == 400 and answer.json()["errors"][0]["rule"] == rule
+
+
+def test_bad_request_reaches_clients_as_bad_request_exception(extra_server):
+    client = client_for(extra_server, spec=EXTRA_SPEC, validate_requests="off")
+    with pytest.raises(odm_dyn.BadRequestException):
+        client.get_study("GSF1", limit=500)
+
+
+# --------------------------------------------------------------------------- operations only in YAML
+
+
+def test_operation_only_in_yaml_answers_generated_valid_data(extra_server):
+    client = client_for(extra_server, spec=EXTRA_SPEC)
+    study = client.get_study("GSF000100", limit=5, kind="public", tags=["a", "b"], _headers={"X-Trace": "7"})
+    data = study.to_dict()
+    assert data["accession"].startswith("GSF") and data["size"] > 2**31  # int64 beyond 32 bits
+    assert len(data["samples"]) >= 2 and data["samples"][0] != data["samples"][1]
+    assert "secret" not in data  # writeOnly never comes back
+
+
+def test_operation_only_in_yaml_uses_the_spec_example(extra_server):
+    found = client_for(extra_server, spec=EXTRA_SPEC).search_studies(body={"query": "atlas"})
+    assert [s.to_dict()["accession"] for s in found] == ["GSF000100", "GSF000101"]
+
+
+def test_operation_without_security_needs_no_token(extra_server):
+    assert client_for(extra_server, token=None, spec=EXTRA_SPEC).ping()["ok"] is True
+
+
+def test_declared_error_body_has_its_declared_shape(extra_server):
+    answer = requests.get(f"{extra_server.url}/api/v1/studies/x", headers={"Prefer": "code=404"}, timeout=5)
+    assert answer.status_code == 404 and answer.json() == {"code": 404, "detail": "no such study"}
+
+
+def test_handler_operations_still_work_beside_extra_ones(extra_server):
+    client = client_for(extra_server, spec=EXTRA_SPEC)
+    assert client.wait_for_task(client.publish_all_studies().id, timeout=10, interval=0.05).status == "DONE"
+
+
+@pytest.mark.parametrize("pattern", [r"^GSF[0-9]+$", r"^[A-Z]{3}-\d{2,4}$", r"^(foo|bar)_[a-z]*$", r"[^x]+"])
+def test_strings_are_generated_from_patterns(pattern):
+    import re
+
+    assert re.search(pattern, from_pattern(pattern) or "")
+
+
+# --------------------------------------------------------------------------- state, concurrency
+
+
+def test_state_survives_a_restart_mid_task(tmp_path):
+    db = tmp_path / "odm.db"
+    with EmbeddedServer(db=db, task_seconds=1.5, tokens=[CURATOR_TOKEN]) as first:
+        task = client_for(first).publish_all_studies(version_message="before restart")
+    with EmbeddedServer(db=db, task_seconds=1.5) as second:  # no token given: the stored ones still work
+        client = client_for(second)
+        again = client.get_task_info(task.id)
+        assert again.name == "before restart" and again.status != "DONE"
+        done = client.wait_for_task(task.id, timeout=10, interval=0.1)
+        assert done.status == "DONE" and done.created_by == "curator"
+        assert client.publish_all_studies().id != task.id  # numbering continues
+
+
+def test_fifty_concurrent_publishes_are_all_stored(server):
+    client = client_for(server)
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        tasks = list(pool.map(lambda i: client.publish_all_studies(version_message=f"v{i}"), range(50)))
+    assert len({t.id for t in tasks}) == 50 and server.store.task_count() == 50
+    assert {client.get_task_info(t.id).name for t in tasks} == {f"v{i}" for i in range(50)}
+
+
+def test_connections_are_kept_alive(embedded_server):
+    connection = http.client.HTTPConnection("127.0.0.1", embedded_server.port, timeout=5)
+    try:
+        for _ in range(3):
+            connection.request("POST", PUBLISH, headers=CURATOR)
+            answer = answer_of(connection)
+            assert answer.status == 200 and answer.getheader("Connection") != "close"
+        connection.request("GET", "/nowhere", body=b"ignored body", headers={"Content-Length": "12"})
+        assert answer_of(connection).status == 404  # an unread body must not spoil the next request
+        connection.request("GET", "/api/v1/tasks/GSF000001", headers=CURATOR)
+        assert answer_of(connection).status == 200
+    finally:
+        connection.close()
+
+
+def answer_of(connection: http.client.HTTPConnection) -> http.client.HTTPResponse:
+    answer = connection.getresponse()
+    answer.read()
+    return answer
+
+
+# --------------------------------------------------------------------------- logging
+
+
+def test_log_has_one_line_per_request_and_no_token(embedded_server, caplog):
+    secret = "secret-in-query-9a7"
+    with caplog.at_level(logging.DEBUG):
+        publish_raw(embedded_server, {"Authorization": f"Bearer {CURATOR_TOKEN}"}, versionMessage=secret)
+        get_raw(embedded_server, "GSF000001", {"Genestack-API-Token": "wrong-token-77"})
+        get_raw(embedded_server, "GSF000001", {"Genestack-API-Token": CURATOR_TOKEN})
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith(("odm_dyn.server", "werkzeug"))]
+    assert len(ours) == 3 and " 401 " in ours[1]
+    for needle in (CURATOR_TOKEN, "wrong-token-77", secret):
+        assert not [line for line in ours if needle in line]
+
+
+# --------------------------------------------------------------------------- any client of the vendor's spec
+
+
+@pytest.mark.skipif(not VENDOR_TASKS.exists(), reason="the vendor's spec is not in this checkout")
+def test_vendor_spec_is_served_and_its_client_is_satisfied():
+    with EmbeddedServer(spec=str(VENDOR_TASKS), task_seconds=0.3, tokens=[CURATOR_TOKEN]) as server:
+        client = odm_dyn.Client(server.url, token=CURATOR_TOKEN, spec=str(VENDOR_TASKS))
+        done = client.wait_for_task(client.publish_all_studies().id, timeout=10, interval=0.05)
+        assert done.status == "DONE"
+        with pytest.raises(odm_dyn.UnauthorizedException) as caught:
+            odm_dyn.Client(server.url, spec=str(VENDOR_TASKS)).get_task_info(done.id)
+        assert "Genestack-API-Token" in caught.value.body.decode()
+
+
+def test_exchanges_pass_openapi_core_validation(embedded_server):
+    """openapi-core, independent of our own checks, finds every kind of answer on spec."""
+    from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+
+    from odm_dyn.validation import openapi_core_errors
+
+    class AtSpecServer(RequestsOpenAPIRequest):
+        host_url = "http://localhost"  # the spec's server: the port is ours, the paths are the spec's
+
+    documents = [load_documents(odm_dyn.TASKS_SPEC)[0]]
+    if VENDOR_TASKS.exists():
+        documents.append(load_documents(str(VENDOR_TASKS))[0])
+    task_id = publish_raw(embedded_server).json()["id"]
+    exchanges = [
+        ("POST", PUBLISH, CURATOR),
+        ("GET", f"/api/v1/tasks/{task_id}", CURATOR),
+        ("GET", f"/api/v1/tasks/{task_id}", {"Authorization": f"Bearer {CURATOR_TOKEN}"}),
+        ("GET", "/api/v1/tasks/GSF999999", CURATOR),
+        ("POST", PUBLISH, {"Genestack-API-Token": USER_TOKEN}),
+        ("GET", "/api/v1/tasks/x", {**CURATOR, "Prefer": "code=500"}),
+    ]
+    for method, path, headers in exchanges:
+        answer = requests.request(method, embedded_server.url + path, headers=headers, timeout=5)
+        # The vendor's errors declare "content: {}", which openapi-core can never match (with a
+        # body: no such media type; without: MissingData): only its success answers are checked.
+        for document in documents if answer.status_code == 200 else documents[:1]:
+            request = AtSpecServer(answer.request)
+            assert openapi_core_errors(document, request, RequestsOpenAPIResponse(answer)) == []
+
+
+# --------------------------------------------------------------------------- running it
+
+
+def test_serve_arguments_match_the_contract():
+    parser = argparse.ArgumentParser()
+    add_serve_arguments(parser)
+    args = parser.parse_args(["--token", "a", "--token", "b", "--user-token", "c", "--spec", "x.yaml"])
+    assert (args.host, args.port, args.task_seconds) == ("127.0.0.1", 8080, 5.0)
+    assert args.token == ["a", "b"] and args.user_token == ["c"] and args.spec == ["x.yaml"] and args.db is None
+
+
+def test_default_database_is_in_the_users_data_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert default_db_path() == tmp_path / "odm_dyn" / "server.db"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_serve_stops_cleanly_on_signals(tmp_path, signum):
+    code = (
+        "import argparse, sys; from odm_dyn.server import add_serve_arguments, serve; "
+        "p = argparse.ArgumentParser(); add_serve_arguments(p); sys.exit(serve(p.parse_args(sys.argv[1:])))"
+    )
+    argv = [sys.executable, "-c", code, "--port", "0", "--db", str(tmp_path / "s.db"), "--task-seconds", "0.2"]
+    process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        lines = [process.stderr.readline()]
+        while "Ctrl-C" not in lines[-1] and lines[-1]:
+            lines.append(process.stderr.readline())
+        url = lines[0].split(" on ", 1)[1].split()[0]
+        token = lines[1].rsplit(" ", 1)[1].strip()  # no --token: one curator token is made and shown
+        assert publish_raw(type("S", (), {"url": url}), {"Genestack-API-Token": token}).status_code == 200
+        process.send_signal(signum)
+        _, rest = process.communicate(timeout=10)
+    finally:
+        process.kill() if process.poll() is None else None
+    assert process.returncode == 0 and "stopped" in rest
+    assert rest.count(token) == 0  # the request log line never shows it
+
+
+def test_demo_publishes_follows_and_prints_done():
+    from odm_dyn.demo import StatusLine, add_demo_arguments, demo
+
+    parser = argparse.ArgumentParser()
+    add_demo_arguments(parser)
+    out, err = io.StringIO(), io.StringIO()
+    assert demo(parser.parse_args(["--task-seconds", "0.4"]), out=out, err=err) == 0
+    final = json.loads(out.getvalue())
+    assert final["status"] == "DONE" and final["endedAt"] >= final["startedAt"]
+    assert "DONE" in err.getvalue()
+    tty = io.StringIO()
+    line = StatusLine(tty, is_tty=lambda: True)
+    line(type("T", (), {"id": "GSF1", "status": "RUNNING"})(), 1.0)
+    assert tty.getvalue().startswith("\rtask GSF1: RUNNING")
