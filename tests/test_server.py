@@ -27,6 +27,7 @@ from conftest import CURATOR_TOKEN, USER_TOKEN
 import odm_dyn
 from odm_dyn.server import EmbeddedServer, add_serve_arguments, default_db_path
 from odm_dyn.server.examples import from_pattern
+from odm_dyn.server.serving import spec_source
 from odm_dyn.spec import load_documents
 
 DATA = Path(__file__).parent / "data"
@@ -393,6 +394,7 @@ def test_serve_arguments_match_the_contract():
     args = parser.parse_args(["--token", "a", "--token", "b", "--user-token", "c", "--spec", "x.yaml"])
     assert (args.host, args.port, args.task_seconds) == ("127.0.0.1", 8080, 5.0)
     assert args.token == ["a", "b"] and args.user_token == ["c"] and args.spec == ["x.yaml"] and args.db is None
+    assert spec_source(["+extra.yaml"]) == [odm_dyn.TASKS_SPEC, "extra.yaml"]  # "+" adds to the bundled spec
 
 
 def test_default_database_is_in_the_users_data_folder(monkeypatch, tmp_path):

@@ -25,7 +25,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from ..api import load_api
 from ..errors import SpecError
-from ..spec import SpecSource
+from ..spec import TASKS_SPEC, SpecSource
 from .app import ServerApp
 from .store import MEMORY, Store, default_db_path
 from .tasks import ACCESS_ALL_DATA
@@ -272,7 +272,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=None,
         metavar="FILE",
-        help="spec file or folder to serve instead of the bundled Tasks API (repeatable)",
+        help="spec file or folder to serve instead of the bundled Tasks API; +FILE adds to it (repeatable)",
     )
 
 
@@ -282,7 +282,7 @@ def serve(args: argparse.Namespace) -> int:
     db = args.db or os.fspath(default_db_path())
     try:
         server = EmbeddedServer(
-            spec=args.spec,
+            spec=spec_source(args.spec),
             db=db,
             host=args.host,
             port=args.port,
@@ -297,6 +297,16 @@ def serve(args: argparse.Namespace) -> int:
         print(f"odm-dyn serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     return _run_until_signal(server, lambda: _announce(server, db))
+
+
+def spec_source(values: list[str] | None) -> list[str] | None:
+    """``--spec FILE`` replaces the bundled spec, ``--spec +FILE`` adds to it (as for every command)."""
+    if not values:
+        return None
+    files = [value[1:] if value.startswith("+") else value for value in values]
+    if any(value.startswith("+") for value in values) and TASKS_SPEC not in files:
+        files.insert(0, TASKS_SPEC)
+    return files
 
 
 def _announce(server: EmbeddedServer, db: str) -> None:
