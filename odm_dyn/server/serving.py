@@ -83,6 +83,8 @@ class _Handler(WSGIRequestHandler):
         log.warning("refused a malformed request: %d %s", code, reason)
         body = json.dumps({"status": code, "error": phrase, "message": reason}).encode()
         self.close_connection = True  # the stream may be out of step: never read on after a refusal
+        if self.request_version == "HTTP/0.9":  # a request line not understood: still send a status line
+            self.request_version = "HTTP/1.1"
         self.send_response(code, phrase)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -342,7 +344,7 @@ def _run_until_signal(server: EmbeddedServer, announce: Callable[[], None]) -> i
 
 
 def _configure_logging() -> None:
-    if not log.handlers and not logging.getLogger().handlers:
+    if not log.hasHandlers():  # the command line (or the embedding program) may have set logging up
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
         log.addHandler(handler)
