@@ -14,15 +14,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .model import Model, make_model_class
-from .operations import Operation, Parameter, build_operations, free_name, pascal_case, snake_case
-from .request import is_json_media
+from .operations import (
+    WITH_HTTP_INFO,
+    Operation,
+    Parameter,
+    build_operations,
+    free_name,
+    is_json_media,
+    pascal_case,
+    snake_case,
+)
 from .spec import TASKS_SPEC, Document, SpecSource, load_documents
 from .validation import REQUEST, RESPONSE, SchemaCheck, SchemaCompiler
 
-# Names a Client owns; an operation or tag with one of these names gets "_" appended.
+# Names a Client (or a generated-client ``<Tag>Api`` object) owns; an operation or tag with
+# one of these names gets "_" appended. tests/test_openapi_features.py checks it is complete.
 CLIENT_ATTRIBUTES = frozenset(
     {
         "api",
+        "api_client",
+        "call",
+        "call_with_http_info",
         "close",
         "configuration",
         "from_env",
@@ -30,9 +42,8 @@ CLIENT_ATTRIBUTES = frozenset(
         "models",
         "operations",
         "session",
-        "wait_for_task",
-        "call",
         "transport",
+        "wait_for_task",
     }
 )
 
@@ -60,6 +71,8 @@ class CallPlan:
     accept: str
     allowed: frozenset[str] = field(default=frozenset())
     returns_task: bool = False
+    # What to warn about when used: deprecated parameters' Python names, "" for the operation.
+    deprecations: tuple[str, ...] = ()
 
     def response_for(self, status: int) -> ResponsePlan | None:
         """The declared response for a status: exact, then ``2XX``-style, then ``default``."""
@@ -74,6 +87,7 @@ class Api:
         self.documents = documents
         self.operations = build_operations(documents, reserved=CLIENT_ATTRIBUTES)
         self.models: dict[str, type[Model]] = {}
+        self.discriminators: dict[str, tuple[str, dict[str, str]]] = {}  # schema → (property, value → schema)
         for document in documents:
             self._make_models(document)
         self.tags = self._tags()
@@ -92,12 +106,25 @@ class Api:
         for name, schema in schemas.items():
             if name not in self.models and isinstance(schema, dict):
                 make_model_class(name, schema, schemas, self.models)
+            if isinstance(schema, dict) and isinstance(schema.get("discriminator"), dict):
+                self.discriminators[name] = _discriminator(schema)
+
+    def model_for(self, name: str, data: Any) -> type[Model]:
+        """The model class for a value of schema ``name``: the discriminator's choice, if any."""
+        found = self.discriminators.get(name)
+        if found is not None and isinstance(data, dict):
+            chosen = found[1].get(str(data.get(found[0])))
+            if chosen in self.models:
+                return self.models[chosen]
+        return self.models[name]
 
     # ------------------------------------------------------------------ tags
 
     def _tags(self) -> dict[str, tuple[str, list[str]]]:
         """Tag attribute name → (tag, operationIds); names settled by the naming rule."""
-        taken = set(CLIENT_ATTRIBUTES) | {op.python_name for op in self.operations.values()}
+        taken = set(CLIENT_ATTRIBUTES)
+        for op in self.operations.values():
+            taken.update((op.python_name, op.python_name + WITH_HTTP_INFO))
         by_tag: dict[str, list[str]] = {}
         for op in self.operations.values():
             for tag in op.tags:
@@ -135,6 +162,7 @@ class Api:
         )
         plan.allowed = frozenset(params) | ({"body"} if op.body is not None else set())
         plan.returns_task = _returns_model(responses, "TaskInfo")
+        plan.deprecations = ("",) * op.deprecated + tuple(p.python_name for p in op.parameters if p.deprecated)
         return plan
 
     def _response_plan(self, compiler: SchemaCompiler, response: Any) -> ResponsePlan:
@@ -144,6 +172,20 @@ class Api:
             checks[media] = compiler.check(schema, RESPONSE) if schema else None
             models[media] = _model_of(schema, self.models)
         return ResponsePlan(response.status, response.description, checks, models)
+
+
+def _discriminator(schema: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """(property, value → schema name): explicit mappings, else each alternative by its own name."""
+    discriminator = schema["discriminator"]
+    choices: dict[str, str] = {}
+    for choice in schema.get("oneOf") or schema.get("anyOf") or []:
+        ref = choice.get("$ref") if isinstance(choice, dict) else None
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            choices[ref.rsplit("/", 1)[-1]] = ref.rsplit("/", 1)[-1]
+    for value, ref in (discriminator.get("mapping") or {}).items():
+        if isinstance(ref, str):
+            choices[str(value)] = ref.rsplit("/", 1)[-1]
+    return str(discriminator.get("propertyName", "")), choices
 
 
 def _preferred_media(media: list[str]) -> str | None:

@@ -24,18 +24,21 @@ from .request import (
     cookie_value,
     encode_body,
     header_value,
+    is_file,
+    is_json_media,
     path_segment,
     query_pairs,
     render_path,
+    validation_view,
 )
-from .response import ApiResponse, read_response
+from .response import ApiResponse, open_sink, read_response, read_streamed
 from .spec import SpecSource
 from .transport import DEFAULT_TIMEOUT, RetryPolicy, Transport
 from .validation import check_mode
 
 log = logging.getLogger("odm_dyn")
 
-OPTION_NAMES = frozenset({"_request_timeout", "_headers", "_accept", "_retries"})
+OPTION_NAMES = frozenset({"_request_timeout", "_headers", "_accept", "_retries", "_stream_to", "_content_type"})
 TERMINAL_STATUSES = frozenset({"DONE", "FAILED", "BLOCKED_BY_DEPENDENCY_FAILURE", "KILLED"})
 DEFAULT_TASK_TIMEOUT = 3600.0
 USER_AGENT = "odm-dyn"
@@ -189,9 +192,13 @@ class Client:
 
     def _call(self, plan: CallPlan, args: tuple, kwargs: dict, with_info: bool) -> Any:
         values, options = bind_arguments(plan, args, kwargs)
+        if plan.deprecations:
+            warn_deprecated(plan, values)
         if self._validate_requests != "off":
-            check_request(plan, values, self._validate_requests)
+            check_request(plan, values, self._validate_requests, options.get("_content_type"))
         target, headers, body = self._encode(plan, values, options)
+        if options.get("_stream_to") is not None:
+            return self._download(plan, target, headers, body, options, with_info)
         op = plan.op
         log.debug("%s: %s %s", op.operation_id, op.method.upper(), target.split("?", 1)[0])
         raw = self.transport.send(
@@ -238,12 +245,42 @@ class Client:
             headers[str(name)] = str(value)
         body = None
         if "body" in values and plan.body_media is not None:
-            body, headers["Content-Type"] = encode_body(plan.body_media, to_wire(values["body"]), op.operation_id)
+            media = body_media(plan, options.get("_content_type"))
+            body, headers["Content-Type"] = encode_body(media, to_wire(values["body"]), op.operation_id)
         target = render_path(op.path, segments)
         query.extend(auth_query)
         if query:
             target += "?" + "&".join(query)
         return target, headers, body
+
+    def _download(
+        self,
+        plan: CallPlan,
+        target: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        options: dict[str, Any],
+        info: bool,
+    ) -> Any:
+        """``_stream_to=``: a success answer's body goes to a file chunk by chunk, never into memory.
+
+        A path is written through ``<path>.part`` and renamed when complete (an error answer or a
+        broken connection leaves the path untouched); an open binary file is written as it is.
+        """
+        target_file = options["_stream_to"]
+        with open_sink(target_file) as (sink, result):
+            raw = self.transport.send(
+                plan.op.method.upper(),
+                target,
+                headers,
+                body,
+                timeout=options.get("_request_timeout"),
+                retry_unsafe=self._retry_unsafe,
+                retries=_retry_option(options.get("_retries")),
+                sink=sink,
+            )
+            data = read_streamed(self.api, plan, raw, self._validate_responses, result)
+        return ApiResponse(raw.status, raw.headers, data, raw.content) if info else data
 
     def _accept(self, plan: CallPlan, requested: str | None) -> str:
         if requested is None:
@@ -325,20 +362,18 @@ def _unknown_argument(plan: CallPlan, name: str) -> RequestTypeError:
     )
 
 
-def check_request(plan: CallPlan, values: dict[str, Any], mode: str) -> None:
+def check_request(plan: CallPlan, values: dict[str, Any], mode: str, content_type: str | None = None) -> None:
     """Run the compiled checks; in strict mode the first fault raises, nothing is sent."""
     op = plan.op
     for name, value in values.items():
         if name == "body":
-            check = plan.body_checks.get(plan.body_media or "")
-            value = to_wire(value)
+            media = body_media(plan, content_type)
+            check = plan.body_checks.get(media)
+            value = to_wire(value) if is_json_media(media) else validation_view(to_wire(value))
             param_label = "body"
         else:
             check = plan.checks[name]
-            param = plan.params[name]
             param_label = name
-            if param.deprecated:
-                log.warning("%s: parameter %r is deprecated", op.operation_id, name)
         violations = check.violations(value, param_label) if check is not None else []
         if violations:
             first = violations[0]
@@ -348,8 +383,37 @@ def check_request(plan: CallPlan, values: dict[str, Any], mode: str) -> None:
                 continue
             error = RequestTypeError if first.rule == "type" else RequestValidationError
             raise error(message, operation=op.operation_id, parameter=param_label, rule=first.rule)
-    if op.deprecated:
-        log.warning("%s is deprecated by the spec", op.operation_id)
+
+
+def body_media(plan: CallPlan, requested: str | None) -> str:
+    """The media type a body is sent as: ``_content_type=`` if the operation takes it, else JSON first."""
+    if requested is None:
+        return plan.body_media or ""
+    offered = list(plan.op.body.content) if plan.op.body is not None else []
+    if requested not in offered:
+        raise RequestValidationError(
+            f"{plan.op.operation_id}: _content_type={requested!r} is not accepted; choose one of "
+            f"{', '.join(offered) or 'none (the operation takes no body)'}",
+            operation=plan.op.operation_id,
+            parameter="_content_type",
+            rule="enum",
+        )
+    return requested
+
+
+_warned: set[tuple[str, str]] = set()
+
+
+def warn_deprecated(plan: CallPlan, values: dict[str, Any]) -> None:
+    """Log a warning, once per process for each deprecated operation or parameter used."""
+    op_id = plan.op.operation_id
+    used = [name for name in plan.deprecations if name in values or name == ""]
+    for name in used:
+        if (op_id, name) in _warned:
+            continue
+        _warned.add((op_id, name))
+        what = f"{op_id} is deprecated" if not name else f"{op_id}: parameter {name!r} is deprecated"
+        log.warning("%s by the spec; it may be removed from the API", what)
 
 
 def to_wire(value: Any) -> Any:
@@ -358,7 +422,7 @@ def to_wire(value: Any) -> Any:
         return value.to_dict()
     if isinstance(value, dict):
         return {k: to_wire(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple)) and not is_file(value):  # a (filename, content) tuple stays one file
         return [to_wire(v) for v in value]
     return value
 

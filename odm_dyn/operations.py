@@ -5,7 +5,10 @@ Everything here depends on the spec alone and is computed once, at load time.
 Naming rule (one rule for every clash): operationIds, tags and parameter names become
 snake_case; a name that is a Python keyword, one of the client's own attributes, or already
 taken by an earlier operation, tag or parameter of the same scope gets ``_`` appended until it
-is free. Spec order decides which one is "earlier".
+is free. Spec order decides which one is "earlier"; operations come before tags, and an
+operation's name counts as taking its ``<name>_with_http_info`` twin too. Scopes: the client
+(operations, then tags, after the client's own attributes) and each operation (its parameters,
+after ``self``, ``body`` and the ``_``-prefixed per-call options).
 """
 
 from __future__ import annotations
@@ -19,20 +22,50 @@ from typing import Any, Iterable
 from .errors import SpecError
 from .spec import Document, pointer_of
 
+
+def is_json_media(media: str) -> bool:
+    """``application/json`` and every ``+json`` type (``application/scim+json``)."""
+    media = media.split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 LOCATIONS = ("path", "query", "header", "cookie")
 DEFAULT_STYLE = {"path": "simple", "query": "form", "header": "simple", "cookie": "form"}
 # Names the call machinery reserves; a parameter with one of them gets "_" appended.
-RESERVED_ARGUMENTS = frozenset({"self", "body", "_request_timeout", "_headers", "_accept", "_retries"})
+RESERVED_ARGUMENTS = frozenset(
+    {
+        "self",
+        "body",
+        "_request_timeout",
+        "_headers",
+        "_accept",
+        "_retries",
+        "_stream_to",
+        "_content_type",
+    }
+)
+WITH_HTTP_INFO = "_with_http_info"
 
 
 def snake_case(name: str) -> str:
-    """``publishAllStudies`` → ``publish_all_studies``; ``Tasks API`` → ``tasks_api``."""
-    name = re.sub(r"[^0-9A-Za-z]+", "_", name)
-    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
-    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
-    name = name.strip("_").lower() or "_"
+    """``publishAllStudies`` → ``publish_all_studies``; ``Tasks API`` → ``tasks_api``.
+
+    A capitalised word written mostly in capitals is one acronym (``SPoT`` → ``spot``,
+    ``URLs`` → ``urls``), not a run of one-letter words.
+    """
+    words = [_snake_word(word) for word in re.split(r"[^0-9A-Za-z]+", name) if word]
+    name = "_".join(word for word in words if word) or "_"
     return "_" + name if name[0].isdigit() else name
+
+
+def _snake_word(word: str) -> str:
+    upper = sum(ch.isupper() for ch in word)
+    if word[0].isupper() and upper > sum(ch.islower() for ch in word):
+        return word.lower()
+    word = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", word)
+    word = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", word)
+    return word.lower()
 
 
 def pascal_case(name: str) -> str:
@@ -47,6 +80,15 @@ def free_name(name: str, taken: set[str]) -> str:
     while keyword.iskeyword(name) or name in taken:
         name += "_"
     taken.add(name)
+    return name
+
+
+def free_method_name(name: str, taken: set[str]) -> str:
+    """The naming rule for an operation, whose method comes with a ``_with_http_info`` twin:
+    both names must be free, and both are recorded."""
+    while keyword.iskeyword(name) or name in taken or name + WITH_HTTP_INFO in taken:
+        name += "_"
+    taken.update((name, name + WITH_HTTP_INFO))
     return name
 
 
@@ -127,8 +169,13 @@ class Operation:
             params.append(inspect.Parameter("body", keyword_only, default=default, annotation=Any))
         for name in ("_request_timeout", "_headers"):
             params.append(inspect.Parameter(name, keyword_only, default=None))
-        if len(self.success_media_types()) > 1:
+        if self.body is not None and len(self.body.content) > 1:
+            params.append(inspect.Parameter("_content_type", keyword_only, default=None))
+        media = self.success_media_types()
+        if len(media) > 1:
             params.append(inspect.Parameter("_accept", keyword_only, default=None))
+        if any(not is_json_media(m) for m in media):  # a download: offer to stream it to a file
+            params.append(inspect.Parameter("_stream_to", keyword_only, default=None))
         return inspect.Signature(params)
 
     def success_media_types(self) -> list[str]:
@@ -239,7 +286,7 @@ def _document_operations(document: Document, taken: set[str]) -> Iterable[Operat
             parameters = _parameters(document, shared, raw.get("parameters", []), at, op_id)
             yield Operation(
                 operation_id=op_id,
-                python_name=free_name(snake_case(op_id), taken),
+                python_name=free_method_name(snake_case(op_id), taken),
                 method=method,
                 path=path,
                 tags=list(raw.get("tags") or []),

@@ -16,10 +16,11 @@ from typing import IO, Any, Iterable
 from urllib.parse import quote
 
 from .errors import RequestValidationError
-from .operations import Parameter
+from .operations import Parameter, is_json_media
 
-JSON_TYPES = ("application/json",)
 _QUERY_SAFE = "-._~"
+# spaceDelimited and pipeDelimited join with a percent-encoded delimiter; form joins with ",".
+_DELIMITERS = {"spaceDelimited": "%20", "pipeDelimited": "%7C"}
 _RESERVED_SAFE = ":/?#[]@!$&'()*+,;="
 
 
@@ -31,11 +32,6 @@ class Encoded:
     query: str
     headers: dict[str, str]
     body: bytes | None
-
-
-def is_json_media(media: str) -> bool:
-    media = media.split(";", 1)[0].strip().lower()
-    return media in JSON_TYPES or media.endswith("+json")
 
 
 def scalar_text(value: Any) -> str:
@@ -122,15 +118,15 @@ def query_pairs(param: Parameter, value: Any) -> list[str]:
         return [f"{name}={enc(json.dumps(value, separators=(',', ':')))}"]
     if style == "deepObject" and isinstance(value, dict):
         return [f"{name}%5B{enc(k)}%5D={enc(v)}" for k, v in _pairs(value)]
+    joiner = _DELIMITERS.get(style, ",")
     if isinstance(value, (list, tuple)):
-        if style == "form" and param.explode:
+        if param.explode:  # form's default; OpenAPI reads exploded space/pipe-delimited as form
             return [f"{name}={enc(v)}" for v in value]
-        joiner = {"spaceDelimited": "%20", "pipeDelimited": "%7C"}.get(style, ",")
         return [f"{name}=" + joiner.join(enc(v) for v in value)]
     if isinstance(value, dict):
-        if param.explode:
+        if style == "form" and param.explode:
             return [f"{enc(k)}={enc(v)}" for k, v in _pairs(value)]
-        return [f"{name}=" + ",".join(f"{enc(k)},{enc(v)}" for k, v in _pairs(value))]
+        return [f"{name}=" + joiner.join(f"{enc(k)}{joiner}{enc(v)}" for k, v in _pairs(value))]
     return [f"{name}={enc(value)}"]
 
 
@@ -144,13 +140,27 @@ def header_value(param: Parameter, value: Any) -> str:
 
 
 def cookie_value(param: Parameter, value: Any) -> str:
+    """One cookie parameter as ``name=value`` pairs (``; ``-joined), by style ``form``.
+
+    ``explode: false`` joins array items and object keys/values with ``,``; ``explode: true``
+    (the default) sends one ``name=item`` pair per array item and ``key=value`` per object
+    property, as OpenAPI 3.2's ``cookie`` style spells out. Each value is percent-encoded so
+    that it can never end the pair or the header.
+    """
+
+    def enc(text: Any) -> str:
+        return quote(scalar_text(text), safe=_QUERY_SAFE)
+
+    name = param.name
     if isinstance(value, (list, tuple)):
-        text = ",".join(scalar_text(v) for v in value)
-    elif isinstance(value, dict):
-        text = ",".join(f"{k},{scalar_text(v)}" for k, v in value.items())
-    else:
-        text = scalar_text(value)
-    return f"{param.name}={quote(text, safe=_QUERY_SAFE)}"
+        if param.explode:
+            return "; ".join(f"{name}={enc(v)}" for v in value)
+        return f"{name}=" + ",".join(enc(v) for v in value)
+    if isinstance(value, dict):
+        if param.explode:
+            return "; ".join(f"{enc(k)}={enc(v)}" for k, v in _pairs(value))
+        return f"{name}=" + ",".join(f"{enc(k)},{enc(v)}" for k, v in _pairs(value))
+    return f"{name}={enc(value)}"
 
 
 def check_header_text(name: str, value: str, operation: str) -> None:
@@ -179,62 +189,83 @@ def encode_body(media: str, body: Any, operation: str) -> tuple[bytes, str]:
             ) from None
         return data.encode("utf-8"), media
     if base == "application/x-www-form-urlencoded":
-        pieces = []
-        for key, value in (body or {}).items():
-            values = value if isinstance(value, (list, tuple)) else [value]
-            pieces += [f"{quote(str(key), safe=_QUERY_SAFE)}={quote(scalar_text(v), safe=_QUERY_SAFE)}" for v in values]
-        return "&".join(pieces).encode("ascii"), media
+        return encode_form(body or {}), media
     if base == "multipart/form-data":
         return encode_multipart(body or {})
     if isinstance(body, str):
-        return body.encode("utf-8"), media if "charset" in media or not base.startswith(
-            "text/"
-        ) else f"{media}; charset=utf-8"
+        wants_charset = base.startswith("text/") and "charset" not in media
+        return body.encode("utf-8"), f"{media}; charset=utf-8" if wants_charset else media
     return _raw_bytes(body), media
+
+
+def encode_form(fields: dict[str, Any]) -> bytes:
+    """application/x-www-form-urlencoded by OpenAPI's default encoding (style form, explode):
+    an array repeats its key, an object's properties become pairs of their own."""
+    pieces = []
+    for key, value in fields.items():
+        if isinstance(value, dict):
+            pairs = [(str(k), v) for k, v in value.items()]
+        else:
+            pairs = [(str(key), v) for v in (value if isinstance(value, (list, tuple)) else [value])]
+        pieces += [f"{quote(k, safe=_QUERY_SAFE)}={quote(scalar_text(v), safe=_QUERY_SAFE)}" for k, v in pairs]
+    return "&".join(pieces).encode("ascii")
 
 
 def _raw_bytes(body: Any) -> bytes:
     if isinstance(body, (bytes, bytearray, memoryview)):
         return bytes(body)
     if hasattr(body, "read"):
-        return body.read()
+        data = body.read()
+        return data.encode("utf-8") if isinstance(data, str) else data
     if isinstance(body, os.PathLike):
         with open(body, "rb") as handle:
             return handle.read()
     raise TypeError(f"a raw body must be bytes, a str, a path or an open file, not {type(body).__name__}")
 
 
-def encode_multipart(fields: dict[str, Any]) -> tuple[bytes, str]:
-    """multipart/form-data: strings and JSON values as text parts, files as file parts."""
-    boundary = uuid.uuid4().hex
+def encode_multipart(fields: dict[str, Any], boundary: str | None = None) -> tuple[bytes, str]:
+    """multipart/form-data: text parts for strings and numbers, JSON parts for objects and
+    arrays, file parts for bytes, a ``pathlib.Path``, an open file or a ``(filename, content
+    [, content_type])`` tuple; a list of files is one part per file under the same name."""
+    boundary = boundary or uuid.uuid4().hex
     chunks: list[bytes] = []
     for name, value in fields.items():
-        for item in value if isinstance(value, list) and _is_file_list(value) else [value]:
+        for item in value if isinstance(value, list) and value and _is_file_list(value) else [value]:
             chunks.append(_multipart_part(boundary, name, item))
     chunks.append(f"--{boundary}--\r\n".encode())
     return b"".join(chunks), f"multipart/form-data; boundary={boundary}"
 
 
 def _is_file_list(values: list) -> bool:
-    return all(_is_file(v) for v in values)
+    return all(is_file(v) for v in values)
 
 
-def _is_file(value: Any) -> bool:
-    return isinstance(value, (bytes, bytearray, os.PathLike)) or hasattr(value, "read")
+def is_file(value: Any) -> bool:
+    """Whether a body value is file content: bytes, a path, an open file or a file tuple."""
+    if isinstance(value, tuple) and len(value) in (2, 3) and isinstance(value[0], str):
+        return is_file(value[1])
+    return isinstance(value, (bytes, bytearray, memoryview, os.PathLike)) or hasattr(value, "read")
 
 
 def _multipart_part(boundary: str, name: str, value: Any) -> bytes:
     header = f'--{boundary}\r\nContent-Disposition: form-data; name="{_quote_field(name)}"'
-    if _is_file(value):
-        filename = _file_name(value)
-        header += f'; filename="{_quote_field(filename)}"\r\nContent-Type: application/octet-stream'
-        content = _raw_bytes(value)
+    if is_file(value):
+        filename, content, content_type = _file_parts(value)
+        header += f'; filename="{_quote_field(filename)}"\r\nContent-Type: {content_type}'
     elif isinstance(value, (dict, list)):
         header += "\r\nContent-Type: application/json"
         content = json.dumps(value, separators=(",", ":")).encode()
     else:
         content = scalar_text(value).encode("utf-8")
     return header.encode("utf-8") + b"\r\n\r\n" + content + b"\r\n"
+
+
+def _file_parts(value: Any) -> tuple[str, bytes, str]:
+    """(filename, bytes, content type) of a file value; OpenAPI's default type for binary."""
+    if isinstance(value, tuple):
+        filename, content = value[0], _raw_bytes(value[1])
+        return filename, content, value[2] if len(value) == 3 else "application/octet-stream"
+    return _file_name(value), _raw_bytes(value), "application/octet-stream"
 
 
 def _file_name(value: Any) -> str:
@@ -246,6 +277,17 @@ def _file_name(value: Any) -> str:
 
 def _quote_field(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def validation_view(value: Any) -> Any:
+    """A non-JSON body as its schema sees it: file content is a (binary) string."""
+    if is_file(value):
+        return ""
+    if isinstance(value, dict):
+        return {k: validation_view(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [validation_view(v) for v in value]
+    return value
 
 
 def join_query(pieces: Iterable[str]) -> str:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 from dataclasses import dataclass
-from typing import Any, Mapping
+from pathlib import Path
+from typing import IO, Any, Iterator, Mapping
 
 from .api import Api, CallPlan, ResponsePlan
 from .errors import ApiException, ResponseValidationError, exception_for_status
@@ -41,6 +44,45 @@ def read_response(api: Api, plan: CallPlan, raw: RawResponse, mode: str) -> Any:
         _report(mode, plan, raw, violations, "; ".join(map(str, violations)))
         return data
     return _as_model(api, declared, raw, data)
+
+
+@contextlib.contextmanager
+def open_sink(destination: str | os.PathLike[str] | IO[bytes]) -> Iterator[tuple[IO[bytes], Any]]:
+    """Where a streamed download goes, and what the call returns for it.
+
+    A path is written as ``<path>.part`` and renamed over the path only when the call succeeds,
+    so an error answer or a broken connection never leaves a half file under the real name.
+    """
+    if hasattr(destination, "write"):
+        yield destination, destination  # type: ignore[misc]
+        return
+    path = Path(destination)  # type: ignore[arg-type]
+    partial = path.with_name(path.name + ".part")
+    try:
+        with open(partial, "wb") as handle:
+            yield handle, path
+        os.replace(partial, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(partial)
+
+
+def read_streamed(api: Api, plan: CallPlan, raw: RawResponse, mode: str, result: Any) -> Any:
+    """A streamed answer: the file (path or handle) on success, the usual exception on error.
+
+    The body went to the file, not through the schema checks; the status and media type are
+    still held to the spec.
+    """
+    if "streamed" not in raw.extra:  # only success answers are streamed: an error raises here
+        return read_response(api, plan, raw, mode)
+    declared = plan.response_for(raw.status)
+    if declared is None or (declared.checks and _match_media(raw.media_type, declared.checks) is None):
+        offered = ", ".join(declared.checks) if declared else "nothing"
+        problem = (
+            f"answered HTTP {raw.status} {raw.media_type or 'without a Content-Type'}; the spec declares {offered}"
+        )
+        _report(mode, plan, raw, [Violation("$", "content-type", problem)], problem)
+    return result
 
 
 def decode(declared: ResponsePlan, raw: RawResponse) -> tuple[Any, list[Violation]]:
@@ -108,10 +150,9 @@ def _as_model(api: Api, declared: ResponsePlan, raw: RawResponse, data: Any) -> 
     if model is None:
         return data
     kind, name = model
-    cls = api.models[name]
     if kind == "many" and isinstance(data, list):
-        return [cls.from_dict(item) if isinstance(item, dict) else item for item in data]
-    return cls.from_dict(data) if isinstance(data, dict) else data
+        return [api.model_for(name, item).from_dict(item) if isinstance(item, dict) else item for item in data]
+    return api.model_for(name, data).from_dict(data) if isinstance(data, dict) else data
 
 
 def _report(mode: str, plan: CallPlan, raw: RawResponse, violations: list[Violation], summary: str) -> None:

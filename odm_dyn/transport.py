@@ -14,7 +14,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import IO, Any, Mapping
 
 from .errors import ApiConnectionError, ApiTimeoutError, TransportError
 
@@ -133,15 +133,20 @@ class Transport:
         timeout: Any = None,
         retry_unsafe: bool = False,
         retries: RetryPolicy | None = None,
+        sink: IO[bytes] | None = None,
     ) -> RawResponse:
-        """Send ``method target`` (path and query), retrying by the policy."""
+        """Send ``method target`` (path and query), retrying by the policy.
+
+        With ``sink``, a success (2xx) answer's body is written there chunk by chunk instead of
+        being kept (``content`` is then empty and ``extra["streamed"]`` counts the bytes).
+        """
         policy = retries or self.retries
         may_retry = policy.allows(method, retry_unsafe)
         started = time.monotonic()
         attempt = 0
         while True:
             try:
-                response = self._send_once(method, target, headers, body, timeout)
+                response = self._send_once(method, target, headers, body, timeout, sink)
             except TransportError as exc:
                 if not (may_retry and isinstance(exc, ApiConnectionError)) or not self._can_retry(
                     policy, attempt, started
@@ -181,7 +186,13 @@ class Transport:
         return attempt < policy.total and time.monotonic() - started < policy.total_time
 
     def _send_once(
-        self, method: str, target: str, headers: dict[str, str], body: bytes | None, timeout: Any
+        self,
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        timeout: Any,
+        sink: IO[bytes] | None = None,
     ) -> RawResponse:
         import requests
 
@@ -197,6 +208,8 @@ class Transport:
         started = time.monotonic()
         try:
             response = self.session.send(prepared, timeout=timeout or self.timeout, stream=True, **self._send_options)
+            if sink is not None and 200 <= response.status_code < 300:
+                return self._stream_body(response, sink, started)
             content = self._read_body(response)
         except requests.exceptions.Timeout as exc:
             raise ApiTimeoutError(
@@ -214,6 +227,24 @@ class Transport:
         elapsed = time.monotonic() - started
         log.debug("%s %s -> %d (%.1f ms)", method, _path(target), response.status_code, elapsed * 1000)
         return RawResponse(response.status_code, response.reason or "", response.headers, content, elapsed)
+
+    @staticmethod
+    def _stream_body(response: Any, sink: IO[bytes], started: float) -> RawResponse:
+        import requests
+
+        size = 0
+        try:
+            for chunk in response.iter_content(1 << 16):
+                sink.write(chunk)
+                size += len(chunk)
+        except requests.exceptions.RequestException as exc:
+            # Not an ApiConnectionError: a retry would append to what the sink already holds.
+            raise TransportError(f"the download broke off after {size} bytes: {_reason(exc)}") from None
+        finally:
+            response.close()
+        raw = RawResponse(response.status_code, response.reason or "", response.headers, b"")
+        raw.elapsed, raw.extra["streamed"] = time.monotonic() - started, size
+        return raw
 
     def _read_body(self, response: Any) -> bytes:
         chunks, size = [], 0

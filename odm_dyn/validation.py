@@ -123,10 +123,9 @@ class SchemaCompiler:
             if not siblings:
                 return self._inlined[key]
             return {"allOf": [self._inlined[key]], **self.inline(siblings, direction, stack)}
-        out = {
-            k: (v if k in ("example", "examples", "enum", "const", "default") else self.inline(v, direction, stack))
-            for k, v in schema.items()
-        }
+        out = {k: (v if k in _LITERAL_KEYWORDS else self.inline(v, direction, stack)) for k, v in schema.items()}
+        if isinstance(schema.get("discriminator"), dict):
+            out["discriminator"] = _absolute_mapping(schema)
         _apply_direction(out, direction)
         return out
 
@@ -138,6 +137,29 @@ class SchemaCompiler:
             resource = Resource.from_contents(self.document.data, default_specification=DRAFT202012)
             self._registry = Registry().with_resource(_DOC_URI, resource)
         return self._registry
+
+
+# Values that are data or names, not schemas: never inlined.
+_LITERAL_KEYWORDS = frozenset({"example", "examples", "enum", "const", "default", "discriminator"})
+
+
+def _absolute_mapping(schema: dict[str, Any]) -> dict[str, Any]:
+    """The discriminator with every mapping (explicit, and implicit by schema name) made absolute.
+
+    The validator resolves a mapping against the schema it runs, which is inlined and no longer
+    the document; absolute references resolve through the document registry instead.
+    """
+    discriminator = dict(schema["discriminator"])
+    mapping = {}
+    for choice in schema.get("oneOf") or schema.get("anyOf") or []:
+        ref = choice.get("$ref") if isinstance(choice, dict) else None
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            mapping[ref.rsplit("/", 1)[-1]] = _DOC_URI + ref
+    for value, ref in (discriminator.get("mapping") or {}).items():
+        if isinstance(ref, str):
+            mapping[value] = _DOC_URI + ref if ref.startswith("#") else _DOC_URI + "#/components/schemas/" + ref
+    discriminator["mapping"] = mapping
+    return discriminator
 
 
 def _apply_direction(schema: dict[str, Any], direction: str) -> None:
@@ -153,7 +175,7 @@ def _apply_direction(schema: dict[str, Any], direction: str) -> None:
 
 def _has_ref(node: Any) -> bool:
     if isinstance(node, dict):
-        return "$ref" in node or any(_has_ref(v) for v in node.values())
+        return "$ref" in node or "discriminator" in node or any(_has_ref(v) for v in node.values())
     if isinstance(node, list):
         return any(_has_ref(v) for v in node)
     return False
@@ -163,8 +185,27 @@ def _dialect(version: str) -> tuple[Any, Any]:
     import openapi_schema_validator as oas
 
     if version == "3.0":
-        return oas.OAS30Validator, oas.oas30_format_checker
+        return _oas30_by_direction(), oas.oas30_format_checker
     return oas.OAS31Validator, oas.oas31_format_checker
+
+
+_OAS30: Any = None
+
+
+def _oas30_by_direction() -> Any:
+    """OAS 3.0's validator with JSON Schema's own ``required``.
+
+    openapi-schema-validator's 3.0 ``required`` excuses readOnly *and* writeOnly properties
+    in both directions; the compiler has already dropped from ``required`` what the direction
+    excuses (``_apply_direction``), so the plain keyword gives the right answer each way.
+    """
+    global _OAS30
+    if _OAS30 is None:
+        import openapi_schema_validator as oas
+        from jsonschema import Draft4Validator, validators
+
+        _OAS30 = validators.extend(oas.OAS30Validator, {"required": Draft4Validator.VALIDATORS["required"]})
+    return _OAS30
 
 
 def check_mode(name: str, mode: str) -> str:
