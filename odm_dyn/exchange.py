@@ -1,0 +1,118 @@
+"""One request and its answer, as a client's ``on_exchange`` observer sees them.
+
+``Client(on_exchange=callback)`` calls ``callback(exchange)`` once per answer received, before
+the answer is read (so a strict client still raises afterwards). The exchange carries no secret:
+credential headers are redacted when it is made. Its verdict (``violations``) is worked out on
+first access, so an observer that only logs costs no validation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Mapping
+from urllib.parse import parse_qsl, quote, urlsplit
+
+from .api import CallPlan
+from .response import decode
+from .transport import RawResponse
+from .validation import Violation
+
+REDACTED = "[redacted]"
+# Headers that carry credentials by name; any other whose name mentions a token or key too.
+SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "set-cookie", "genestack-api-token", "x-api-key"}
+)
+_SECRET_WORDS = ("token", "key", "secret", "password")
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a header or query parameter name may carry a credential."""
+    lowered = name.lower()
+    return lowered in SECRET_HEADERS or any(word in lowered for word in _SECRET_WORDS)
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """A copy with every credential-bearing header's value replaced."""
+    return {name: (REDACTED if is_secret_name(name) else str(value)) for name, value in headers.items()}
+
+
+def redact_target(target: str) -> str:
+    """A path and query with the values of credential-named query parameters replaced."""
+    path, sep, query = target.partition("?")
+    if not sep:
+        return target
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if not any(is_secret_name(name) for name, _ in pairs):
+        return target
+    shown = [
+        f"{quote(name, safe='')}={REDACTED if is_secret_name(name) else quote(value, safe='')}" for name, value in pairs
+    ]
+    return path + "?" + "&".join(shown)
+
+
+@dataclass
+class Exchange:
+    """A request a client sent and the answer it got, with secrets already redacted."""
+
+    plan: CallPlan
+    method: str
+    url: str  # base URL and target (query redacted)
+    request_headers: dict[str, str]
+    request_body: bytes | None
+    response: RawResponse
+    extra: dict[str, Any] = field(default_factory=dict)  # for observers' own notes
+
+    @classmethod
+    def capture(
+        cls,
+        plan: CallPlan,
+        base_url: str,
+        method: str,
+        target: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        response: RawResponse,
+    ) -> Exchange:
+        """The exchange as sent and received, redacted."""
+        return cls(plan, method, base_url + redact_target(target), redact_headers(headers), body, response)
+
+    @property
+    def operation_id(self) -> str:
+        return self.plan.op.operation_id
+
+    @property
+    def status(self) -> int:
+        return self.response.status
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path
+
+    @property
+    def response_headers(self) -> dict[str, str]:
+        return redact_headers(self.response.headers)
+
+    @cached_property
+    def violations(self) -> list[Violation]:
+        """How the answer breaks the spec; empty when it keeps to it."""
+        return response_violations(self.plan, self.response)
+
+    @property
+    def verdict(self) -> str:
+        return "violation" if self.violations else "ok"
+
+    def __repr__(self) -> str:
+        return f"<Exchange {self.operation_id}: {self.method} {self.path} -> {self.status} {self.verdict}>"
+
+
+def response_violations(plan: CallPlan, raw: RawResponse) -> list[Violation]:
+    """The answer checked against the declared response of its status, errors included."""
+    declared = plan.response_for(raw.status)
+    if declared is None:
+        declared_list = ", ".join(plan.responses) or "none"
+        message = f"status {raw.status} is not declared for {plan.op.operation_id} (declared: {declared_list})"
+        return [Violation("$", "status", message)]
+    if raw.status >= 400 and not raw.content:
+        return []  # an error without a body is fine even where the spec shows one
+    return decode(declared, raw)[1]
