@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import logging
 import re
-from typing import Any
+from typing import Any, Callable
 
 from ..operations import Operation, deref
 from ..spec import Document, resolve_pointer
@@ -56,8 +56,9 @@ def response_example(op: Operation, status: str, media: str, check: SchemaCheck 
     """A value for one declared response body that the response's check accepts."""
     candidates = list(_spec_examples(op, status, media))
     schema = check.schema if check is not None else {}
+    fits = fits_with(check)
     for choice in range(_ALTERNATIVES_TRIED):
-        candidates.append(Generator(op.document, choice).value(schema))
+        candidates.append(Generator(op.document, choice, fits).value(schema))
     for value in candidates:
         if check is None or not check.violations(value):
             return value
@@ -83,9 +84,10 @@ def _spec_examples(op: Operation, status: str, media: str) -> list[Any]:
 class Generator:
     """Makes a value for a schema; ``choice`` picks among oneOf/anyOf alternatives."""
 
-    def __init__(self, document: Document, choice: int = 0):
+    def __init__(self, document: Document, choice: int = 0, fits: Callable[[Any, Any], bool] | None = None):
         self.document = document
         self.choice = choice
+        self.fits = fits or shallow_fits
 
     def value(self, schema: Any, depth: int = 0, variant: int = 0, seen: tuple[str, ...] = ()) -> Any:
         if not isinstance(schema, dict) or not schema:
@@ -94,9 +96,9 @@ class Generator:
             ref = _ref_key(schema["$ref"])
             resolved = self._merge([self._resolve(schema["$ref"]), _without(schema, "$ref")])
             return self.value(resolved, depth, variant, seen + (ref,))
-        given = _given_value(schema, variant)
-        if given is not _NOTHING:
-            return copy.deepcopy(given)
+        for given in _given_values(schema, variant):
+            if self.fits(given, schema):  # specs do hold wrong examples: each is tried, not trusted
+                return copy.deepcopy(given)
         if "allOf" in schema:
             return self.value(self._merge([*schema["allOf"], _without(schema, "allOf")]), depth, variant, seen)
         for keyword in ("oneOf", "anyOf"):
@@ -174,7 +176,46 @@ class Generator:
         return merged
 
 
-_NOTHING = object()
+_JSON_TYPES = {"string": str, "boolean": bool, "array": list, "object": dict, "null": type(None)}
+
+
+def fits_with(check: SchemaCheck | None) -> Callable[[Any, Any], bool]:
+    """Whether a value fits a part of the response's schema, by the check's own validator."""
+    validator = getattr(check, "_validator", None)
+    if validator is None or not hasattr(validator, "evolve"):
+        return shallow_fits
+
+    def fits(value: Any, schema: Any) -> bool:
+        try:
+            return bool(validator.evolve(schema=schema).is_valid(value))
+        except Exception:  # a reference the part cannot resolve alone: judge by type and enum
+            return shallow_fits(value, schema)
+
+    return fits
+
+
+def shallow_fits(value: Any, schema: Any) -> bool:
+    """Type and enum only: enough to refuse the usual wrong examples."""
+    if not isinstance(schema, dict):
+        return True
+    if isinstance(schema.get("enum"), list) and value not in schema["enum"]:
+        return False
+    kinds = schema.get("type")
+    kinds = [kinds] if isinstance(kinds, str) else kinds
+    if not isinstance(kinds, list):
+        return True
+    return any(_is_type(value, kind) for kind in kinds)
+
+
+def _is_type(value: Any, kind: str) -> bool:
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    expected = _JSON_TYPES.get(kind)
+    return expected is None or (isinstance(value, expected) and not (expected is not bool and isinstance(value, bool)))
+
+
 _RECURSION_MARK = "urn:odm-dyn:document"
 
 
@@ -191,19 +232,17 @@ def _skipped(schema: Any, depth: int, seen: tuple[str, ...]) -> bool:
     return bool(schema.get("writeOnly")) or recursive or depth >= MAX_DEPTH
 
 
-def _given_value(schema: dict[str, Any], variant: int) -> Any:
-    """A value the schema itself names: const, example(s), enum, default."""
-    if "const" in schema:
-        return schema["const"]
-    if "example" in schema and variant == 0:
-        return schema["example"]
-    if isinstance(schema.get("examples"), list) and schema["examples"] and variant == 0:
-        return schema["examples"][0]
+def _given_values(schema: dict[str, Any], variant: int) -> list[Any]:
+    """Values the schema itself names, best first: const, example(s), enum, default."""
+    found = [schema["const"]] if "const" in schema else []
+    if variant == 0:
+        found += [schema["example"]] if "example" in schema else []
+        found += schema["examples"][:1] if isinstance(schema.get("examples"), list) else []
     if isinstance(schema.get("enum"), list) and schema["enum"]:
-        return schema["enum"][variant % len(schema["enum"])]
+        found.append(schema["enum"][variant % len(schema["enum"])])
     if "default" in schema and variant == 0:
-        return schema["default"]
-    return _NOTHING
+        found.append(schema["default"])
+    return found
 
 
 def _without(schema: dict[str, Any], key: str) -> dict[str, Any]:
