@@ -64,8 +64,11 @@ class Settings:
     def _read(cls, config: pytest.Config) -> Settings:
         env = os.environ
         option = config.getoption
+        url = (option("odm_url") or env.get("ODM_URL") or env.get("ODM_HOST") or "").rstrip("/")
+        if url and "://" not in url:
+            url = "https://" + url  # ODM_HOST may be a bare host name, as Client.from_env accepts it
         return cls(
-            url=(option("odm_url") or env.get("ODM_URL") or env.get("ODM_HOST") or "").rstrip("/") or None,
+            url=url or None,
             token=option("odm_token") or env.get("ODM_TOKEN") or env.get("ODM_API_TOKEN") or None,
             access_token=option("odm_access_token") or env.get("ODM_ACCESS_TOKEN") or None,
             spec=list(option("odm_spec")) or None,
