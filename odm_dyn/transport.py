@@ -14,7 +14,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import IO, Any, Mapping
+from typing import IO, Any, Iterator, Mapping
 
 from .errors import ApiConnectionError, ApiTimeoutError, TransportError
 
@@ -116,6 +116,7 @@ class Transport:
             "cert": settings["cert"],
             "allow_redirects": False,  # a redirect must not carry credentials elsewhere
         }
+        self._direct = _DirectRoute.for_session(self.session, self.base_url, self._send_options, self.timeout)
 
     def __repr__(self) -> str:
         return f"Transport({self.base_url!r})"
@@ -196,18 +197,9 @@ class Transport:
     ) -> RawResponse:
         import requests
 
-        prepared = requests.PreparedRequest()
-        prepared.method = method
-        prepared.url = self.base_url + target
-        prepared.headers = requests.structures.CaseInsensitiveDict(headers)
-        prepared.body = body
-        if body is not None:
-            prepared.headers["Content-Length"] = str(len(body))
-        prepared.hooks = {"response": []}
-        prepared._cookies = None
         started = time.monotonic()
         try:
-            response = self.session.send(prepared, timeout=timeout or self.timeout, stream=True, **self._send_options)
+            response = self._open(method, target, headers, body, timeout or self.timeout)
             if sink is not None and 200 <= response.status_code < 300:
                 return self._stream_body(response, sink, started)
             content = self._read_body(response)
@@ -227,6 +219,29 @@ class Transport:
         elapsed = time.monotonic() - started
         log.debug("%s %s -> %d (%.1f ms)", method, _path(target), response.status_code, elapsed * 1000)
         return RawResponse(response.status_code, response.reason or "", response.headers, content, elapsed)
+
+    def _open(self, method: str, target: str, headers: dict[str, str], body: bytes | None, timeout: Any) -> Any:
+        """Send one request: on the direct route when it applies, else through ``Session.send``."""
+        direct = self._direct
+        if direct is not None and direct.usable():
+            return direct.open(method, target, headers, body, timeout)
+        return self.session.send(
+            self._prepare(method, target, headers, body), timeout=timeout, stream=True, **self._send_options
+        )
+
+    def _prepare(self, method: str, target: str, headers: dict[str, str], body: bytes | None) -> Any:
+        import requests
+
+        prepared = requests.PreparedRequest()
+        prepared.method = method
+        prepared.url = self.base_url + target
+        prepared.headers = requests.structures.CaseInsensitiveDict(headers)
+        prepared.body = body
+        if body is not None:
+            prepared.headers["Content-Length"] = str(len(body))
+        prepared.hooks = {"response": []}
+        prepared._cookies = None
+        return prepared
 
     @staticmethod
     def _stream_body(response: Any, sink: IO[bytes], started: float) -> RawResponse:
@@ -269,3 +284,187 @@ def _reason(exc: BaseException) -> str:
     """A short cause, without the URL's query (it may hold values the caller passed)."""
     text = str(exc.args[0] if exc.args else exc)
     return text.split(" (Caused by ", 1)[-1].rstrip(")")[:300] if "Caused by" in text else text[:300]
+
+
+# --------------------------------------------------------------------------- the direct route
+
+
+_BYPASSED_ADAPTER_METHODS = (
+    "send",
+    "get_connection_with_tls_context",
+    "build_connection_pool_key_attributes",
+    "cert_verify",
+    "request_url",
+    "add_headers",
+    "build_response",
+)
+
+
+class _DirectRoute:
+    """The session's own urllib3 pool, called the way ``HTTPAdapter.send`` calls it.
+
+    ``Session.send`` and ``HTTPAdapter.send`` redo per call what is fixed for a transport
+    (URL parsing, proxy selection, pool-key building, two cookie-jar extractions, hooks):
+    about a third of a small call's CPU. The session still owns the pools, TLS settings and
+    certificates; this route is taken only when requests would do exactly the same: the
+    session's stock ``send``, an adapter whose sending methods are ``HTTPAdapter``'s, and no
+    proxy for the URL. Failures are raised as the requests exceptions ``HTTPAdapter.send``
+    raises, so the caller handles both routes alike. (Cookies the server sets are not put in
+    the session's jar: odm_dyn never sends the jar's cookies anyway.)
+    """
+
+    def __init__(self, session: Any, adapter: Any, base_url: str, options: dict[str, Any], timeout: Any):
+        from urllib.parse import urlsplit
+
+        import requests
+
+        self.session = session
+        self.adapter = adapter
+        self.base_url = base_url
+        self.verify, self.cert = options["verify"], options["cert"]
+        self.https = base_url.lower().startswith("https")
+        probe = requests.PreparedRequest()
+        probe.url = base_url
+        self.host_params, self.pool_kwargs = adapter.build_connection_pool_key_attributes(probe, self.verify, self.cert)
+        self.base_path = urlsplit(base_url).path
+        self.default_timeout = timeout
+        self.default_sauce = _urllib3_timeout(timeout)
+
+    @classmethod
+    def for_session(cls, session: Any, base_url: str, options: dict[str, Any], timeout: Any) -> _DirectRoute | None:
+        """The route, when taking it changes nothing that requests would do; else ``None``."""
+        import requests
+        from requests.adapters import HTTPAdapter
+        from requests.utils import select_proxy
+
+        if type(session).send is not requests.Session.send or "send" in vars(session):
+            return None  # a session that sends its own way (a test double, a wrapper) is used as it is
+        adapter = session.get_adapter(base_url)
+        if not isinstance(adapter, HTTPAdapter) or any(
+            getattr(type(adapter), name) is not getattr(HTTPAdapter, name) for name in _BYPASSED_ADAPTER_METHODS
+        ):
+            return None
+        if select_proxy(base_url, options["proxies"]):
+            return None  # proxies (from the environment or the session) go through requests
+        try:
+            return cls(session, adapter, base_url, options, timeout)
+        except (ValueError, TypeError):
+            return None  # a URL requests would refuse: let it say so, on the usual route
+
+    def usable(self) -> bool:
+        """Whether the session still routes this URL to the same adapter (a later ``mount`` wins)."""
+        return self.session.get_adapter(self.base_url) is self.adapter
+
+    def open(self, method: str, target: str, headers: dict[str, str], body: bytes | None, timeout: Any) -> Any:
+        """Send the request; a response object with what the transport reads of ``requests.Response``."""
+        import requests
+        from urllib3.exceptions import LocationValueError
+
+        sent = dict(headers)
+        if body is not None:
+            sent["Content-Length"] = str(len(body))
+        if len({name.lower() for name in sent}) != len(sent):
+            # Names differing only in case: requests keeps the last value of each; so must we.
+            sent = requests.structures.CaseInsensitiveDict(sent)
+        sauce = self.default_sauce if timeout == self.default_timeout else _urllib3_timeout(timeout)
+        try:
+            pool = self.adapter.poolmanager.connection_from_host(**self.host_params, pool_kwargs=self.pool_kwargs)
+        except LocationValueError as exc:
+            raise requests.exceptions.InvalidURL(exc) from None
+        if self.https:
+            self.adapter.cert_verify(pool, self.base_url, self.verify, self.cert)
+        try:
+            answer = pool.urlopen(
+                method=method,
+                url=(self.base_path + target) or "/",
+                body=body,
+                headers=sent,
+                redirect=False,
+                assert_same_host=False,
+                preload_content=False,
+                decode_content=False,
+                retries=self.adapter.max_retries,
+                timeout=sauce,
+                chunked=False,
+            )
+        except Exception as exc:  # noqa: BLE001 - mapped exactly as HTTPAdapter.send maps them
+            raise _as_requests_error(exc) from None
+        return _DirectAnswer(answer)
+
+
+def _urllib3_timeout(timeout: Any) -> Any:
+    from urllib3.util import Timeout
+
+    if isinstance(timeout, tuple):
+        connect, read = timeout
+        return Timeout(connect=connect, read=read)
+    return Timeout(connect=timeout, read=timeout)
+
+
+def _as_requests_error(exc: Exception) -> Exception:
+    """The requests exception ``HTTPAdapter.send`` raises for a urllib3 failure of ``urlopen``."""
+    from requests import exceptions as rex
+    from urllib3 import exceptions as u3
+
+    if isinstance(exc, (u3.ProtocolError, OSError)):
+        return rex.ConnectionError(exc)
+    if isinstance(exc, u3.MaxRetryError):
+        reason = exc.reason
+        if isinstance(reason, u3.ConnectTimeoutError) and not isinstance(reason, u3.NewConnectionError):
+            return rex.ConnectTimeout(exc)
+        if isinstance(reason, u3.ResponseError):
+            return rex.RetryError(exc)
+        if isinstance(reason, u3.ProxyError):
+            return rex.ProxyError(exc)
+        if isinstance(reason, u3.SSLError):
+            return rex.SSLError(exc)
+        return rex.ConnectionError(exc)
+    if isinstance(exc, u3.ClosedPoolError):
+        return rex.ConnectionError(exc)
+    if isinstance(exc, u3.ProxyError):
+        return rex.ProxyError(exc)
+    if isinstance(exc, u3.SSLError):
+        return rex.SSLError(exc)
+    if isinstance(exc, u3.ReadTimeoutError):
+        return rex.ReadTimeout(exc)
+    if isinstance(exc, u3.InvalidHeader):
+        return rex.InvalidHeader(exc)
+    return exc
+
+
+class _DirectAnswer:
+    """The parts of ``requests.Response`` the transport reads, over a urllib3 response."""
+
+    __slots__ = ("raw", "status_code", "reason", "headers", "_consumed")
+
+    def __init__(self, raw: Any):
+        from requests.structures import CaseInsensitiveDict
+
+        self.raw = raw
+        self.status_code = raw.status
+        self.reason = raw.reason
+        self.headers = CaseInsensitiveDict(raw.headers)
+        self._consumed = False
+
+    def iter_content(self, chunk_size: int) -> Iterator[bytes]:
+        """Decoded body chunks; failures become the requests exceptions ``iter_content`` raises."""
+        from requests import exceptions as rex
+        from urllib3 import exceptions as u3
+
+        try:
+            yield from self.raw.stream(chunk_size, decode_content=True)
+        except u3.ProtocolError as exc:
+            raise rex.ChunkedEncodingError(exc) from None
+        except u3.DecodeError as exc:
+            raise rex.ContentDecodingError(exc) from None
+        except u3.ReadTimeoutError as exc:
+            raise rex.ConnectionError(exc) from None
+        except u3.SSLError as exc:
+            raise rex.SSLError(exc) from None
+        self._consumed = True
+
+    def close(self) -> None:
+        # As requests.Response.close: an unread body closes the connection; a read one goes back to the pool.
+        if not self._consumed:
+            self.raw.close()
+        self.raw.release_conn()

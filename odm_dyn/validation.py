@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from .fastcheck import compile_schema
 from .spec import Document, resolve_pointer
 
 REQUEST = "request"
@@ -41,10 +42,11 @@ class SchemaCheck:
 
     __slots__ = ("schema", "_validator", "_is_valid")
 
-    def __init__(self, schema: dict[str, Any], validator: Any):
+    def __init__(self, schema: dict[str, Any], validator: Any, fast: Callable[[Any], bool] | None = None):
         self.schema = schema
         self._validator = validator
-        self._is_valid: Callable[[Any], bool] = validator.is_valid
+        # ``fast``: the same yes/no answer from closures (odm_dyn.fastcheck), when the schema allows.
+        self._is_valid: Callable[[Any], bool] = fast or validator.is_valid
 
     def violations(self, value: Any, root: str = "$") -> list[Violation]:
         """Every broken rule (empty when the value is valid); fast when it is."""
@@ -102,7 +104,8 @@ class SchemaCompiler:
             kwargs: dict[str, Any] = {"format_checker": self._format_checker}
             if _has_ref(inlined):
                 kwargs["registry"] = self._document_registry()
-            self._checks[key] = SchemaCheck(inlined, self._validator_class(inlined, **kwargs))
+            fast = compile_schema(inlined, self._validator_class, self._format_checker)
+            self._checks[key] = SchemaCheck(inlined, self._validator_class(inlined, **kwargs), fast)
         return self._checks[key]
 
     def inline(self, schema: Any, direction: str, stack: tuple[str, ...] = ()) -> Any:

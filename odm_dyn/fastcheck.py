@@ -1,0 +1,388 @@
+"""Schemas compiled to plain Python closures: the fast ``is_valid`` of the common subset.
+
+jsonschema's ``is_valid`` walks the schema on every call (a validator object per level,
+``evolve``, ``descend``, keyword dispatch): about 0.2 ms for a TaskInfo. The schemas an API
+declares mostly use a small subset of keywords, and a closure per schema node answers "is this
+valid?" for that subset in microseconds.
+
+:func:`compile_schema` returns ``None`` for any schema that uses something outside the subset
+(``$ref`` left for recursion, ``oneOf``, ``anyOf``, ``not``, ``patternProperties``, ``if``,
+``discriminator``, ``uniqueItems``, ``multipleOf``, ...): the caller keeps jsonschema's
+validator for those. Every rule below mirrors what the dialect's own validator
+(openapi-schema-validator's ``OAS30Validator`` / ``OAS31Validator``) does, including its quirks:
+booleans are not numbers, ``1.0`` is an integer in 3.1 but not in 3.0, 3.0's ``nullable``, and
+3.0 skipping missing ``readOnly``/``writeOnly`` required properties. Only the yes/no answer
+comes from here; error messages always come from jsonschema's ``iter_errors``.
+"""
+
+from __future__ import annotations
+
+import numbers
+import re
+from typing import Any, Callable, Mapping
+
+Check = Callable[[Any], bool]
+
+# The keyword implementations this module mirrors, by ``module.qualname``. A dialect whose
+# keyword is implemented by anything else (a newer library, a project override) is not
+# compiled: jsonschema keeps the answer. The value names the variant mirrored.
+_MIRRORED: dict[str, dict[str, str]] = {
+    "type": {"openapi_schema_validator._keywords.type": "oas30", "jsonschema._keywords.type": "plain"},
+    "enum": {"jsonschema._keywords.enum": "plain"},
+    "const": {"jsonschema._keywords.const": "plain"},
+    "format": {"openapi_schema_validator._keywords.format": "skip-none", "jsonschema._keywords.format": "plain"},
+    "properties": {"jsonschema._keywords.properties": "plain"},
+    "required": {
+        "openapi_schema_validator._keywords.required": "excuse-read-write",
+        "jsonschema._keywords.required": "plain",
+    },
+    "additionalProperties": {
+        "openapi_schema_validator._keywords.additionalProperties": "plain",
+        "jsonschema._keywords.additionalProperties": "plain",
+    },
+    "items": {"openapi_schema_validator._keywords.items": "schema", "jsonschema._keywords.items": "2020"},
+    "allOf": {"openapi_schema_validator._keywords.allOf": "plain"},
+    "minimum": {"jsonschema._legacy_keywords.minimum_draft3_draft4": "draft4", "jsonschema._keywords.minimum": "plain"},
+    "maximum": {"jsonschema._legacy_keywords.maximum_draft3_draft4": "draft4", "jsonschema._keywords.maximum": "plain"},
+    "exclusiveMinimum": {"jsonschema._keywords.exclusiveMinimum": "plain"},
+    "exclusiveMaximum": {"jsonschema._keywords.exclusiveMaximum": "plain"},
+    "minLength": {"jsonschema._keywords.minLength": "plain"},
+    "maxLength": {"jsonschema._keywords.maxLength": "plain"},
+    "minItems": {"jsonschema._keywords.minItems": "plain"},
+    "maxItems": {"jsonschema._keywords.maxItems": "plain"},
+    "minProperties": {"jsonschema._keywords.minProperties": "plain"},
+    "maxProperties": {"jsonschema._keywords.maxProperties": "plain"},
+    "pattern": {"openapi_schema_validator._keywords.pattern": "plain"},
+}
+_INERT_FUNCTION = "openapi_schema_validator._keywords.not_implemented"  # never fails a value
+
+
+class NotCompilable(Exception):
+    """The schema uses something this module does not compile; use jsonschema for it."""
+
+
+def compile_schema(schema: Any, validator_class: Any, format_checker: Any) -> Check | None:
+    """A function ``value -> bool`` giving ``validator_class(schema).is_valid``'s answer, or ``None``.
+
+    ``validator_class``: the dialect (openapi-schema-validator's ``OAS30Validator`` or
+    ``OAS31Validator``, or a class extending one); ``format_checker``: the one it runs with.
+    """
+    try:
+        return _Compiler(validator_class, format_checker).compile(schema)
+    except (NotCompilable, re.error, TypeError, ValueError, KeyError):
+        return None
+
+
+def _dialect_variants(validator_class: Any) -> tuple[dict[str, str], frozenset[str], bool]:
+    """Keyword → mirrored variant; the inert keywords; whether the types are OAS 3.0's."""
+    from jsonschema._types import draft202012_type_checker
+    from openapi_schema_validator._types import oas30_type_checker
+
+    variants: dict[str, str] = {}
+    inert = set()
+    for keyword, function in validator_class.VALIDATORS.items():
+        name = f"{getattr(function, '__module__', '')}.{getattr(function, '__qualname__', '')}"
+        if name == _INERT_FUNCTION:
+            inert.add(keyword)
+        elif name in _MIRRORED.get(keyword, {}):
+            variants[keyword] = _MIRRORED[keyword][name]
+    if validator_class.TYPE_CHECKER is oas30_type_checker:
+        return variants, frozenset(inert), True
+    if validator_class.TYPE_CHECKER is draft202012_type_checker:
+        return variants, frozenset(inert), False
+    raise NotCompilable("an unknown type checker")
+
+
+def _always(value: Any) -> bool:
+    return True
+
+
+def _never(value: Any) -> bool:
+    return False
+
+
+class _Compiler:
+    def __init__(self, validator_class: Any, format_checker: Any):
+        self.known = frozenset(validator_class.VALIDATORS)
+        self.variants, self.inert, self.oas30 = _dialect_variants(validator_class)
+        self.format_checker = format_checker
+
+    def compile(self, schema: Any) -> Check:
+        if schema is True or (isinstance(schema, dict) and not schema):
+            return _always
+        if schema is False and not self.oas30:
+            return _never
+        if not isinstance(schema, dict):
+            raise NotCompilable(schema)
+        unsupported = [k for k in schema if k in self.known and k not in self.variants and k not in self.inert]
+        if unsupported or "discriminator" in schema:
+            raise NotCompilable(unsupported)
+        # Only what the dialect defines counts (3.0 has no ``const``; jsonschema ignores the rest).
+        active = {k: v for k, v in schema.items() if k in self.known}
+        tests = [test for test in self._tests(active, schema) if test is not _always]
+        return _all_of(tests)
+
+    def _tests(self, schema: Mapping[str, Any], whole: Mapping[str, Any]) -> list[Check]:
+        """The tests of one node: ``schema`` holds its dialect's keywords, ``whole`` every key."""
+        tests: list[Check] = []
+        if "type" in schema:
+            tests.append(self._type(whole))
+        if "enum" in schema:
+            tests.append(_enum(schema["enum"]))
+        if "const" in schema:
+            tests.append(_enum([schema["const"]]))
+        if "format" in schema:
+            tests.append(self._format(schema["format"]))
+        tests.extend(self._numbers(schema, whole))
+        tests.extend(_sizes(schema))
+        if "pattern" in schema:
+            tests.append(_pattern(schema["pattern"]))
+        if any(k in schema for k in ("properties", "required", "additionalProperties")):
+            tests.append(self._object(schema))
+        if "items" in schema:
+            tests.append(self._items(schema["items"]))
+        if "allOf" in schema:
+            tests.extend(self.compile(part) for part in schema["allOf"])
+        return tests
+
+    # ------------------------------------------------------------------ type
+
+    def _type(self, schema: Mapping[str, Any]) -> Check:
+        declared = schema["type"]
+        if self.variants["type"] == "oas30":
+            if not isinstance(declared, str):
+                raise NotCompilable("3.0 type must be a string")
+            return _oas30_type(declared, schema.get("nullable") is True, schema.get("format") == "binary")
+        names = [declared] if isinstance(declared, str) else list(declared)
+        table = _TYPES_30 if self.oas30 else _TYPES_31
+        predicates = [table[name] for name in names]  # KeyError: an unknown type name
+        if len(predicates) == 1:
+            return predicates[0]
+        return lambda value: any(p(value) for p in predicates)
+
+    # ------------------------------------------------------------------ format
+
+    def _format(self, name: Any) -> Check:
+        checker = self.format_checker
+        if checker is None or name not in checker.checkers:
+            return _always  # jsonschema ignores unknown formats too
+        function, raises = checker.checkers[name]
+        skip_none = self.variants["format"] == "skip-none"  # openapi-schema-validator's format passes None
+
+        def conforms(value: Any) -> bool:
+            if skip_none and value is None:
+                return True
+            try:
+                return bool(function(value))
+            except raises:
+                return False
+
+        return conforms
+
+    # ------------------------------------------------------------------ numbers
+
+    def _numbers(self, schema: Mapping[str, Any], whole: Mapping[str, Any]) -> list[Check]:
+        tests: list[Check] = []
+        minimum, maximum = schema.get("minimum"), schema.get("maximum")
+        if self.variants.get("minimum", self.variants.get("maximum")) == "draft4":
+            # Draft 4: exclusiveMinimum / exclusiveMaximum are booleans modifying minimum / maximum.
+            if "minimum" in schema:
+                tests.append(_bound(minimum, below=True, exclusive=bool(whole.get("exclusiveMinimum", False))))
+            if "maximum" in schema:
+                tests.append(_bound(maximum, below=False, exclusive=bool(whole.get("exclusiveMaximum", False))))
+            return tests
+        if "minimum" in schema:
+            tests.append(_bound(minimum, below=True, exclusive=False))
+        if "maximum" in schema:
+            tests.append(_bound(maximum, below=False, exclusive=False))
+        if "exclusiveMinimum" in schema:
+            tests.append(_bound(schema["exclusiveMinimum"], below=True, exclusive=True))
+        if "exclusiveMaximum" in schema:
+            tests.append(_bound(schema["exclusiveMaximum"], below=False, exclusive=True))
+        return tests
+
+    # ------------------------------------------------------------------ objects and arrays
+
+    def _object(self, schema: Mapping[str, Any]) -> Check:
+        properties = schema.get("properties") or {}
+        if not isinstance(properties, dict):
+            raise NotCompilable("properties")
+        checks = [(name, self.compile(sub)) for name, sub in properties.items()]
+        checks = [(name, check) for name, check in checks if check is not _always]
+        required = self._required(schema, properties)
+        extra = self._additional(schema.get("additionalProperties", True), properties)
+
+        def check_object(value: Any) -> bool:
+            if not isinstance(value, dict):
+                return True  # object keywords say nothing about other types
+            for name in required:
+                if name not in value:
+                    return False
+            for name, check in checks:
+                if name in value and not check(value[name]):
+                    return False
+            return extra is None or extra(value)
+
+        return check_object
+
+    def _required(self, schema: Mapping[str, Any], properties: Mapping[str, Any]) -> tuple[str, ...]:
+        required = schema.get("required") or []
+        if not isinstance(required, list):
+            raise NotCompilable("required")
+        if self.variants.get("required") != "excuse-read-write":
+            return tuple(required)
+        # openapi-schema-validator's own ``required`` never reports a missing property that is readOnly or writeOnly.
+        return tuple(
+            name
+            for name in required
+            if not (
+                isinstance(properties.get(name), dict)
+                and (properties[name].get("readOnly", False) or properties[name].get("writeOnly", False))
+            )
+        )
+
+    def _additional(self, additional: Any, properties: Mapping[str, Any]) -> Check | None:
+        if additional is True or additional == {}:
+            return None
+        declared = frozenset(properties)
+        if additional is False:
+            return lambda value: all(name in declared for name in value)
+        if not isinstance(additional, dict):
+            raise NotCompilable("additionalProperties")
+        check = self.compile(additional)
+        return lambda value: all(check(item) for name, item in value.items() if name not in declared)
+
+    def _items(self, items: Any) -> Check:
+        if isinstance(items, bool) and self.variants["items"] == "2020":
+            return _always if items else (lambda value: not isinstance(value, list) or not value)
+        check = self.compile(items)
+        if check is _always:
+            return _always
+        return lambda value: not isinstance(value, list) or all(check(item) for item in value)
+
+
+def _all_of(tests: list[Check]) -> Check:
+    if not tests:
+        return _always
+    if len(tests) == 1:
+        return tests[0]
+    if len(tests) == 2:
+        first, second = tests
+        return lambda value: first(value) and second(value)
+    chain = tuple(tests)
+
+    def check_all(value: Any) -> bool:
+        for test in chain:
+            if not test(value):
+                return False
+        return True
+
+    return check_all
+
+
+# --------------------------------------------------------------------------- leaf rules
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Number) and not isinstance(value, bool)
+
+
+def _is_integer_31(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+
+
+def _is_integer_30(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+_TYPES_31: dict[str, Check] = {
+    "string": lambda value: isinstance(value, str),
+    "integer": _is_integer_31,
+    "number": _is_number,
+    "boolean": lambda value: isinstance(value, bool),
+    "object": lambda value: isinstance(value, dict),
+    "array": lambda value: isinstance(value, list),
+    "null": lambda value: value is None,
+}
+
+_TYPES_30: dict[str, Check] = {
+    "string": lambda value: isinstance(value, str),
+    "integer": _is_integer_30,
+    "number": _is_number,
+    "boolean": lambda value: isinstance(value, bool),
+    "object": lambda value: isinstance(value, dict),
+    "array": lambda value: isinstance(value, list),
+}
+
+
+def _oas30_type(name: str, nullable: bool, binary: bool) -> Check:
+    """openapi-schema-validator's 3.0 ``type``: ``nullable`` lets None through; bytes pass as binary."""
+    predicate = _TYPES_30.get(name)
+    if predicate is None:
+        raise NotCompilable(f"3.0 type {name!r}")
+    allow_bytes = binary and name == "string"
+
+    def check_type(value: Any) -> bool:
+        if value is None:
+            return nullable
+        return predicate(value) or (allow_bytes and isinstance(value, bytes))
+
+    return check_type
+
+
+def _enum(values: Any) -> Check:
+    if not isinstance(values, list):
+        raise NotCompilable("enum")
+    if values and all(isinstance(v, str) for v in values):
+        allowed = frozenset(values)
+        # jsonschema compares a string only with strings: a set look-up gives the same answer.
+        return lambda value: isinstance(value, str) and value in allowed
+    from jsonschema._utils import equal
+
+    return lambda value: any(equal(choice, value) for choice in values)
+
+
+def _bound(limit: Any, *, below: bool, exclusive: bool) -> Check:
+    if not _is_number(limit):
+        raise NotCompilable("a bound that is not a number")
+    if below:
+        if exclusive:
+            return lambda value: not _is_number(value) or value > limit
+        return lambda value: not _is_number(value) or value >= limit
+    if exclusive:
+        return lambda value: not _is_number(value) or value < limit
+    return lambda value: not _is_number(value) or value <= limit
+
+
+def _sizes(schema: Mapping[str, Any]) -> list[Check]:
+    tests: list[Check] = []
+    for keyword, kind, below in (
+        ("minLength", str, True),
+        ("maxLength", str, False),
+        ("minItems", list, True),
+        ("maxItems", list, False),
+        ("minProperties", dict, True),
+        ("maxProperties", dict, False),
+    ):
+        if keyword in schema:
+            tests.append(_size(schema[keyword], kind, below))
+    return tests
+
+
+def _size(limit: Any, kind: type, below: bool) -> Check:
+    if not isinstance(limit, int) or isinstance(limit, bool):
+        raise NotCompilable("a size that is not an integer")
+    if below:
+        return lambda value: not isinstance(value, kind) or len(value) >= limit
+    return lambda value: not isinstance(value, kind) or len(value) <= limit
+
+
+def _pattern(pattern: Any) -> Check:
+    from openapi_schema_validator._keywords import has_ecma_regex
+
+    if has_ecma_regex() or not isinstance(pattern, str):
+        raise NotCompilable("pattern")  # ECMA regular expressions: jsonschema's engine decides
+    search = re.compile(pattern).search
+    return lambda value: not isinstance(value, str) or search(value) is not None
