@@ -170,7 +170,8 @@ class Api:
         models: dict[str, tuple[str, str] | None] = {}
         for media, schema in response.content.items():
             checks[media] = compiler.check(schema, RESPONSE) if schema else None
-            models[media] = _model_of(schema, self.models)
+            # Only a JSON answer becomes a model: a TSV or binary answer stays str or bytes.
+            models[media] = _model_of(schema, self.models) if is_json_media(media) else None
         return ResponsePlan(response.status, response.description, checks, models)
 
 

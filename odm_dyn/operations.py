@@ -353,7 +353,9 @@ def _parameter(document: Document, raw: dict, taken: set[str]) -> Parameter:
         python_name=free_name(snake_case(raw["name"]), taken),
         location=location,
         required=bool(raw.get("required", location == "path")),
-        schema=schema or {},
+        # A shared parameter schema ($ref at the top) is followed, so that everything reading the
+        # parameter (serialisation, the server's text conversion, the CLI) sees its type.
+        schema=deref(document, schema) or {},
         style=style,
         explode=bool(raw.get("explode", style == "form")),
         description=raw.get("description", ""),

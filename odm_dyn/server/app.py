@@ -208,7 +208,7 @@ class ServerApp:
             return self._checked(prepared, error(401, prepared.guidance))
         if prepared.handler is None:
             success = sorted(s for s in prepared.plan.responses if s.startswith("2"))
-            return prepared.example(success[0]) if success else Answer(204)
+            return prepared.example(success[0]) if success else _no_success(prepared)
         call = Call(prepared.plan, parsed.params, parsed.body, user, self.store, self.task_seconds)
         return self._checked(prepared, prepared.handler(call))
 
@@ -264,6 +264,17 @@ def _declared_error_body(prepared: Prepared, answer: Answer) -> Answer:
     replacement.status = answer.status
     replacement.headers = answer.headers
     return replacement
+
+
+def _no_success(prepared: Prepared) -> Answer:
+    """An operation the spec gives no success answer (a retired one: only 410): its declared answer."""
+    declared = sorted(prepared.plan.responses)
+    if not declared:
+        return Answer(204)
+    answer = prepared.example(declared[0])
+    if answer.data is None and answer.status >= 400:
+        return error(answer.status, prepared.plan.responses[declared[0]].description or "no success is declared")
+    return answer
 
 
 def _bad_request(op_id: str, problems: list[Problem]) -> Answer:
