@@ -38,7 +38,9 @@ from .validation import check_mode
 
 log = logging.getLogger("odm_dyn")
 
-OPTION_NAMES = frozenset({"_request_timeout", "_headers", "_accept", "_retries", "_stream_to", "_content_type"})
+OPTION_NAMES = frozenset(
+    {"_request_timeout", "_headers", "_accept", "_retries", "_retry_unsafe", "_stream_to", "_content_type"}
+)
 TERMINAL_STATUSES = frozenset({"DONE", "FAILED", "BLOCKED_BY_DEPENDENCY_FAILURE", "KILLED"})
 DEFAULT_TASK_TIMEOUT = 3600.0
 USER_AGENT = "odm-dyn"
@@ -194,9 +196,12 @@ class Client:
         values, options = bind_arguments(plan, args, kwargs)
         if plan.deprecations:
             warn_deprecated(plan, values)
-        if self._validate_requests != "off":
-            check_request(plan, values, self._validate_requests, options.get("_content_type"))
-        target, headers, body = self._encode(plan, values, options)
+        try:
+            if self._validate_requests != "off":
+                check_request(plan, values, self._validate_requests, options.get("_content_type"))
+            target, headers, body = self._encode(plan, values, options)
+        except RecursionError:  # a value nested thousands deep (or a cycle) must fail clearly, not crash
+            raise _too_deep(plan) from None
         if options.get("_stream_to") is not None:
             return self._download(plan, target, headers, body, options, with_info)
         op = plan.op
@@ -207,7 +212,7 @@ class Client:
             headers,
             body,
             timeout=options.get("_request_timeout"),
-            retry_unsafe=self._retry_unsafe,
+            retry_unsafe=options.get("_retry_unsafe", self._retry_unsafe),
             retries=_retry_option(options.get("_retries")),
         )
         data = read_response(self.api, plan, raw, self._validate_responses)
@@ -229,7 +234,14 @@ class Client:
             if param is None:
                 continue
             if param.location == "path":
-                segments[param.name] = path_segment(param, value)
+                segment = segments[param.name] = path_segment(param, value)
+                if not segment:  # "/tasks/" + "" would name another resource than the one asked for
+                    raise RequestValidationError(
+                        f"{op.operation_id}: path parameter {name!r} is empty; nothing was sent",
+                        operation=op.operation_id,
+                        parameter=name,
+                        rule="empty",
+                    )
             elif param.location == "query":
                 query.extend(query_pairs(param, value))
             elif param.location == "header":
@@ -275,7 +287,7 @@ class Client:
                 headers,
                 body,
                 timeout=options.get("_request_timeout"),
-                retry_unsafe=self._retry_unsafe,
+                retry_unsafe=options.get("_retry_unsafe", self._retry_unsafe),
                 retries=_retry_option(options.get("_retries")),
                 sink=sink,
             )
@@ -300,6 +312,15 @@ class Client:
         if cached is None:
             cached = self._auth_cache[plan.op.operation_id] = auth_for(self.api, plan, self._credentials)
         return cached
+
+
+def _too_deep(plan: CallPlan) -> RequestValidationError:
+    op_id = plan.op.operation_id
+    return RequestValidationError(
+        f"{op_id}: an argument is nested too deeply (or refers to itself) to be checked and sent; nothing was sent",
+        operation=op_id,
+        rule="depth",
+    )
 
 
 def _retry_option(value: Any) -> RetryPolicy | None:

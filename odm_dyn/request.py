@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import uuid
 from dataclasses import dataclass
 from typing import IO, Any, Iterable
@@ -164,7 +165,8 @@ def cookie_value(param: Parameter, value: Any) -> str:
 
 
 def check_header_text(name: str, value: str, operation: str) -> None:
-    """Refuse values that would split or end the header block (response splitting)."""
+    """Refuse values that would split or end the header block (response splitting), and what
+    HTTP cannot carry at all: a name that is not a token, a value beyond Latin-1."""
     if any(ch in value for ch in "\r\n\0"):
         raise RequestValidationError(
             f"{operation}: header {name!r} contains CR, LF or NUL; such a value could inject headers",
@@ -172,6 +174,25 @@ def check_header_text(name: str, value: str, operation: str) -> None:
             parameter=name,
             rule="header-characters",
         )
+    if not _HEADER_NAME.fullmatch(name) or not value.isascii() and not _latin1(value):
+        raise RequestValidationError(
+            f"{operation}: header {name[:60]!r} cannot be sent: a header name must be a token and its value "
+            "Latin-1 text (encode other text first, for example as percent-encoded UTF-8)",
+            operation=operation,
+            parameter=name,
+            rule="header-characters",
+        )
+
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def _latin1(text: str) -> bool:
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------- bodies

@@ -105,7 +105,7 @@ def decode(declared: ResponsePlan, raw: RawResponse) -> tuple[Any, list[Violatio
         except (ValueError, RecursionError) as exc:
             return raw.content, [Violation("$", "json", f"the body is not valid JSON ({type(exc).__name__})")]
     elif key.startswith("text/") or key.endswith("/csv") or key.endswith("tab-separated-values"):
-        data = raw.content.decode(_charset(raw), "replace")
+        data = _text(raw)
     else:
         data = raw.content
     check = checks[key]
@@ -131,6 +131,14 @@ def _charset(raw: RawResponse) -> str:
     return "utf-8"
 
 
+def _text(raw: RawResponse) -> str:
+    """The body as text by the server's charset; a bogus or non-text codec name falls back to UTF-8."""
+    try:
+        return raw.content.decode(_charset(raw), "replace")
+    except (LookupError, ValueError):  # "nope", "base64", "zlib": not text encodings
+        return raw.content.decode("utf-8", "replace")
+
+
 def _decode_loosely(raw: RawResponse) -> Any:
     """Best effort for undeclared answers: JSON if it parses, text if text, else bytes."""
     if not raw.content:
@@ -141,7 +149,7 @@ def _decode_loosely(raw: RawResponse) -> Any:
         except (ValueError, RecursionError):
             return raw.content
     if raw.media_type.startswith("text/"):
-        return raw.content.decode(_charset(raw), "replace")
+        return _text(raw)
     return raw.content
 
 

@@ -9,6 +9,7 @@ resolved once, when the transport is made, instead of on every call as
 from __future__ import annotations
 
 import email.utils
+import http.client
 import logging
 import random
 import threading
@@ -23,6 +24,7 @@ log = logging.getLogger("odm_dyn.transport")
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 DEFAULT_TIMEOUT = (10.0, 60.0)  # (connect, read) seconds
+DEFAULT_BODY_SECONDS = 600.0  # the whole body of one answer must arrive within this
 MAX_RESPONSE_BYTES = 256 * 1024 * 1024
 
 
@@ -32,7 +34,8 @@ class RetryPolicy:
 
     ``total``: retries after the first attempt; ``backoff``: first delay in seconds, doubled
     each time with full jitter, at most ``max_backoff``; ``retry_after_cap``: the longest
-    ``Retry-After`` honoured; ``total_time``: no retry starts after this many seconds;
+    ``Retry-After`` honoured; ``total_time``: no retry is made whose wait would end after this
+    many seconds from the first attempt (a longer ``Retry-After`` ends the retries at once);
     ``methods``: methods retried (``publishAllStudies`` is a POST: not retried unless asked).
     """
 
@@ -66,7 +69,7 @@ def parse_retry_after(value: str | None) -> float | None:
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     return max(0.0, when.timestamp() - time.time())
 
@@ -100,14 +103,17 @@ class Transport:
         verify: bool | str = True,
         session: Any = None,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
+        body_seconds: float = DEFAULT_BODY_SECONDS,
     ):
         import requests
 
         self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
+        self.timeout = bounded_timeout(timeout, DEFAULT_TIMEOUT)
+        self.body_seconds = body_seconds
         self.retries = retries
         self.max_response_bytes = max_response_bytes
         self.session = session or requests.Session()
+        _quiet_wire_dumps(self.session)
         self._local = threading.local()
         settings = self.session.merge_environment_settings(self.base_url, {}, False, verify, None)
         self._send_options = {
@@ -149,11 +155,11 @@ class Transport:
             try:
                 response = self._send_once(method, target, headers, body, timeout, sink)
             except TransportError as exc:
-                if not (may_retry and isinstance(exc, ApiConnectionError)) or not self._can_retry(
-                    policy, attempt, started
-                ):
+                if not (may_retry and isinstance(exc, ApiConnectionError)) or attempt >= policy.total:
                     raise
                 wait = policy.delay(attempt, None)
+                if not self._in_time(policy, started, wait):
+                    raise
                 log.warning(
                     "%s %s failed (%s); retry %d of %d in %.2fs",
                     method,
@@ -164,12 +170,11 @@ class Transport:
                     wait,
                 )
             else:
-                if not (may_retry and response.status in policy.statuses) or not self._can_retry(
-                    policy, attempt, started
-                ):
+                retry = may_retry and response.status in policy.statuses and attempt < policy.total
+                wait = policy.delay(attempt, response.headers.get("Retry-After")) if retry else 0.0
+                if not retry or not self._in_time(policy, started, wait):
                     response.attempts = attempt + 1
                     return response
-                wait = policy.delay(attempt, response.headers.get("Retry-After"))
                 log.warning(
                     "%s %s answered %d; retry %d of %d in %.2fs",
                     method,
@@ -183,8 +188,8 @@ class Transport:
             attempt += 1
 
     @staticmethod
-    def _can_retry(policy: RetryPolicy, attempt: int, started: float) -> bool:
-        return attempt < policy.total and time.monotonic() - started < policy.total_time
+    def _in_time(policy: RetryPolicy, started: float, wait: float) -> bool:
+        return time.monotonic() - started + wait < policy.total_time
 
     def _send_once(
         self,
@@ -199,7 +204,8 @@ class Transport:
 
         started = time.monotonic()
         try:
-            response = self._open(method, target, headers, body, timeout or self.timeout)
+            limit = self.timeout if timeout is None else bounded_timeout(timeout, DEFAULT_TIMEOUT)
+            response = self._open(method, target, headers, body, limit)
             if sink is not None and 200 <= response.status_code < 300:
                 return self._stream_body(response, sink, started)
             content = self._read_body(response)
@@ -209,10 +215,16 @@ class Transport:
                 "raise the timeout with _request_timeout= or Client(timeout=...)"
             ) from None
         except (requests.exceptions.ConnectionError, requests.exceptions.SSLError) as exc:
+            if _is_read_timeout(exc):  # requests reports a body that stopped coming as a ConnectionError
+                raise ApiTimeoutError(
+                    f"{method} {_path(target)}: {self.base_url} stopped sending its answer; "
+                    "raise the timeout with _request_timeout= or Client(timeout=...)"
+                ) from None
             raise ApiConnectionError(
                 f"{method} {_path(target)}: cannot reach {self.base_url}: {_reason(exc)}"
             ) from None
-        except requests.exceptions.RequestException as exc:
+        except (requests.exceptions.RequestException, OSError, ValueError, http.client.HTTPException) as exc:
+            # Whatever else the stack below raises on a broken exchange is still ours to name.
             raise TransportError(
                 f"{method} {_path(target)}: the exchange with {self.base_url} failed: {_reason(exc)}"
             ) from None
@@ -263,6 +275,9 @@ class Transport:
 
     def _read_body(self, response: Any) -> bytes:
         chunks, size = [], 0
+        # The read timeout bounds each wait for data; a server trickling bytes forever is
+        # stopped by the size cap or by this deadline for the whole body.
+        deadline = time.monotonic() + self.body_seconds
         try:
             for chunk in response.iter_content(1 << 16):
                 size += len(chunk)
@@ -270,10 +285,54 @@ class Transport:
                     raise TransportError(
                         f"the answer is larger than {self.max_response_bytes} bytes; refusing to read on"
                     )
+                if time.monotonic() > deadline:
+                    raise ApiTimeoutError(f"the answer took longer than {self.body_seconds}s to arrive; gave up")
                 chunks.append(chunk)
         finally:
             response.close()
         return b"".join(chunks)
+
+
+def _quiet_wire_dumps(session: Any) -> None:
+    """Connections that never print http.client's wire dump (``HTTPConnection.debuglevel``):
+    it prints every header, tokens included, to stdout."""
+    import urllib3
+    import urllib3.connection
+
+    class HTTPConnection(urllib3.connection.HTTPConnection):  # named as the base: error messages read the same
+        debuglevel = 0
+
+    class HTTPSConnection(urllib3.connection.HTTPSConnection):
+        debuglevel = 0
+
+    class HTTPConnectionPool(urllib3.HTTPConnectionPool):
+        ConnectionCls = HTTPConnection
+
+    class HTTPSConnectionPool(urllib3.HTTPSConnectionPool):
+        ConnectionCls = HTTPSConnection
+
+    quiet = {"http": HTTPConnectionPool, "https": HTTPSConnectionPool}
+    for adapter in getattr(session, "adapters", {}).values():
+        manager = getattr(adapter, "poolmanager", None)
+        if manager is not None:
+            manager.pool_classes_by_scheme = quiet
+
+
+def bounded_timeout(value: Any, default: tuple[float, float]) -> float | tuple[float, float]:
+    """A timeout that always ends: ``None`` (or a ``None`` part) means the default, never "wait forever"."""
+    if value is None:
+        return default
+    if isinstance(value, (tuple, list)):
+        connect, read = value
+        return (default[0] if connect is None else connect, default[1] if read is None else read)
+    return value
+
+
+def _is_read_timeout(exc: BaseException) -> bool:
+    import urllib3
+
+    cause = exc.args[0] if exc.args else None
+    return isinstance(cause, urllib3.exceptions.ReadTimeoutError)
 
 
 def _path(target: str) -> str:
