@@ -41,6 +41,7 @@ RESERVED_ARGUMENTS = frozenset(
         "_headers",
         "_accept",
         "_retries",
+        "_retry_unsafe",
         "_stream_to",
         "_content_type",
     }
