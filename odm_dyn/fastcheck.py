@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numbers
 import re
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 Check = Callable[[Any], bool]
@@ -61,6 +62,24 @@ class NotCompilable(Exception):
     """The schema uses something this module does not compile; use jsonschema for it."""
 
 
+@dataclass(frozen=True)
+class Dialect:
+    """What a validator class does, as far as compiling goes.
+
+    ``known``: every keyword it defines; ``variants``: the compiled ones, by the variant of
+    ``_MIRRORED`` its implementation is; ``inert``: keywords that never fail; ``oas30``: OAS
+    3.0's type checker (else draft 2020-12's); ``formats``: format name → check, where ``None``
+    means "not known here" (compiling then stops unless the checker is the real one).
+    """
+
+    known: frozenset[str]
+    variants: Mapping[str, str]
+    inert: frozenset[str]
+    oas30: bool
+    formats: Mapping[str, Check]
+    all_formats_known: bool  # the real checker: a format missing from ``formats`` is ignored
+
+
 def compile_schema(schema: Any, validator_class: Any, format_checker: Any) -> Check | None:
     """A function ``value -> bool`` giving ``validator_class(schema).is_valid``'s answer, or ``None``.
 
@@ -68,9 +87,34 @@ def compile_schema(schema: Any, validator_class: Any, format_checker: Any) -> Ch
     ``OAS31Validator``, or a class extending one); ``format_checker``: the one it runs with.
     """
     try:
-        return _Compiler(validator_class, format_checker).compile(schema)
+        return compile_for(schema, dialect_of(validator_class, format_checker))
+    except NotCompilable:
+        return None
+
+
+def compile_for(schema: Any, dialect: Dialect) -> Check | None:
+    """The closure for a schema under a dialect description, or ``None``."""
+    try:
+        return _Compiler(dialect).compile(schema)
     except (NotCompilable, re.error, TypeError, ValueError, KeyError):
         return None
+
+
+def dialect_of(validator_class: Any, format_checker: Any) -> Dialect:
+    """The description of a real validator class (imports what it uses)."""
+    variants, inert, oas30 = _dialect_variants(validator_class)
+    formats = {name: _format_check(function, raises) for name, (function, raises) in format_checker.checkers.items()}
+    return Dialect(frozenset(validator_class.VALIDATORS), variants, inert, oas30, formats, True)
+
+
+def _format_check(function: Callable[[Any], Any], raises: Any) -> Check:
+    def conforms(value: Any) -> bool:  # as FormatChecker.conforms
+        try:
+            return bool(function(value))
+        except raises:
+            return False
+
+    return conforms
 
 
 def _dialect_variants(validator_class: Any) -> tuple[dict[str, str], frozenset[str], bool]:
@@ -102,10 +146,10 @@ def _never(value: Any) -> bool:
 
 
 class _Compiler:
-    def __init__(self, validator_class: Any, format_checker: Any):
-        self.known = frozenset(validator_class.VALIDATORS)
-        self.variants, self.inert, self.oas30 = _dialect_variants(validator_class)
-        self.format_checker = format_checker
+    def __init__(self, dialect: Dialect):
+        self.dialect = dialect
+        self.known, self.variants, self.inert = dialect.known, dialect.variants, dialect.inert
+        self.oas30 = dialect.oas30
 
     def compile(self, schema: Any) -> Check:
         if schema is True or (isinstance(schema, dict) and not schema):
@@ -163,21 +207,15 @@ class _Compiler:
     # ------------------------------------------------------------------ format
 
     def _format(self, name: Any) -> Check:
-        checker = self.format_checker
-        if checker is None or name not in checker.checkers:
-            return _always  # jsonschema ignores unknown formats too
-        function, raises = checker.checkers[name]
-        skip_none = self.variants["format"] == "skip-none"  # openapi-schema-validator's format passes None
-
-        def conforms(value: Any) -> bool:
-            if skip_none and value is None:
-                return True
-            try:
-                return bool(function(value))
-            except raises:
-                return False
-
-        return conforms
+        check = self.dialect.formats.get(name)
+        if check is None:
+            if self.dialect.all_formats_known:
+                return _always  # jsonschema ignores unknown formats too
+            raise NotCompilable(f"format {name!r} needs the real format checker")
+        if self.variants["format"] != "skip-none":
+            return check
+        # openapi-schema-validator's format keyword lets None through.
+        return lambda value: value is None or check(value)
 
     # ------------------------------------------------------------------ numbers
 
@@ -379,10 +417,92 @@ def _size(limit: Any, kind: type, below: bool) -> Check:
     return lambda value: not isinstance(value, kind) or len(value) <= limit
 
 
-def _pattern(pattern: Any) -> Check:
-    from openapi_schema_validator._keywords import has_ecma_regex
+def _has_ecma_regex() -> bool:
+    """Whether openapi-schema-validator matches patterns with ``regress`` (it does when installed).
 
-    if has_ecma_regex() or not isinstance(pattern, str):
+    Asked of the module when it is loaded already, else answered as it would, without loading it.
+    """
+    import importlib.util
+    import sys
+
+    loaded = sys.modules.get("openapi_schema_validator._regex")
+    if loaded is not None:
+        return loaded.has_ecma_regex()
+    return importlib.util.find_spec("regress") is not None
+
+
+def _pattern(pattern: Any) -> Check:
+    if _has_ecma_regex() or not isinstance(pattern, str):
         raise NotCompilable("pattern")  # ECMA regular expressions: jsonschema's engine decides
     search = re.compile(pattern).search
     return lambda value: not isinstance(value, str) or search(value) is not None
+
+
+# --------------------------------------------------------------------------- the static dialects
+#
+# The dialects odm_dyn uses (validation._dialect), described without importing them: importing
+# openapi-schema-validator costs 0.35 s and pydantic, which a process whose spec comes from the
+# cache must not pay. tests/test_fastcheck.py asserts these equal ``dialect_of`` of the real
+# classes, so a library upgrade that changes a keyword fails a test instead of a call.
+
+
+def _is_int32(value: Any) -> bool:  # openapi_schema_validator._format.is_int32
+    if isinstance(value, bool) or not isinstance(value, int):
+        return True
+    return ~(1 << 31) < value < 1 << 31
+
+
+def _is_int64(value: Any) -> bool:  # openapi_schema_validator._format.is_int64
+    if isinstance(value, bool) or not isinstance(value, int):
+        return True
+    return ~(1 << 63) < value < 1 << 63
+
+
+def _is_float(value: Any) -> bool:  # openapi_schema_validator._format.is_float and is_double
+    if isinstance(value, int) or not isinstance(value, numbers.Number):
+        return True
+    return isinstance(value, float)
+
+
+NATIVE_FORMATS: dict[str, dict[str, Check]] = {
+    "3.0": {
+        "int32": _is_int32,
+        "int64": _is_int64,
+        "float": _is_float,
+        "double": _is_float,
+        "password": _always,
+        "binary": _always,
+    },
+    "3.1": {"int32": _is_int32, "int64": _is_int64, "float": _is_float, "double": _is_float, "password": _always},
+}
+
+_COMMON = ("additionalProperties", "allOf", "enum", "format", "items", "maxItems", "maxLength", "maxProperties")
+_COMMON += ("maximum", "minItems", "minLength", "minProperties", "minimum", "pattern", "properties", "required", "type")
+_UNCOMPILED_30 = ("$ref", "anyOf", "multipleOf", "not", "oneOf", "uniqueItems")
+_UNCOMPILED_31 = _UNCOMPILED_30 + ("$dynamicRef", "contains", "dependentRequired", "dependentSchemas", "if")
+_UNCOMPILED_31 += ("patternProperties", "prefixItems", "propertyNames", "unevaluatedItems", "unevaluatedProperties")
+_INERT_30 = frozenset({"deprecated", "discriminator", "example", "externalDocs", "readOnly", "writeOnly", "xml"})
+_INERT_31 = frozenset({"description", "discriminator", "example", "externalDocs", "xml"})
+_VARIANTS_30 = {**dict.fromkeys(_COMMON, "plain"), "maximum": "draft4", "minimum": "draft4", "type": "oas30"}
+_VARIANTS_30.update({"items": "schema", "format": "skip-none"})
+_VARIANTS_31 = {**dict.fromkeys(_COMMON, "plain"), "items": "2020", "const": "plain"}
+_VARIANTS_31.update({"exclusiveMaximum": "plain", "exclusiveMinimum": "plain"})
+
+STATIC_DIALECTS: dict[str, Dialect] = {
+    "3.0": Dialect(
+        frozenset(_VARIANTS_30) | _INERT_30 | frozenset(_UNCOMPILED_30),
+        _VARIANTS_30,
+        _INERT_30,
+        True,
+        NATIVE_FORMATS["3.0"],
+        False,
+    ),
+    "3.1": Dialect(
+        frozenset(_VARIANTS_31) | _INERT_31 | frozenset(_UNCOMPILED_31),
+        _VARIANTS_31,
+        _INERT_31,
+        False,
+        NATIVE_FORMATS["3.1"],
+        False,
+    ),
+}

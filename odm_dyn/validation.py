@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .fastcheck import compile_schema
+from .fastcheck import STATIC_DIALECTS, compile_for, compile_schema
 from .spec import Document, resolve_pointer
 
 REQUEST = "request"
@@ -38,15 +38,36 @@ class Violation:
 
 
 class SchemaCheck:
-    """A compiled validator for one schema in one direction."""
+    """A compiled validator for one schema in one direction.
 
-    __slots__ = ("schema", "_validator", "_is_valid")
+    ``validator`` is a jsonschema validator, or a function making ``(validator, fast check or
+    None)`` on first need; ``fast`` answers yes/no from closures (odm_dyn.fastcheck). With both a
+    function and a fast check, a process that only meets valid values never imports the
+    validator stack (openapi-schema-validator imports pydantic: 0.35 s).
+    """
+
+    __slots__ = ("schema", "_made", "_make", "_is_valid")
 
     def __init__(self, schema: dict[str, Any], validator: Any, fast: Callable[[Any], bool] | None = None):
         self.schema = schema
-        self._validator = validator
-        # ``fast``: the same yes/no answer from closures (odm_dyn.fastcheck), when the schema allows.
-        self._is_valid: Callable[[Any], bool] = fast or validator.is_valid
+        made = hasattr(validator, "iter_errors")
+        self._made: Any = validator if made else None
+        self._make: Callable[[], tuple[Any, Callable[[Any], bool] | None]] | None = None if made else validator
+        self._is_valid: Callable[[Any], bool] = fast or (validator.is_valid if made else self._first_is_valid)
+
+    @property
+    def _validator(self) -> Any:
+        if self._made is None:
+            assert self._make is not None
+            self._made, _ = self._make()
+        return self._made
+
+    def _first_is_valid(self, value: Any) -> bool:
+        # No closure without the dialect's own format checker: make it (once), then answer.
+        assert self._make is not None
+        self._made, fast = self._make()
+        self._is_valid = fast or self._made.is_valid
+        return self._is_valid(value)
 
     def violations(self, value: Any, root: str = "$") -> list[Violation]:
         """Every broken rule (empty when the value is valid); fast when it is."""
@@ -94,19 +115,24 @@ class SchemaCompiler:
         self.document = document
         self._inlined: dict[tuple[str, str], Any] = {}
         self._checks: dict[tuple[int, str], SchemaCheck] = {}
-        self._validator_class, self._format_checker = _dialect(document.version)
         self._registry: Any = None
 
     def check(self, schema: dict[str, Any], direction: str) -> SchemaCheck:
         key = (id(schema), direction)
         if key not in self._checks:
             inlined = self.inline(schema, direction)
-            kwargs: dict[str, Any] = {"format_checker": self._format_checker}
-            if _has_ref(inlined):
-                kwargs["registry"] = self._document_registry()
-            fast = compile_schema(inlined, self._validator_class, self._format_checker)
-            self._checks[key] = SchemaCheck(inlined, self._validator_class(inlined, **kwargs), fast)
+            # Closures from the static description of the dialect (no import of it); the
+            # jsonschema validator is made when first needed.
+            fast = compile_for(inlined, STATIC_DIALECTS[self.document.version])
+            self._checks[key] = SchemaCheck(inlined, lambda: self._validator_for(inlined), fast)
         return self._checks[key]
+
+    def _validator_for(self, inlined: dict[str, Any]) -> tuple[Any, Callable[[Any], bool] | None]:
+        validator_class, format_checker = _dialect(self.document.version)
+        kwargs: dict[str, Any] = {"format_checker": format_checker}
+        if _has_ref(inlined):
+            kwargs["registry"] = self._document_registry()
+        return validator_class(inlined, **kwargs), compile_schema(inlined, validator_class, format_checker)
 
     def inline(self, schema: Any, direction: str, stack: tuple[str, ...] = ()) -> Any:
         """The schema with local ``$ref``s replaced by their targets (recursion kept as refs)."""

@@ -10,7 +10,7 @@ import pytest
 
 import odm_dyn
 from odm_dyn.api import load_api
-from odm_dyn.fastcheck import compile_schema
+from odm_dyn.fastcheck import STATIC_DIALECTS, compile_schema, dialect_of
 from odm_dyn.validation import REQUEST, RESPONSE, SchemaCompiler, _dialect
 
 DATA = Path(__file__).parent / "data"
@@ -132,3 +132,21 @@ def test_dialect_quirks(version: str) -> None:
         for value in values:
             if fast is not None:
                 assert fast(value) == validator.is_valid(value), (version, schema, value)
+
+
+@pytest.mark.parametrize("version", ["3.0", "3.1"])
+def test_static_dialects_describe_the_real_ones(version: str) -> None:
+    """The description used without importing the validator stack is the stack's own."""
+    validator_class, format_checker = _dialect(version)
+    real, static = dialect_of(validator_class, format_checker), STATIC_DIALECTS[version]
+    assert (static.known, dict(static.variants), static.inert, static.oas30) == (
+        real.known,
+        dict(real.variants),
+        real.inert,
+        real.oas30,
+    )
+    for name, native in static.formats.items():
+        function = format_checker.checkers[name][0]
+        assert function.__module__ == "openapi_schema_validator._format"
+        for value in SCALARS:
+            assert native(value) == real.formats[name](value), (name, value)
