@@ -62,6 +62,8 @@ class Client:
         credentials: raw header values by security scheme name (what ``Configuration.api_key``
             maps to), for specs with other schemes.
         verify: TLS verification: ``True``, ``False`` or a CA bundle path.
+        on_exchange: called with an :class:`~odm_dyn.exchange.Exchange` (redacted, with its
+            verdict) for every answer received, before it is read; for recorders and contract tests.
     """
 
     api: Api
@@ -85,6 +87,7 @@ class Client:
         headers: Mapping[str, str] | None = None,
         verify: bool | str = True,
         session: Any = None,
+        on_exchange: Callable[[Any], None] | None = None,
     ):
         self.host = (host or (self.api.servers[0] if self.api.servers else "http://localhost")).rstrip("/")
         self._spec_label = source_label(spec)
@@ -100,6 +103,7 @@ class Client:
         self._auth_cache: dict[str, tuple[dict[str, str], list[str]]] = {}
         self._namespaces: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self.on_exchange = on_exchange
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> Client:
@@ -215,10 +219,19 @@ class Client:
             retry_unsafe=options.get("_retry_unsafe", self._retry_unsafe),
             retries=_retry_option(options.get("_retries")),
         )
+        if self.on_exchange is not None:  # one attribute test when nobody observes
+            self._observe(plan, op.method.upper(), target, headers, body, raw)
         data = read_response(self.api, plan, raw, self._validate_responses)
         if with_info:
             return ApiResponse(raw.status, raw.headers, data, raw.content)
         return data
+
+    def _observe(
+        self, plan: CallPlan, method: str, target: str, headers: dict[str, str], body: bytes | None, raw: Any
+    ) -> None:
+        from .exchange import Exchange
+
+        self.on_exchange(Exchange.capture(plan, self.host, method, target, headers, body, raw))  # type: ignore[misc]
 
     def _encode(
         self, plan: CallPlan, values: dict[str, Any], options: dict[str, Any]
