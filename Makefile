@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
+BENCH_STAMP := $(VENV)/.installed-bench
 
 .PHONY: demo test lint bench clean
 
@@ -27,8 +28,17 @@ demo: $(RUN_STAMP)
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q
 
+# odm_dyn against bare requests/urllib3, odm-api and aiopenapi3 (issue 6): a few minutes;
+# writes bench/results/latest.md and latest.png.
+$(BENCH_STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[bench]'
+	touch $(RUN_STAMP) $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench.run
+
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check odm_dyn tests
+	$(BIN)/ruff check odm_dyn tests bench
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,171 @@
+"""The results of one run as a Markdown report (targets first) and a PNG chart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+ODM = "odm_dyn"
+
+
+def markdown(results: dict[str, Any]) -> str:
+    machine = results["machine"]
+    lines = [
+        "# odm_dyn benchmarks",
+        "",
+        f"One run of `make bench`, {results['started']}; Python {machine['python']}, {machine['cpus']} CPUs. "
+        "Per call: `getTaskInfo` against the embedded server in its own process, on a kept-alive "
+        "connection; CPU is the calling thread's time; ratios are to bare `requests` in the same run.",
+        "",
+        "## Targets (issue 6)",
+        "",
+        "| target | measured | met |",
+        "|---|---|---|",
+        *[f"| {target} | {measured} | {'yes' if met else '**no**'} |" for target, measured, met in targets(results)],
+        "",
+        *_per_call_table(results["per_call"]),
+        *_cold_table(results["cold_start"]),
+        *_load_table(results["spec_load"]),
+        *_throughput(results["throughput"]),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    clients = results["per_call"]["clients"]
+    ours = clients[ODM]
+    rows = [
+        (
+            "CPU per call, validating both ways: ≤ 0.6× bare requests",
+            f"{ours['cpu_ratio']:.2f}×",
+            ours["cpu_ratio"] <= 0.6,
+        )
+    ]
+    for name, row in clients.items():
+        if name.startswith(f"{ODM} ("):
+            change = row["cpu_ms"] / ours["cpu_ms"] - 1
+            rows.append(
+                (
+                    f"per call with the {name[len(ODM) + 2 : -1]}: within 10% of the Tasks spec",
+                    f"{change:+.0%}",
+                    abs(change) <= 0.10,
+                )
+            )
+    cold = results["cold_start"].get(ODM, {})
+    if "wall_s" in cold:
+        rows.append(
+            ("cold start, Tasks spec, cache filled: ≤ 0.45 s", f"{cold['wall_s']:.2f} s", cold["wall_s"] <= 0.45)
+        )
+        rows.append(("cold start peak memory: ≤ 45 MiB", f"{cold['peak_mib']:.1f} MiB", cold["peak_mib"] <= 45))
+    vendor = results["spec_load"].get("vendor API (244 ops)")
+    if vendor and "seconds" in vendor.get("first", {}):
+        rows.append(
+            (
+                "vendor API load+build, first: ≤ 3 s",
+                f"{vendor['first']['seconds']:.2f} s",
+                vendor["first"]["seconds"] <= 3,
+            )
+        )
+        rows.append(
+            (
+                "vendor API load+build, cached: ≤ 0.3 s",
+                f"{vendor['cached']['seconds']:.2f} s",
+                vendor["cached"]["seconds"] <= 0.3,
+            )
+        )
+    rate = results["throughput"]["per_second"]
+    rows.append(("embedded server, 8 threads: ≥ 1,500 getTaskInfo/s", f"{rate:,.0f}/s", rate >= 1500))
+    return rows
+
+
+def _per_call_table(per_call: dict[str, Any]) -> list[str]:
+    lines = [
+        "## CPU and wall time per call",
+        "",
+        "| client | CPU median | CPU p90 | CPU ratio | wall median | wall p90 | wall ratio | calls |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, row in per_call["clients"].items():
+        lines.append(
+            f"| {name} | {row['cpu_ms']:.3f} ms | {row['cpu_p90_ms']:.3f} ms | {row['cpu_ratio']:.2f}× | "
+            f"{row['wall_ms']:.3f} ms | {row['wall_p90_ms']:.3f} ms | {row['wall_ratio']:.2f}× | {row['calls']} |"
+        )
+    for name, why in per_call.get("not_measured", {}).items():
+        lines.append(f"| {name} | not measured: {why} | | | | | | |")
+    return lines + [""]
+
+
+def _cold_table(cold: dict[str, Any]) -> list[str]:
+    lines = [
+        "## Cold start (a whole process: import, load, build, one call)",
+        "",
+        "| client | wall | peak memory |",
+        "|---|---|---|",
+    ]
+    for name, row in cold.items():
+        if "error" in row:
+            lines.append(f"| {name} | failed: {row['error']} | |")
+        else:
+            lines.append(f"| {name} | {row['wall_s']:.2f} s | {row['peak_mib']:.1f} MiB |")
+    return lines + [""]
+
+
+def _load_table(loads: dict[str, Any]) -> list[str]:
+    lines = [
+        "## Spec load and build (fresh process; import included)",
+        "",
+        "| spec | operations | first | cached | heavy modules on the cached path |",
+        "|---|---|---|---|---|",
+    ]
+    for name, row in loads.items():
+        first, cached = row.get("first", {}), row.get("cached", {})
+        if "seconds" not in first or "seconds" not in cached:
+            lines.append(f"| {name} | failed: {first.get('error') or cached.get('error')} | | | |")
+            continue
+        heavy = ", ".join(cached["heavy"]) or "none"
+        lines.append(
+            f"| {name} | {first['operations']} | {first['seconds']:.2f} s | {cached['seconds']:.3f} s | {heavy} |"
+        )
+    return lines + [""]
+
+
+def _throughput(result: dict[str, Any]) -> list[str]:
+    cost = result.get("server_cpu_ms_per_answer")
+    return [
+        "## Embedded server throughput",
+        "",
+        f"{result['per_second']:,.0f} `getTaskInfo` answers/s from {result['threads']} threads "
+        f"({result['answers']} answers, {result['errors']} errors, {result['seconds']:.1f} s); "
+        + (f"server CPU {cost:.2f} ms per answer." if cost else "server CPU not read."),
+        "",
+    ]
+
+
+def chart(results: dict[str, Any], out: Path) -> None:
+    """CPU per call, cold start and peak memory, one panel each."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    clients = results["per_call"]["clients"]
+    cold = {k: v for k, v in results["cold_start"].items() if "wall_s" in v and "first ever" not in k}
+    figure, axes = plt.subplots(1, 3, figsize=(15, 4.8))
+    _bars(axes[0], {k: v["cpu_ms"] for k, v in clients.items()}, "CPU per getTaskInfo call (ms, median)")
+    _bars(axes[1], {k: v["wall_s"] for k, v in cold.items()}, "cold start (s): import, load, 1 call")
+    _bars(axes[2], {k: v["peak_mib"] for k, v in cold.items()}, "cold start peak memory (MiB)")
+    figure.suptitle("odm_dyn and its peers, one run side by side (lower is better)")
+    figure.tight_layout()
+    figure.savefig(out, dpi=90)
+    plt.close(figure)
+
+
+def _bars(axis: Any, values: dict[str, float], title: str) -> None:
+    names = list(values)
+    colours = ["tab:green" if name.startswith(ODM) else "tab:gray" for name in names]
+    axis.barh(names, [values[n] for n in names], color=colours)
+    axis.invert_yaxis()
+    axis.set_title(title, fontsize=10)
+    axis.tick_params(axis="y", labelsize=8)
+    for index, name in enumerate(names):
+        axis.text(values[name], index, f" {values[name]:.2f}", va="center", fontsize=8)

@@ -1,0 +1,195 @@
+"""``make bench``: odm_dyn against its peers, measured side by side in one run (issue 6).
+
+    python -m bench.run [--quick] [--out bench/results]
+
+Starts the embedded ODM server in its own process (``odm-dyn serve``), then measures, in this
+order: CPU and wall per ``getTaskInfo`` call (interleaved rounds over all clients), cold start
+as whole processes (wall and peak memory), spec load and build (first and cached) for the Tasks
+spec, the vendor's whole API and a generated 1,000-operation spec, and the server's throughput
+from 8 threads. Writes ``latest.md``, ``latest.json`` and ``latest.png`` into the output folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+from . import peers, report, specgen, throughput
+from .percall import measure
+from .server import ServerProcess, publish_task
+
+ROOT = Path(__file__).resolve().parents[1]
+VENDOR_API = ROOT.parent / "shared" / "vendor" / "genestack-openapi-v1" / "odmApi.yaml"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="odm-bench-") as scratch:
+        results = run(Path(scratch), quick=args.quick)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "latest.json").write_text(json.dumps(results, indent=2))
+    (args.out / "latest.md").write_text(report.markdown(results))
+    report.chart(results, args.out / "latest.png")
+    print(report.markdown(results))
+    return 0
+
+
+def run(scratch: Path, *, quick: bool = False) -> dict[str, Any]:
+    big_spec = specgen.generate(1000, scratch / "generated-1000.yaml")
+    import odm_dyn
+
+    specs = {"Tasks spec": odm_dyn.TASKS_SPEC, "1,000-operation spec": str(big_spec)}
+    if VENDOR_API.exists():
+        specs["vendor API (244 ops)"] = str(VENDOR_API)
+    cache = scratch / "cache"
+    os.environ["ODM_DYN_CACHE_DIR"] = str(cache)  # this process and its children: a cache of our own
+    results: dict[str, Any] = {"machine": _machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+    results["spec_load"] = {name: _spec_load(spec, cache) for name, spec in specs.items()}
+    with ServerProcess() as server:
+        task_id = publish_task(server.url)
+        results["per_call"] = _per_call(server, task_id, specs, quick)
+        results["cold_start"] = _cold_starts(server, task_id, cache, rounds=2 if quick else 5)
+        results["throughput"] = throughput.measure(server, task_id, seconds=2.0 if quick else 4.0)
+    return results
+
+
+# --------------------------------------------------------------------------- per call
+
+
+def _per_call(server: ServerProcess, task_id: str, specs: dict[str, Any], quick: bool) -> dict[str, Any]:
+    calls: dict[str, Any] = {}
+    missing: dict[str, str] = {}
+    for name, factory in peers.PEERS.items():
+        try:
+            calls[name] = factory(server.url, server.token, task_id)
+            calls[name]()
+        except Exception as exc:  # a peer that cannot be set up is reported, not fatal
+            calls.pop(name, None)
+            missing[name] = f"{type(exc).__name__}: {exc}"[:200]
+    for label, spec in specs.items():
+        if label != "Tasks spec":
+            calls[f"odm_dyn ({label})"] = peers.odm_dyn_client(server.url, server.token, task_id, spec=spec)
+    samples = measure(calls, rounds=5 if quick else 15, per_round=100 if quick else 200)
+    base_cpu = samples["bare requests"].median_cpu()
+    base_wall = samples["bare requests"].median_wall()
+    table = {
+        name: {
+            "cpu_ms": s.median_cpu() * 1e3,
+            "cpu_p90_ms": s.p90_cpu() * 1e3,
+            "wall_ms": s.median_wall() * 1e3,
+            "wall_p90_ms": s.p90_wall() * 1e3,
+            "cpu_ratio": s.median_cpu() / base_cpu,
+            "wall_ratio": s.median_wall() / base_wall,
+            "calls": len(s.cpu),
+        }
+        for name, s in samples.items()
+    }
+    return {"clients": table, "not_measured": missing}
+
+
+# --------------------------------------------------------------------------- cold start
+
+
+def _cold_starts(server: ServerProcess, task_id: str, cache: Path, rounds: int) -> dict[str, Any]:
+    env = {"URL": server.url, "TOKEN": server.token, "TASK": task_id}
+    out: dict[str, Any] = {}
+    first_cache = cache.parent / "first-run-cache"
+    out["odm_dyn (first ever: empty cache)"] = _process(
+        peers.SNIPPETS["odm_dyn"], env, {"ODM_DYN_CACHE_DIR": str(first_cache)}
+    )
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in peers.SNIPPETS}
+    for _ in range(rounds):  # interleaved, like the per-call rounds
+        for name, snippet in peers.SNIPPETS.items():
+            runs[name].append(_process(snippet, env))
+    for name, measured in runs.items():
+        ok = [m for m in measured if "error" not in m]
+        if not ok:
+            out[name] = measured[0]
+            continue
+        walls, rss = sorted(m["wall_s"] for m in ok), sorted(m["peak_mib"] for m in ok)
+        out[name] = {"wall_s": walls[len(walls) // 2], "peak_mib": rss[len(rss) // 2]}
+    return out
+
+
+def _process(snippet: str, values: dict[str, str], env_extra: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run a whole program; its wall time and its own peak RSS (``wait4`` gives one child's)."""
+    prologue = "".join(f"{key} = {value!r}\n" for key, value in values.items())
+    snippet += _PEAK_EPILOGUE
+    env = {**os.environ, **(env_extra or {}), "PYTHONPATH": str(ROOT)}
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        [sys.executable, "-c", prologue + snippet], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    stdout, stderr = child.communicate(timeout=300)
+    wall = time.perf_counter() - started
+    if child.returncode != 0:
+        text = stderr.decode(errors="replace").strip()
+        return {"error": text.splitlines()[-1] if text else f"exit {child.returncode}"}
+    peak = [line for line in stdout.decode().splitlines() if line.startswith("PEAK_KIB ")]
+    return {"wall_s": wall, "peak_mib": int(peak[-1].split()[1]) / 1024}
+
+
+# The child's own high-water mark. Not getrusage(RUSAGE_CHILDREN): Linux carries a spawning
+# parent's peak across exec into the child's ru_maxrss, so every child would report this
+# harness's 170 MiB. VmHWM belongs to the program's own address space.
+_PEAK_EPILOGUE = """
+import resource, sys
+try:
+    with open("/proc/self/status") as _status:
+        _peak = [int(l.split()[1]) for l in _status if l.startswith("VmHWM:")][0]
+except OSError:
+    _peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // (1024 if sys.platform == "darwin" else 1)
+print("PEAK_KIB", _peak)
+"""
+
+
+# --------------------------------------------------------------------------- spec load
+
+
+_LOAD_SNIPPET = textwrap.dedent(
+    """
+    import json, resource, sys, time
+    started = time.perf_counter()
+    from odm_dyn.api import load_api
+    api = load_api(SPEC)
+    loaded = time.perf_counter() - started
+    print(json.dumps({"seconds": loaded, "operations": len(api.plans), "heavy": sorted(
+        m for m in ("yaml", "jsonschema", "openapi_spec_validator", "openapi_schema_validator", "pydantic")
+        if m in sys.modules)}))
+    """
+)
+
+
+def _spec_load(spec: Any, cache: Path) -> dict[str, Any]:
+    """Import, load and build in a fresh process: first with an empty cache, then cached."""
+    snippet = f"SPEC = {spec!r}\n" + _LOAD_SNIPPET
+    own_cache = cache.parent / f"load-cache-{Path(spec).stem}"
+    out: dict[str, Any] = {}
+    for label in ("first", "cached"):
+        env = {**os.environ, "ODM_DYN_CACHE_DIR": str(own_cache), "PYTHONPATH": str(ROOT)}
+        done = subprocess.run([sys.executable, "-c", snippet], env=env, capture_output=True, text=True, timeout=300)
+        if done.returncode != 0:
+            out[label] = {"error": (done.stderr.strip().splitlines() or ["?"])[-1]}
+            continue
+        out[label] = json.loads(done.stdout.strip().splitlines()[-1])
+    return out
+
+
+def _machine() -> dict[str, Any]:
+    return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

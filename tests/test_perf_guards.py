@@ -1,0 +1,284 @@
+"""Guards for the speed work of issue 6: counts and module lists, never timings.
+
+- the per-call path never goes back into spec loading, resolution or schema compiling;
+- the spec cache follows every file of a spec, and a corrupt cache is ignored;
+- ``import odm_dyn`` stays light, and a cached load does not pull in the validator stack;
+- the direct urllib3 route steps aside whenever requests would behave differently.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+
+import odm_dyn
+from odm_dyn import api as api_module
+from odm_dyn import fastcheck, spec, validation
+from tests.scripted import Answer, ScriptedServer
+
+DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).resolve().parents[1]
+TASK = {"id": "GSF000001", "name": "n", "status": "DONE", "application": "a", "startedAt": 1, "createdBy": "c"}
+
+
+# --------------------------------------------------------------------------- the per-call path
+
+
+class Counter:
+    """Wraps functions so that every call is counted."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch):
+        self.monkeypatch = monkeypatch
+        self.calls: dict[str, int] = {}
+
+    def watch(self, owner: Any, name: str) -> None:
+        original = getattr(owner, name)
+        label = f"{getattr(owner, '__name__', owner)}.{name}"
+        self.calls[label] = 0
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls[label] += 1
+            return original(*args, **kwargs)
+
+        self.monkeypatch.setattr(owner, name, counted)
+
+
+def _spec_entry_points() -> Iterator[tuple[Any, str]]:
+    for owner, name in [
+        (spec, "resolve_pointer"),
+        (spec, "load_documents"),
+        (spec, "load_document"),
+        (spec, "parse_text"),
+        (spec, "check_document"),
+        (spec, "spec_files"),
+        (api_module, "load_documents"),
+        (api_module.Api, "__init__"),
+        (validation, "resolve_pointer"),
+        (validation.SchemaCompiler, "inline"),
+        (validation.SchemaCompiler, "check"),
+        (validation, "_dialect"),
+        (fastcheck, "compile_for"),
+        (fastcheck, "compile_schema"),
+    ]:
+        yield owner, name
+    for module, owner_name, name in [
+        ("jsonschema_path", "SchemaPath", "from_dict"),
+        ("openapi_core", "OpenAPI", "from_dict"),
+        ("openapi_spec_validator", "OpenAPIV31SpecValidator", "iter_errors"),
+    ]:
+        found = sys.modules.get(module)
+        if found is not None and hasattr(found, owner_name):
+            yield getattr(found, owner_name), name
+
+
+def _exercise(client: Any, server: ScriptedServer, rounds: int) -> None:
+    for index in range(rounds):
+        client.get_task_info(f"GSF{index:06d}")
+        client.tasks_api.get_task_info_with_http_info(id="GSF000001")
+        client.publish_all_studies(version_message=f"release {index}")
+        server.answer(404, b"")
+        with pytest.raises(odm_dyn.NotFoundException):
+            client.get_task_info("GSF999999")
+        server.answer(200, json.dumps({**TASK, "status": "LOST"}))
+        with pytest.raises(odm_dyn.ResponseValidationError):
+            client.get_task_info("GSF000001")  # an invalid answer: explained by jsonschema, still no spec work
+        with pytest.raises(odm_dyn.RequestValidationError):
+            client.get_task_info(7)
+
+
+def test_calls_never_reach_spec_loading_or_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
+    with ScriptedServer() as server:
+        server.default = Answer(200, json.dumps(TASK).encode())
+        client = odm_dyn.Client(server.url, token="t")
+        _exercise(client, server, 2)  # warm-up: validators are made on first need
+        counter = Counter(monkeypatch)
+        for owner, name in _spec_entry_points():
+            counter.watch(owner, name)
+        _exercise(client, server, 9)  # 54 calls
+    assert counter.calls and all(count == 0 for count in counter.calls.values()), counter.calls
+
+
+def test_a_second_client_reuses_the_compiled_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    odm_dyn.Client("http://127.0.0.1:9")
+    counter = Counter(monkeypatch)
+    counter.watch(api_module.Api, "__init__")
+    counter.watch(validation.SchemaCompiler, "check")
+    odm_dyn.Client("http://127.0.0.1:9", token="other")
+    assert counter.calls == {"Api.__init__": 0, "SchemaCompiler.check": 0}
+
+
+# --------------------------------------------------------------------------- the spec cache
+
+
+@pytest.fixture
+def split_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the split test spec, and a cache folder of its own."""
+    monkeypatch.setenv("ODM_DYN_CACHE_DIR", str(tmp_path / "cache"))
+    shutil.copytree(DATA / "split", tmp_path / "spec")
+    return tmp_path / "spec" / "api.yaml"
+
+
+def _checks_counted(monkeypatch: pytest.MonkeyPatch) -> Callable[[], int]:
+    calls = [0]
+    original = spec.check_document
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(spec, "check_document", counted)
+    return lambda: calls[0]
+
+
+def _thing(document: spec.Document) -> dict[str, Any]:
+    return document.data["components"]["schemas"]["Thing"]
+
+
+@pytest.mark.parametrize("changed", ["api.yaml", "schemas/Thing.yaml", "schemas/Part.yaml"])
+def test_the_cache_follows_every_file_of_the_spec(
+    split_spec: Path, monkeypatch: pytest.MonkeyPatch, changed: str
+) -> None:
+    checks = _checks_counted(monkeypatch)
+    first = spec.load_document(split_spec)
+    assert spec.load_document(split_spec).data == first.data and checks() == 1  # the second came from the cache
+    target = split_spec.parent / changed
+    target.write_text(target.read_text() + "\n" + _addition(changed))
+    reloaded = spec.load_document(split_spec)
+    assert checks() == 2, "a changed file must be read and checked again"
+    assert reloaded.data != first.data
+    assert _marker(reloaded) == changed
+
+
+def _addition(changed: str) -> str:
+    if changed == "api.yaml":
+        return "x-changed: api.yaml\n"
+    return f"description: changed {changed}\n"
+
+
+def _marker(document: spec.Document) -> str:
+    if document.data.get("x-changed"):
+        return document.data["x-changed"]
+    thing = _thing(document)
+    if "Thing" in str(thing.get("description", "")):
+        return "schemas/Thing.yaml"
+    part = document.data["components"]["schemas"]["Part"]
+    return "schemas/Part.yaml" if "Part" in str(part.get("description", "")) else "?"
+
+
+@pytest.mark.parametrize("damage", [b"", b"{not json", b'{"format": 1, "path": 3}', b"[]", b"\xff\xfe"])
+def test_a_corrupt_cache_is_ignored(split_spec: Path, monkeypatch: pytest.MonkeyPatch, damage: bytes) -> None:
+    expected = spec.load_document(split_spec, use_cache=False).data
+    spec.load_document(split_spec)
+    cached = list(Path(spec.cache_dir()).glob("spec-*.json"))
+    assert cached, "the first load writes the cache"
+    for file in cached:
+        file.write_bytes(damage)
+    checks = _checks_counted(monkeypatch)
+    assert spec.load_document(split_spec).data == expected
+    assert checks() == 1
+
+
+def test_a_cache_naming_other_file_contents_is_ignored(split_spec: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec.load_document(split_spec)
+    (cached,) = Path(spec.cache_dir()).glob("spec-*.json")
+    entry = json.loads(cached.read_text())
+    entry["files"] = {file: "0" * 64 for file in entry["files"]}
+    entry["data"]["info"]["title"] = "stale"
+    cached.write_text(json.dumps(entry))
+    assert spec.load_document(split_spec).data["info"]["title"] == "Split over files"
+
+
+# --------------------------------------------------------------------------- imports
+
+HEAVY = ("requests", "yaml", "jsonschema", "openapi_core", "pydantic")
+
+
+def _modules_after(code: str, env: dict[str, str] | None = None) -> set[str]:
+    probe = code + "\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT, env=env, timeout=120
+    )
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_import_odm_dyn_is_light() -> None:
+    loaded = _modules_after("import odm_dyn")
+    assert not {name for name in loaded if name.split(".")[0] in HEAVY}
+
+
+def test_a_cached_load_leaves_the_validator_stack_alone(tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "ODM_DYN_CACHE_DIR": str(tmp_path)}
+    _modules_after("import odm_dyn; odm_dyn.Client('http://127.0.0.1:9')", env)  # fills the cache
+    loaded = _modules_after("import odm_dyn; odm_dyn.Client('http://127.0.0.1:9')", env)
+    heavy = ("yaml", "jsonschema", "openapi_core", "openapi_spec_validator", "openapi_schema_validator", "pydantic")
+    assert not {name for name in loaded if name.split(".")[0] in heavy}
+
+
+# --------------------------------------------------------------------------- the direct route
+
+
+def test_the_direct_route_is_taken_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    from odm_dyn.transport import Transport
+
+    assert Transport("http://127.0.0.1:9")._direct is not None
+
+
+def test_a_proxy_from_the_environment_goes_through_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:3128")
+    monkeypatch.setenv("NO_PROXY", "")
+    monkeypatch.setenv("no_proxy", "")
+    from odm_dyn.transport import Transport
+
+    assert Transport("http://odm.example:8080")._direct is None
+
+
+def test_a_mounted_adapter_or_own_send_goes_through_requests() -> None:
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    from odm_dyn.transport import Transport
+
+    class Recording(HTTPAdapter):
+        def send(self, *args: Any, **kwargs: Any) -> Any:
+            return super().send(*args, **kwargs)
+
+    session = requests.Session()
+    session.mount("http://", Recording())
+    assert Transport("http://127.0.0.1:9", session=session)._direct is None
+
+    class OwnSend(requests.Session):
+        def send(self, *args: Any, **kwargs: Any) -> Any:
+            return super().send(*args, **kwargs)
+
+    assert Transport("http://127.0.0.1:9", session=OwnSend())._direct is None
+
+
+def test_a_later_mount_wins_over_the_direct_route() -> None:
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    sent: list[str] = []
+
+    class Recording(HTTPAdapter):
+        def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+            sent.append(request.url)
+            return super().send(request, *args, **kwargs)
+
+    with ScriptedServer() as server:
+        server.default = Answer(200, json.dumps(TASK).encode())
+        session = requests.Session()
+        client = odm_dyn.Client(server.url, token="t", session=session)
+        client.get_task_info("GSF000001")
+        session.mount(server.url, Recording())
+        assert client.get_task_info("GSF000002").id == "GSF000001"
+    assert sent == [server.url + "/api/v1/tasks/GSF000002"]
