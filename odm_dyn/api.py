@@ -39,6 +39,7 @@ CLIENT_ATTRIBUTES = frozenset(
         "configuration",
         "from_env",
         "host",
+        "on_exchange",
         "models",
         "operations",
         "session",
@@ -90,7 +91,7 @@ class Api:
         self.discriminators: dict[str, tuple[str, dict[str, str]]] = {}  # schema → (property, value → schema)
         for document in documents:
             self._make_models(document)
-        self.tags = self._tags()
+        self.tags = tag_names(self.operations)
         self.security_schemes: dict[str, dict[str, Any]] = {}
         for document in documents:
             self.security_schemes.update((document.data.get("components") or {}).get("securitySchemes") or {})
@@ -119,17 +120,6 @@ class Api:
         return self.models[name]
 
     # ------------------------------------------------------------------ tags
-
-    def _tags(self) -> dict[str, tuple[str, list[str]]]:
-        """Tag attribute name → (tag, operationIds); names settled by the naming rule."""
-        taken = set(CLIENT_ATTRIBUTES)
-        for op in self.operations.values():
-            taken.update((op.python_name, op.python_name + WITH_HTTP_INFO))
-        by_tag: dict[str, list[str]] = {}
-        for op in self.operations.values():
-            for tag in op.tags:
-                by_tag.setdefault(tag, []).append(op.operation_id)
-        return {free_name(snake_case(tag), taken): (tag, ids) for tag, ids in by_tag.items()}
 
     def tag_class_name(self, tag: str) -> str:
         """The generated client's class name for a tag: ``Tasks API`` → ``TasksAPIApi``."""
@@ -187,6 +177,18 @@ def _discriminator(schema: dict[str, Any]) -> tuple[str, dict[str, str]]:
         if isinstance(ref, str):
             choices[str(value)] = ref.rsplit("/", 1)[-1]
     return str(discriminator.get("propertyName", "")), choices
+
+
+def tag_names(operations: dict[str, Operation]) -> dict[str, tuple[str, list[str]]]:
+    """Tag attribute name → (tag, operationIds); names settled by the naming rule."""
+    taken = set(CLIENT_ATTRIBUTES)
+    for op in operations.values():
+        taken.update((op.python_name, op.python_name + WITH_HTTP_INFO))
+    by_tag: dict[str, list[str]] = {}
+    for op in operations.values():
+        for tag in op.tags:
+            by_tag.setdefault(tag, []).append(op.operation_id)
+    return {free_name(snake_case(tag), taken): (tag, ids) for tag, ids in by_tag.items()}
 
 
 def _preferred_media(media: list[str]) -> str | None:

@@ -323,12 +323,12 @@ class LightIndex:
     """Operations and tag names without compiling validators: enough for the help text."""
 
     def __init__(self, source: Any):
-        from .api import CLIENT_ATTRIBUTES, Api
+        from .api import CLIENT_ATTRIBUTES, tag_names
         from .operations import build_operations
         from .spec import load_documents
 
         self.operations = build_operations(load_documents(source or TASKS_SPEC), reserved=CLIENT_ATTRIBUTES)
-        self.tags = Api._tags(self)  # type: ignore[arg-type]  # the naming rule needs only .operations
+        self.tags = tag_names(self.operations)
 
 
 def kebab(python_name: str) -> str:
