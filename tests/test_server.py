@@ -19,6 +19,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import requests
@@ -453,3 +454,44 @@ def test_demo_publishes_follows_and_prints_done():
     line = StatusLine(tty, is_tty=lambda: True)
     line(type("T", (), {"id": "GSF1", "status": "RUNNING"})(), 1.0)
     assert tty.getvalue().startswith("\rtask GSF1: RUNNING")
+
+
+# --------------------------------------------------------------------------- content negotiation
+
+FEATURES = Path(__file__).parent / "data" / "features31.yaml"
+
+
+@pytest.fixture(scope="module")
+def features_server() -> Iterator[EmbeddedServer]:
+    with EmbeddedServer(spec=FEATURES) as server:
+        yield server
+
+
+@pytest.mark.parametrize(
+    "accept, media, first_line",
+    [
+        ("text/tab-separated-values", "text/tab-separated-values", "id\tname"),
+        ("text/csv", "text/csv", "id,name"),
+        ("text/csv;q=0.5, text/tab-separated-values", "text/tab-separated-values", "id\tname"),
+        ("text/*", "text/tab-separated-values", "id\tname"),
+    ],
+)
+def test_accept_chooses_among_the_declared_media_types(features_server, accept, media, first_line):
+    answer = requests.get(features_server.url + "/table", headers={"Accept": accept}, timeout=10)
+    assert answer.status_code == 200 and answer.headers["Content-Type"] == media
+    assert answer.text.splitlines()[0].startswith(first_line)
+
+
+@pytest.mark.parametrize("accept", [None, "application/xml", "*/*", "application/json"])
+def test_json_unless_a_declared_table_is_asked_for(features_server, accept):
+    headers = {"Accept": accept} if accept else {}
+    answer = requests.get(features_server.url + "/table", headers=headers, timeout=10)
+    assert answer.headers["Content-Type"] == "application/json" and isinstance(answer.json(), list)
+
+
+def test_the_client_gets_tables_as_str_from_the_embedded_server(features_server):
+    with odm_dyn.Client(features_server.url, spec=FEATURES) as client:
+        tsv = client.get_table(_accept="text/tab-separated-values")
+        rows = client.get_table()
+    assert isinstance(tsv, str) and tsv.count("\n") == len(rows) + 1
+    assert tsv.splitlines()[1].split("\t")[:2] == [str(rows[0].id), rows[0].name]

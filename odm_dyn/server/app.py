@@ -25,6 +25,7 @@ from ..request import is_json_media
 from . import tasks
 from .auth import Credential, authenticate, credentials_of, guidance
 from .examples import NoValidExample, response_example
+from .negotiation import choose_media, is_table_media, render
 from .params import MAX_BODY_BYTES, BadBody, BodyTooLarge, Parsed, Problem, parse_query, read_body_bytes, read_request
 from .routing import Router, raw_path_of
 from .store import Store, User
@@ -96,16 +97,18 @@ class Prepared:
     handler: Handler | None
     security: list[list[Credential]]
     guidance: str
-    examples: dict[str, tuple[str, Any] | Exception]  # declared status → (media, value) or why not
+    examples: dict[str, dict[str, Any]]  # declared status → media type → body value (or why there is none)
 
-    def example(self, status: str) -> Answer:
+    def example(self, status: str, accept: str | None = None) -> Answer:
+        """The declared answer for a status, in the media type ``Accept`` prefers."""
         found = self.examples.get(status)
         code = _status_number(status, self.plan)
-        if found is None:
+        if not found:
             return Answer(code)
-        if isinstance(found, Exception):
-            return error(500, f"the server cannot make a schema-valid example: {found}")
-        media, value = found
+        media = choose_media(list(found), accept)
+        value = found[media]
+        if isinstance(value, Exception):
+            return error(500, f"the server cannot make a schema-valid example: {value}")
         return Answer(code, value, media)
 
 
@@ -117,18 +120,30 @@ def _status_number(status: str, plan: CallPlan) -> int:
     return 500 if any(s.startswith("2") for s in plan.responses) else 200  # "default"
 
 
-def _examples(plan: CallPlan) -> dict[str, tuple[str, Any] | Exception]:
-    out: dict[str, tuple[str, Any] | Exception] = {}
+def _examples(plan: CallPlan) -> dict[str, dict[str, Any]]:
+    """Per declared status and media type, a body that fits the spec (or why none could be made).
+
+    A table type (TSV, CSV) offered beside JSON carries the JSON answer's data, as rows.
+    """
+    out: dict[str, dict[str, Any]] = {}
     for status, response in plan.responses.items():
         if not response.checks:
             continue
-        media = next((m for m in response.checks if is_json_media(m)), next(iter(response.checks)))
-        try:
-            out[status] = (media, response_example(plan.op, response.status, media, response.checks[media]))
-        except NoValidExample as exc:
-            log.warning("%s", exc)
-            out[status] = exc
+        values = {media: _example(plan, response, media) for media in response.checks}
+        data = next((v for m, v in values.items() if is_json_media(m) and not isinstance(v, Exception)), None)
+        out[status] = {
+            media: render(data, media) if data is not None and is_table_media(media) else render(value, media)
+            for media, value in values.items()
+        }
     return out
+
+
+def _example(plan: CallPlan, response: Any, media: str) -> Any:
+    try:
+        return response_example(plan.op, response.status, media, response.checks[media])
+    except NoValidExample as exc:
+        log.warning("%s", exc)
+        return exc
 
 
 # --------------------------------------------------------------------------- the app
@@ -202,17 +217,17 @@ class ServerApp:
             return _bad_request(op_id, parsed.problems)
         prefer = _preferred_status(environ.get("HTTP_PREFER", ""))
         if prefer is not None:
-            return self._preferred(prepared, prefer)
+            return self._preferred(prepared, prefer, environ.get("HTTP_ACCEPT"))
         user = authenticate(prepared.security, environ, _lookup(environ, query), self.store)
         if user is None:
             return self._checked(prepared, error(401, prepared.guidance))
         if prepared.handler is None:
             success = sorted(s for s in prepared.plan.responses if s.startswith("2"))
-            return prepared.example(success[0]) if success else _no_success(prepared)
+            return prepared.example(success[0], environ.get("HTTP_ACCEPT")) if success else _no_success(prepared)
         call = Call(prepared.plan, parsed.params, parsed.body, user, self.store, self.task_seconds)
         return self._checked(prepared, prepared.handler(call))
 
-    def _preferred(self, prepared: Prepared, code: int) -> Answer:
+    def _preferred(self, prepared: Prepared, code: int, accept: str | None = None) -> Answer:
         """``Prefer: code=NNN``: the declared answer for that status, so clients can try error paths."""
         plan = prepared.plan
         declared = next((s for s in (str(code), f"{str(code)[0]}XX", "default") if s in plan.responses), None)
@@ -221,7 +236,7 @@ class ServerApp:
                 f"Prefer: code={code} is not declared for {plan.op.operation_id}; declared: {', '.join(plan.responses)}"
             )
             return error(400, message)
-        answer = prepared.example(declared)
+        answer = prepared.example(declared, accept)
         answer.status = code
         if answer.data is None and code >= 400:
             return self._checked(prepared, error(code, f"answered {code} as the Prefer header asked"))
@@ -236,8 +251,8 @@ class ServerApp:
         if answer.media not in declared.checks:
             return _declared_error_body(prepared, answer)
         check = declared.checks[answer.media]
-        if check is None:
-            return answer
+        if check is None or not is_json_media(answer.media):
+            return answer  # a table or a file: its schema describes the data, not these bytes
         # A check costs far more than the rest of a request; an answer already found valid
         # (a task polled again, unchanged) is remembered by its bytes instead of checked again.
         answer.encoded = encode_data(answer)
