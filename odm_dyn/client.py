@@ -208,23 +208,37 @@ class Client:
             raise _too_deep(plan) from None
         if options.get("_stream_to") is not None:
             return self._download(plan, target, headers, body, options, with_info)
-        op = plan.op
-        log.debug("%s: %s %s", op.operation_id, op.method.upper(), target.split("?", 1)[0])
+        raw = self._send(plan, target, headers, body, options)
+        data = read_response(self.api, plan, raw, self._validate_responses)
+        if with_info:
+            return ApiResponse(raw.status, raw.headers, data, raw.content)
+        return data
+
+    def _send(
+        self,
+        plan: CallPlan,
+        target: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        options: dict[str, Any],
+        sink: Any = None,
+    ) -> Any:
+        """The transport's part of a call, with the call's options; observers see the exchange."""
+        method = plan.op.method.upper()
+        log.debug("%s: %s %s", plan.op.operation_id, method, target.split("?", 1)[0])
         raw = self.transport.send(
-            op.method.upper(),
+            method,
             target,
             headers,
             body,
             timeout=options.get("_request_timeout"),
             retry_unsafe=options.get("_retry_unsafe", self._retry_unsafe),
             retries=_retry_option(options.get("_retries")),
+            sink=sink,
         )
         if self.on_exchange is not None:  # one attribute test when nobody observes
-            self._observe(plan, op.method.upper(), target, headers, body, raw)
-        data = read_response(self.api, plan, raw, self._validate_responses)
-        if with_info:
-            return ApiResponse(raw.status, raw.headers, data, raw.content)
-        return data
+            self._observe(plan, method, target, headers, body, raw)
+        return raw
 
     def _observe(
         self, plan: CallPlan, method: str, target: str, headers: dict[str, str], body: bytes | None, raw: Any
@@ -294,16 +308,7 @@ class Client:
         """
         target_file = options["_stream_to"]
         with open_sink(target_file) as (sink, result):
-            raw = self.transport.send(
-                plan.op.method.upper(),
-                target,
-                headers,
-                body,
-                timeout=options.get("_request_timeout"),
-                retry_unsafe=options.get("_retry_unsafe", self._retry_unsafe),
-                retries=_retry_option(options.get("_retries")),
-                sink=sink,
-            )
+            raw = self._send(plan, target, headers, body, options, sink)
             data = read_streamed(self.api, plan, raw, self._validate_responses, result)
         return ApiResponse(raw.status, raw.headers, data, raw.content) if info else data
 
