@@ -387,7 +387,7 @@ class _DirectRoute:
         self.host_params, self.pool_kwargs = adapter.build_connection_pool_key_attributes(probe, self.verify, self.cert)
         self.base_path = urlsplit(base_url).path
         self.default_timeout = timeout
-        self.default_sauce = _urllib3_timeout(timeout)
+        self.default_u3_timeout = _urllib3_timeout(timeout)
 
     @classmethod
     def for_session(cls, session: Any, base_url: str, options: dict[str, Any], timeout: Any) -> _DirectRoute | None:
@@ -425,7 +425,7 @@ class _DirectRoute:
         if len({name.lower() for name in sent}) != len(sent):
             # Names differing only in case: requests keeps the last value of each; so must we.
             sent = requests.structures.CaseInsensitiveDict(sent)
-        sauce = self.default_sauce if timeout == self.default_timeout else _urllib3_timeout(timeout)
+        u3_timeout = self.default_u3_timeout if timeout == self.default_timeout else _urllib3_timeout(timeout)
         try:
             pool = self.adapter.poolmanager.connection_from_host(**self.host_params, pool_kwargs=self.pool_kwargs)
         except LocationValueError as exc:
@@ -443,7 +443,7 @@ class _DirectRoute:
                 preload_content=False,
                 decode_content=False,
                 retries=self.adapter.max_retries,
-                timeout=sauce,
+                timeout=u3_timeout,
                 chunked=False,
             )
         except Exception as exc:  # noqa: BLE001 - mapped exactly as HTTPAdapter.send maps them
