@@ -495,3 +495,37 @@ def test_the_client_gets_tables_as_str_from_the_embedded_server(features_server)
         rows = client.get_table()
     assert isinstance(tsv, str) and tsv.count("\n") == len(rows) + 1
     assert tsv.splitlines()[1].split("\t")[:2] == [str(rows[0].id), rows[0].name]
+
+
+# --------------------------------------------------------------------------- batched log output
+
+
+def test_batched_stream_loses_no_line_and_keeps_their_order():
+    from odm_dyn.server.logstream import BatchedStream
+
+    target = io.StringIO()
+    stream = BatchedStream(target, every=60)  # no timed flush during the test: only close() drains
+    for i in range(1000):
+        stream.write(f"line {i}\n")
+        stream.flush()
+    assert target.getvalue() == ""  # gathered, not written line by line
+    stream.close()
+    assert target.getvalue().splitlines() == [f"line {i}" for i in range(1000)]
+
+
+def test_batched_stderr_swaps_only_stderr_handlers_and_restores_them(capsys):
+    from odm_dyn.server.logstream import batched_stderr
+
+    logger = logging.getLogger("odm_dyn.server.batch-test")
+    to_stderr, elsewhere = logging.StreamHandler(sys.stderr), logging.StreamHandler(io.StringIO())
+    logger.addHandler(to_stderr)
+    logger.addHandler(elsewhere)
+    try:
+        with batched_stderr(logger):
+            assert to_stderr.stream is not sys.stderr and isinstance(elsewhere.stream, io.StringIO)
+            logger.warning("during")
+        assert to_stderr.stream is sys.stderr
+        assert "during" in capsys.readouterr().err  # drained when the block ends
+    finally:
+        logger.removeHandler(to_stderr)
+        logger.removeHandler(elsewhere)

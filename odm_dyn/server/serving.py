@@ -27,6 +27,7 @@ from ..api import load_api
 from ..errors import SpecError
 from ..spec import TASKS_SPEC, SpecSource
 from .app import ServerApp
+from .logstream import batched_stderr
 from .store import MEMORY, Store, default_db_path
 from .tasks import ACCESS_ALL_DATA
 
@@ -329,14 +330,17 @@ def _run_until_signal(server: EmbeddedServer, announce: Callable[[], None]) -> i
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous[signum] = signal.signal(signum, lambda *_: stop.set())
     try:
-        server.start()
-        announce()
-        while not stop.wait(0.5):
-            pass
+        with batched_stderr(log):
+            try:
+                server.start()
+                announce()
+                while not stop.wait(0.5):
+                    pass
+            finally:
+                server.stop()
     except KeyboardInterrupt:
         pass
     finally:
-        server.stop()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     print("odm-dyn serve: stopped", file=sys.stderr, flush=True)
