@@ -192,14 +192,48 @@ def _absolute_mapping(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _apply_direction(schema: dict[str, Any], direction: str) -> None:
-    """Drop from ``required`` what the other direction owns (readOnly / writeOnly)."""
-    required, properties = schema.get("required"), schema.get("properties")
-    if not isinstance(required, list) or not isinstance(properties, dict):
-        return
+    """Drop from ``required`` what the other direction owns (readOnly / writeOnly).
+
+    The properties may be declared beside ``required`` or in the schema's ``allOf`` parts (a
+    part may say ``required: [id]`` of a readOnly ``id`` its base declares). Parts are shared
+    between schemas, so a part that changes is replaced by a copy.
+    """
     owned = "readOnly" if direction == REQUEST else "writeOnly"
-    kept = [name for name in required if not (isinstance(properties.get(name), dict) and properties[name].get(owned))]
-    if len(kept) != len(required):
-        schema["required"] = kept
+    names = _owned_properties(schema, owned)
+    if not names:
+        return
+    _drop_required(schema, names)
+    parts = schema.get("allOf")
+    if isinstance(parts, list):
+        schema["allOf"] = [_without_required(part, names) for part in parts]
+
+
+def _owned_properties(schema: Any, owned: str, depth: int = 0) -> set[str]:
+    """Names of the properties marked ``owned`` in a schema and, through ``allOf``, its parts."""
+    if not isinstance(schema, dict) or depth > 16:
+        return set()
+    properties = schema.get("properties")
+    names = (
+        {n for n, p in properties.items() if isinstance(p, dict) and p.get(owned)}
+        if isinstance(properties, dict)
+        else set()
+    )
+    for part in schema.get("allOf") or []:
+        names |= _owned_properties(part, owned, depth + 1)
+    return names
+
+
+def _drop_required(schema: dict[str, Any], names: set[str]) -> None:
+    required = schema.get("required")
+    if isinstance(required, list) and names.intersection(required):
+        schema["required"] = [name for name in required if name not in names]
+
+
+def _without_required(part: Any, names: set[str]) -> Any:
+    if isinstance(part, dict) and isinstance(part.get("required"), list) and names.intersection(part["required"]):
+        part = dict(part)
+        _drop_required(part, names)
+    return part
 
 
 def _has_ref(node: Any) -> bool:

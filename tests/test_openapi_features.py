@@ -457,3 +457,19 @@ def test_clashes_are_resolved_by_one_rule():
     for name in ("import_", "call_", "get_thing", "get_thing_", "get_thing_with_http_info_", "thing_list"):
         assert callable(getattr(client, name)) and callable(getattr(client, name + "_with_http_info"))
     assert callable(client.call) and callable(client.things.get_thing)
+
+
+# --------------------------------------------------------------------------- direction through allOf
+
+
+def test_read_only_and_write_only_apply_through_all_of_parts(scripted):
+    with odm_dyn.Client(scripted.url, spec=DATA / "allof_direction.yaml", retries=0) as accounts:
+        scripted.answer(201, json.dumps({"id": "a1", "name": "n"}))
+        created = accounts.create_account(body={"name": "n", "password": "p"})  # no readOnly id sent
+        assert created.id == "a1"  # and no writeOnly password expected back
+        with pytest.raises(odm_dyn.RequestValidationError, match="password"):
+            accounts.create_account(body={"name": "n"})  # writeOnly is still required in a request
+        scripted.answer(201, json.dumps({"name": "n"}))
+        with pytest.raises(odm_dyn.ResponseValidationError, match="id"):
+            accounts.create_account(body={"name": "n", "password": "p"})  # readOnly is required in an answer
+    assert len(scripted.received) == 2
