@@ -780,35 +780,13 @@ def plain(data: Any) -> Any:
     return data
 
 
-class StatusLine:
-    """Task progress on stderr: one rewritten line on a terminal, a line per change otherwise."""
-
-    def __init__(self, stream: IO[str]):
-        self.stream = stream
-        self.tty = stream.isatty()
-        self.last: str | None = None
-
-    def __call__(self, task: Any, elapsed: float) -> None:
-        status = getattr(task, "status", None)
-        text = f"task {getattr(task, 'id', '?')}: {status} ({elapsed:.1f}s)"
-        if self.tty:
-            self.stream.write("\r\033[K" + text)
-        elif status != self.last:
-            self.stream.write(text + "\n")
-        self.last = status
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.tty and self.last is not None:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
 def follow_task(client: Any, task: Any, timeout: float | None) -> int:
     """``--wait``: poll until the task ends; print it; the exit code says how it ended."""
     task_id = getattr(task, "id", None)
     if not task_id:
         raise UsageError("--wait: the answer holds no task id to follow")
+    from .progress import StatusLine
+
     line = StatusLine(sys.stderr)
     started = time.monotonic()
     line(task, 0.0)

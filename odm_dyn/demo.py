@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Callable, TextIO
+from typing import TextIO
 
 from .client import Client
 from .errors import OdmError
+from .progress import StatusLine
 from .server import EmbeddedServer
 
 DEFAULT_DEMO_TASK_SECONDS = 3.0
@@ -66,30 +67,3 @@ def _publish_and_follow(server: EmbeddedServer, message: str, timeout: float, ou
     out.write("\n")
     out.flush()
     return 0 if done.status == "DONE" else 1
-
-
-class StatusLine:
-    """``on_poll`` callback: one line rewritten in place on a terminal, plain lines otherwise."""
-
-    def __init__(self, stream: TextIO, is_tty: Callable[[], bool] | None = None):
-        self.stream = stream
-        self.tty = (is_tty or getattr(stream, "isatty", lambda: False))()
-        self._last: str | None = None
-        self._width = 0
-
-    def __call__(self, task: Any, elapsed: float) -> None:
-        status = getattr(task, "status", None) or "?"
-        text = f"task {getattr(task, 'id', '?')}: {status:<8} {elapsed:5.1f}s"
-        if self.tty:
-            # Pad over the previous text: a shorter line must not leave its tail behind.
-            self.stream.write("\r" + text.ljust(self._width))
-            self._width = max(self._width, len(text))
-        elif status != self._last:
-            self.stream.write(text + "\n")  # a log or a pipe gets one line per change, not per poll
-        self._last = status
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.tty:
-            self.stream.write("\n")
-            self.stream.flush()

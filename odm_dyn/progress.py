@@ -1,0 +1,70 @@
+"""A task's progress as people read it: the status line of ``--wait`` and of the demo.
+
+On a terminal one line is rewritten in place, and between polls (which back off to seconds
+apart) its elapsed time keeps ticking, so a long task never looks frozen. Anywhere else (a
+log, a pipe) a line is written only when the status changes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Callable, TextIO
+
+TICK_SECONDS = 0.2
+
+
+class StatusLine:
+    """An ``on_poll`` callback for :meth:`Client.wait_for_task`; call :meth:`close` at the end."""
+
+    def __init__(self, stream: TextIO, is_tty: Callable[[], bool] | None = None, tick: float = TICK_SECONDS):
+        self.stream = stream
+        self.tty = (is_tty or getattr(stream, "isatty", lambda: False))()
+        self.tick = tick
+        self._last: tuple[str, str] | None = None  # (task id, status) of the last poll
+        self._polled_at = 0.0
+        self._elapsed = 0.0
+        self._width = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+
+    def __call__(self, task: Any, elapsed: float) -> None:
+        task_id, status = str(getattr(task, "id", "?")), str(getattr(task, "status", None) or "?")
+        with self._lock:
+            changed = self._last is None or self._last[1] != status
+            self._last, self._polled_at, self._elapsed = (task_id, status), time.monotonic(), elapsed
+            if self.tty:
+                self._redraw(elapsed)
+            elif changed:
+                self.stream.write(_text(task_id, status, elapsed) + "\n")
+                self.stream.flush()
+        if self.tty and self._ticker is None:
+            self._ticker = threading.Thread(target=self._tick, name="odm-dyn-status", daemon=True)
+            self._ticker.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
+        if self.tty and self._last is not None:
+            self.stream.write("\n")
+            self.stream.flush()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(self.tick):
+            with self._lock:
+                self._redraw(self._elapsed + time.monotonic() - self._polled_at)
+
+    def _redraw(self, elapsed: float) -> None:
+        if self._last is None:
+            return
+        text = _text(*self._last, elapsed)
+        # Pad over the previous text: a shorter line must not leave its tail behind.
+        self.stream.write("\r" + text.ljust(self._width))
+        self._width = max(self._width, len(text))
+        self.stream.flush()
+
+
+def _text(task_id: str, status: str, elapsed: float) -> str:
+    return f"task {task_id}: {status:<8} {elapsed:5.1f}s"

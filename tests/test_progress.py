@@ -1,0 +1,39 @@
+"""The status line of --wait and of the demo."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+
+from odm_dyn.progress import StatusLine
+
+
+class Task:
+    def __init__(self, status: str) -> None:
+        self.id, self.status = "GSF1", status
+
+
+def test_on_a_terminal_one_line_is_rewritten_and_keeps_ticking_between_polls():
+    tty = io.StringIO()
+    line = StatusLine(tty, is_tty=lambda: True, tick=0.01)
+    line(Task("RUNNING"), 1.0)
+    time.sleep(0.1)
+    line(Task("DONE"), 2.0)
+    line.close()
+    frames = tty.getvalue().split("\r")[1:]
+    assert frames[0].startswith("task GSF1: RUNNING") and frames[-1].rstrip().endswith("2.0s")
+    running = [float(re.search(r"([\d.]+)s", f).group(1)) for f in frames if "RUNNING" in f]
+    assert len(running) >= 3 and running == sorted(running) and running[-1] > 1.0  # time moved on
+    assert tty.getvalue().endswith("\n") and "\n" not in tty.getvalue()[:-1]
+
+
+def test_elsewhere_a_line_per_status_change_and_no_ticking():
+    log = io.StringIO()
+    line = StatusLine(log, is_tty=lambda: False, tick=0.01)
+    for status in ("QUEUED", "RUNNING", "RUNNING", "RUNNING", "DONE"):
+        line(Task(status), 0.5)
+    time.sleep(0.05)
+    line.close()
+    assert [row.split(":")[1].split()[0] for row in log.getvalue().splitlines()] == ["QUEUED", "RUNNING", "DONE"]
+    assert "\r" not in log.getvalue()
