@@ -5,9 +5,9 @@ nothing, and imports nothing heavy, until a test asks for one of its fixtures:
 
 - ``odm_server``: an embedded ODM server with a fresh in-memory database for each test
   (``@pytest.mark.odm_server(shared=True)`` for the session's one, ``task_seconds=...``);
-  ``odm_server_session``: one for the whole session. With ``--odm-url`` (or ``ODM_URL`` /
-  ``ODM_HOST``) both stand for that server instead, with ``--odm-token`` (``ODM_TOKEN`` /
-  ``ODM_API_TOKEN``) or ``--odm-access-token`` (``ODM_ACCESS_TOKEN``).
+  ``odm_server_session``: one for the whole session. With ``--odm-url`` (or ``ODM_URL``, or
+  ``ODM_HOST`` as ``Client.from_env`` reads it) both stand for that server instead, with
+  ``--odm-token`` (``ODM_TOKEN`` / ``ODM_API_TOKEN``) or ``--odm-access-token`` (``ODM_ACCESS_TOKEN``).
 - ``odm_client``: a strict client on it whose every exchange is recorded with its verdict;
   ``odm_client_factory(**options)`` makes more (another token, ``token=None``, other options).
 
@@ -24,8 +24,8 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 import pytest
 
@@ -47,8 +47,8 @@ class Settings:
     """Where the fixtures point, from the command line first, then the environment."""
 
     url: str | None
-    token: str | None
-    access_token: str | None
+    token: str | None = field(repr=False)  # secrets stay out of reprs (--showlocals, fixture errors)
+    access_token: str | None = field(repr=False)
     spec: list[str] | None
     report: str | None
     task_seconds: float
@@ -62,23 +62,33 @@ class Settings:
 
     @classmethod
     def _read(cls, config: pytest.Config) -> Settings:
-        env = os.environ
-        option = config.getoption
-        url = (option("odm_url") or env.get("ODM_URL") or env.get("ODM_HOST") or "").rstrip("/")
-        if url and "://" not in url:
-            url = "https://" + url  # ODM_HOST may be a bare host name, as Client.from_env accepts it
+        from .client import settings_from_env
+
+        found = settings_from_env(_with_aliases(config, os.environ))
         return cls(
-            url=url or None,
-            token=option("odm_token") or env.get("ODM_TOKEN") or env.get("ODM_API_TOKEN") or None,
-            access_token=option("odm_access_token") or env.get("ODM_ACCESS_TOKEN") or None,
-            spec=list(option("odm_spec")) or None,
-            report=option("odm_report"),
-            task_seconds=option("odm_task_seconds"),
+            url=(found.get("host") or "").rstrip("/") or None,
+            token=found.get("token"),
+            access_token=found.get("access_token"),
+            spec=list(config.getoption("odm_spec")) or None,
+            report=config.getoption("odm_report"),
+            task_seconds=config.getoption("odm_task_seconds"),
         )
 
     @property
     def remote(self) -> bool:
         return self.url is not None
+
+
+def _with_aliases(config: pytest.Config, environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment with the plugin's own names on top of the client's: the options first,
+    then ``ODM_URL`` and ``ODM_TOKEN``; ``Client.from_env``'s rules do the rest."""
+    option = config.getoption
+    aliases = {
+        "ODM_HOST": option("odm_url") or environ.get("ODM_URL"),
+        "ODM_API_TOKEN": option("odm_token") or environ.get("ODM_TOKEN"),
+        "ODM_ACCESS_TOKEN": option("odm_access_token"),
+    }
+    return {**environ, **{name: value for name, value in aliases.items() if value}}
 
 
 _SETTINGS = pytest.StashKey[Settings]()
@@ -91,9 +101,9 @@ class OdmServer:
     """What ``odm_server`` yields: the same shape for the embedded server and a real one."""
 
     url: str
-    token: str | None
-    access_token: str | None = None
-    user_token: str | None = None  # a user without ACCESS_ALL_DATA (embedded server only)
+    token: str | None = field(repr=False)  # secrets stay out of reprs (--showlocals, fixture errors)
+    access_token: str | None = field(default=None, repr=False)
+    user_token: str | None = field(default=None, repr=False)  # a user without ACCESS_ALL_DATA (embedded only)
     embedded: Any = None  # the EmbeddedServer, or None for a real server
 
     @property

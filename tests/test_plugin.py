@@ -8,6 +8,7 @@ from typing import Iterator
 
 import pytest
 
+from odm_dyn.pytest_plugin import OdmServer, Settings
 from odm_dyn.server import EmbeddedServer
 from tests.scripted import Answer, Received, ScriptedServer
 
@@ -15,6 +16,8 @@ pytest_plugins = ["pytester"]
 
 EXAMPLE_SUITE = Path(__file__).resolve().parents[1] / "examples" / "contract_tests" / "test_tasks_contract.py"
 SECRET = "secret-token-7d1e"
+ENVIRONMENT = ("ODM_URL", "ODM_HOST", "ODM_TOKEN", "ODM_API_TOKEN", "ODM_ACCESS_TOKEN")
+ENVIRONMENT += ("PRED_SPOT_HOST", "PRED_SPOT_SCHEME", "PRED_SPOT_TOKEN", "PRED_SPOT_ACCESS_TOKEN")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -37,7 +40,7 @@ def warm_imports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def no_odm_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """The inner runs must target what each test says, not a server named in the developer's shell."""
-    for name in ("ODM_URL", "ODM_HOST", "ODM_TOKEN", "ODM_API_TOKEN", "ODM_ACCESS_TOKEN"):
+    for name in ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
 
 
@@ -276,3 +279,42 @@ def test_marker_asks_for_the_shared_server(pytester: pytest.Pytester) -> None:
         """
     )
     pytester.runpytest().assert_outcomes(passed=3)
+
+
+# --------------------------------------------------------------------------- settings
+
+
+class Options:
+    """A stand-in for pytest.Config: the plugin's options, unset unless given."""
+
+    def __init__(self, **given: object):
+        self.given = {"odm_spec": [], "odm_report": None, "odm_task_seconds": 0.5, **given}
+
+    def getoption(self, name: str) -> object:
+        return self.given.get(name)
+
+
+def test_settings_follow_the_client_environment_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRED_SPOT_HOST", "odm.example.com")  # the vendor's names, as Client.from_env reads them
+    monkeypatch.setenv("PRED_SPOT_SCHEME", "http")
+    monkeypatch.setenv("PRED_SPOT_TOKEN", SECRET)
+    settings = Settings._read(Options())  # type: ignore[arg-type]
+    assert (settings.url, settings.token) == ("http://odm.example.com", SECRET)
+
+
+def test_settings_aliases_come_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ODM_HOST", "http://host.example.com")
+    monkeypatch.setenv("ODM_URL", "url.example.com/")  # a bare host name: https, as for ODM_HOST
+    monkeypatch.setenv("ODM_API_TOKEN", "api-token")
+    monkeypatch.setenv("ODM_TOKEN", SECRET)
+    settings = Settings._read(Options())  # type: ignore[arg-type]
+    assert (settings.url, settings.token) == ("https://url.example.com", SECRET)
+    given = Settings._read(Options(odm_url="http://cli.example.com", odm_access_token="a"))  # type: ignore[arg-type]
+    assert (given.url, given.token, given.access_token) == ("http://cli.example.com", SECRET, "a")
+
+
+def test_reprs_hold_no_token() -> None:
+    settings = Settings("http://odm", SECRET, SECRET + "-a", None, None, 0.5)
+    server = OdmServer("http://odm", SECRET, SECRET + "-a", SECRET + "-u")
+    for shown in (repr(settings), repr(server)):
+        assert "http://odm" in shown and SECRET not in shown
