@@ -54,7 +54,7 @@ from .errors import (
     TransportError,
     UnauthorizedException,
 )
-from .spec import TASKS_SPEC
+from .spec import TASKS_SPEC, spec_source
 
 if TYPE_CHECKING:  # the heavy modules load only for the commands that need them
     from .api import Api, CallPlan
@@ -289,16 +289,6 @@ def parse_into(parser: argparse.ArgumentParser, args: list[str], ns: argparse.Na
 
 
 # --------------------------------------------------------------------------- the spec
-
-
-def spec_source(values: list[str] | None) -> list[str] | None:
-    """``--spec`` values as a spec source: ``None`` is the bundled spec; ``+FILE`` extends it."""
-    if not values:
-        return None
-    files = [value[1:] if value.startswith("+") else value for value in values]
-    if any(value.startswith("+") for value in values):
-        files.insert(0, TASKS_SPEC)
-    return files
 
 
 def load(ns: argparse.Namespace) -> Api:

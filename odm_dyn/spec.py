@@ -51,6 +51,19 @@ class Document:
 # --------------------------------------------------------------------------- sources
 
 
+def spec_source(values: Iterable[str] | None) -> list[str] | None:
+    """Command-line ``--spec`` values as a spec source, for every command: none is the bundled
+    spec, ``FILE`` replaces it, ``+FILE`` adds to it (once, even when it is named as well)."""
+    values = list(values or ())
+    if not values:
+        return None
+    files = [value[1:] if value.startswith("+") else value for value in values]
+    bundled = Path(TASKS_SPEC)
+    if any(value.startswith("+") for value in values) and all(Path(f).expanduser().resolve() != bundled for f in files):
+        files.insert(0, TASKS_SPEC)
+    return files
+
+
 def spec_files(source: SpecSource) -> list[Path]:
     """The OpenAPI documents a source names, in a stable order."""
     if isinstance(source, (str, os.PathLike)):

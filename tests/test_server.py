@@ -28,8 +28,7 @@ from conftest import CURATOR_TOKEN, USER_TOKEN
 import odm_dyn
 from odm_dyn.server import EmbeddedServer, add_serve_arguments, default_db_path
 from odm_dyn.server.examples import from_pattern
-from odm_dyn.server.serving import spec_source
-from odm_dyn.spec import load_documents
+from odm_dyn.spec import load_documents, spec_source
 
 DATA = Path(__file__).parent / "data"
 EXTRA_SPEC = [odm_dyn.TASKS_SPEC, str(DATA / "extra_ops.yaml")]
@@ -412,6 +411,22 @@ def test_serve_arguments_match_the_contract():
     assert spec_source(["+extra.yaml"]) == [odm_dyn.TASKS_SPEC, "extra.yaml"]  # "+" adds to the bundled spec
 
 
+def test_serve_adds_the_bundled_spec_once(monkeypatch, tmp_path):
+    from odm_dyn.server import serving
+
+    served = []
+
+    def fake_server(spec, **options):
+        served.append(load_documents(spec))  # the duplicate-operationId check runs here
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(serving, "EmbeddedServer", fake_server)
+    parser = argparse.ArgumentParser()
+    add_serve_arguments(parser)
+    args = parser.parse_args(["--db", str(tmp_path / "db"), "--spec", "+" + odm_dyn.TASKS_SPEC])
+    assert serving.serve(args) == 2 and [len(documents) for documents in served] == [1]
+
+
 def test_default_database_is_in_the_users_data_folder(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     assert default_db_path() == tmp_path / "odm_dyn" / "server.db"
@@ -529,3 +544,4 @@ def test_batched_stderr_swaps_only_stderr_handlers_and_restores_them(capsys):
     finally:
         logger.removeHandler(to_stderr)
         logger.removeHandler(elsewhere)
+

@@ -163,3 +163,26 @@ def test_vendor_per_area_file_loads():
 def test_vendor_folder_has_duplicate_operation_ids():
     with pytest.raises(odm_dyn.SpecError, match="duplicate operationId"):
         load_documents(VENDOR)
+
+
+# --------------------------------------------------------------------------- --spec on the command line
+
+
+def test_spec_values_replace_or_extend_the_bundled_spec(tmp_path, monkeypatch):
+    from odm_dyn.spec import spec_source
+
+    assert spec_source(None) is None and spec_source([]) is None
+    assert spec_source(["mine.yaml"]) == ["mine.yaml"]  # FILE replaces the bundled spec
+    assert spec_source(["+extra.yaml"]) == [odm_dyn.TASKS_SPEC, "extra.yaml"]  # +FILE adds to it
+    monkeypatch.chdir(Path(odm_dyn.TASKS_SPEC).parent)
+    for bundled in (odm_dyn.TASKS_SPEC, "tasks.yaml", "./tasks.yaml"):  # named too, however spelled: once
+        assert spec_source(["+" + bundled, "+extra.yaml"]) == [bundled, "extra.yaml"]
+        assert spec_source([bundled, "+extra.yaml"]) == [bundled, "extra.yaml"]
+
+
+def test_the_command_line_adds_the_bundled_spec_once(capsys):
+    from odm_dyn.cli import main
+
+    assert main(["--spec", "+" + odm_dyn.TASKS_SPEC, "--spec", f"+{DATA / 'params.yaml'}", "ops"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("get_task_info(") == 1 and "create_item(" in out

@@ -25,7 +25,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from ..api import load_api
 from ..errors import SpecError
-from ..spec import TASKS_SPEC, SpecSource
+from ..spec import SpecSource, spec_source
 from .app import ServerApp
 from .logstream import batched_stderr
 from .store import MEMORY, Store, default_db_path
@@ -300,16 +300,6 @@ def serve(args: argparse.Namespace) -> int:
         print(f"odm-dyn serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     return _run_until_signal(server, lambda: _announce(server, db))
-
-
-def spec_source(values: list[str] | None) -> list[str] | None:
-    """``--spec FILE`` replaces the bundled spec, ``--spec +FILE`` adds to it (as for every command)."""
-    if not values:
-        return None
-    files = [value[1:] if value.startswith("+") else value for value in values]
-    if any(value.startswith("+") for value in values) and TASKS_SPEC not in files:
-        files.insert(0, TASKS_SPEC)
-    return files
 
 
 def _announce(server: EmbeddedServer, db: str) -> None:
