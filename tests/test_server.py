@@ -545,3 +545,33 @@ def test_batched_stderr_swaps_only_stderr_handlers_and_restores_them(capsys):
         logger.removeHandler(to_stderr)
         logger.removeHandler(elsewhere)
 
+
+RANGES_SPEC = """
+openapi: 3.0.3
+info: {title: ranges, version: "1"}
+paths:
+  /thing:
+    get:
+      operationId: getThing
+      responses:
+        "201": {description: made, content: {application/json: {schema: {type: string, enum: [made]}}}}
+        "200": {description: found, content: {application/json: {schema: {type: string, enum: [found]}}}}
+        "4XX": {description: refused, content: {application/json: {schema: {type: string, enum: [refused]}}}}
+        default: {description: other, content: {application/json: {schema: {type: string, enum: [other]}}}}
+"""
+
+
+def test_prefer_and_examples_follow_the_declared_status_ranges(tmp_path):
+    spec = tmp_path / "ranges.yaml"
+    spec.write_text(RANGES_SPEC, encoding="utf-8")
+    with EmbeddedServer(spec=spec) as server:
+
+        def get(prefer=None):
+            answer = requests.get(server.url + "/thing", headers={"Prefer": prefer} if prefer else {}, timeout=5)
+            return answer.status_code, answer.json()
+
+        assert get() == (200, "found")  # the first declared success, whatever the spec's order
+        assert get("code=201") == (201, "made")  # exact
+        assert get("code=418") == (418, "refused")  # then the range
+        assert get("code=503") == (503, "other")  # then default
+

@@ -98,6 +98,7 @@ class Prepared:
     security: list[list[Credential]]
     guidance: str
     examples: dict[str, dict[str, Any]]  # declared status → media type → body value (or why there is none)
+    success: str | None  # the first declared 2xx status, the one an example answer takes
 
     def example(self, status: str, accept: str | None = None) -> Answer:
         """The declared answer for a status, in the media type ``Accept`` prefers."""
@@ -171,6 +172,7 @@ class ServerApp:
             security=credentials_of(self.api.security_schemes, plan.op.security),
             guidance=guidance(texts + _scheme_guidance(self.api, plan)),
             examples=_examples(plan),
+            success=min((s for s in plan.responses if s.startswith("2")), default=None),
         )
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -222,21 +224,22 @@ class ServerApp:
         if user is None:
             return self._checked(prepared, error(401, prepared.guidance))
         if prepared.handler is None:
-            success = sorted(s for s in prepared.plan.responses if s.startswith("2"))
-            return prepared.example(success[0], environ.get("HTTP_ACCEPT")) if success else _no_success(prepared)
+            if prepared.success is None:
+                return _no_success(prepared)
+            return prepared.example(prepared.success, environ.get("HTTP_ACCEPT"))
         call = Call(prepared.plan, parsed.params, parsed.body, user, self.store, self.task_seconds)
         return self._checked(prepared, prepared.handler(call))
 
     def _preferred(self, prepared: Prepared, code: int, accept: str | None = None) -> Answer:
         """``Prefer: code=NNN``: the declared answer for that status, so clients can try error paths."""
         plan = prepared.plan
-        declared = next((s for s in (str(code), f"{str(code)[0]}XX", "default") if s in plan.responses), None)
+        declared = plan.response_for(code)
         if declared is None:
             message = (
                 f"Prefer: code={code} is not declared for {plan.op.operation_id}; declared: {', '.join(plan.responses)}"
             )
             return error(400, message)
-        answer = prepared.example(declared, accept)
+        answer = prepared.example(declared.status, accept)
         answer.status = code
         if answer.data is None and code >= 400:
             return self._checked(prepared, error(code, f"answered {code} as the Prefer header asked"))
@@ -274,7 +277,7 @@ class ServerApp:
 def _declared_error_body(prepared: Prepared, answer: Answer) -> Answer:
     """An error whose status declares a body of its own shape: send the spec's example of it."""
     declared = prepared.plan.response_for(answer.status)
-    status = declared.status.upper() if declared else str(answer.status)
+    status = declared.status if declared else str(answer.status)
     replacement = prepared.example(status)
     replacement.status = answer.status
     replacement.headers = answer.headers
