@@ -661,7 +661,7 @@ def call_arguments(plan: CallPlan, ns: argparse.Namespace) -> dict[str, Any]:
 
 def read_body(value: str, media: str) -> Any:
     """``--body``: the text, ``@FILE`` or ``@-``; decoded as JSON where the body is JSON."""
-    from .request import is_json_media
+    from .operations import is_json_media
 
     data: str | bytes = value
     if value.startswith("@"):

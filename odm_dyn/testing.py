@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from .api import Api, CallPlan, load_api
 from .exchange import response_violations
-from .request import is_json_media
+from .operations import is_json_media
 from .spec import SpecSource
 from .transport import RawResponse
 from .validation import Violation

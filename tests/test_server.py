@@ -575,3 +575,12 @@ def test_prefer_and_examples_follow_the_declared_status_ranges(tmp_path):
         assert get("code=418") == (418, "refused")  # then the range
         assert get("code=503") == (503, "other")  # then default
 
+
+def test_the_server_imports_nothing_of_the_client_side():
+    import ast
+
+    allowed = {"api", "errors", "operations", "spec", "validation"}  # the spec side; never request, client …
+    for path in Path(odm_dyn.server.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 2:
+                assert (node.module or "").split(".")[0] in allowed, f"{path.name} imports ..{node.module}"

@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable
 from werkzeug.http import parse_cookie
 
 from ..api import Api, CallPlan
-from ..request import is_json_media
+from ..operations import is_json_media
 from . import tasks
 from .auth import Credential, authenticate, credentials_of, guidance
 from .examples import NoValidExample, response_example

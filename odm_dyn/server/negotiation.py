@@ -12,7 +12,7 @@ import io
 import json
 from typing import Any, Sequence
 
-from ..request import is_json_media
+from ..operations import is_json_media
 
 
 def choose_media(offered: Sequence[str], accept: str | None) -> str:

@@ -15,8 +15,7 @@ from urllib.parse import parse_qs
 from werkzeug.http import parse_cookie
 
 from ..api import CallPlan
-from ..operations import Parameter
-from ..request import is_json_media
+from ..operations import Parameter, is_json_media
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 _DELIMITERS = {"spaceDelimited": " ", "pipeDelimited": "|"}
