@@ -555,12 +555,12 @@ def free_flag(flag: str, taken: set[str]) -> str:
 
 def add_flag(parser: argparse.ArgumentParser, flag: str, param: Any, op: Any) -> None:
     dest = "p:" + param.python_name
-    kind = schema_kind(resolved(param.schema, op))
+    kind = schema_kind(param.schema)  # a parameter's own schema: its $ref is followed already
     common: dict[str, Any] = {"dest": dest, "required": param.required, "help": param_help(param)}
     if kind == "boolean":
         parser.add_argument(flag, action=argparse.BooleanOptionalAction, **common)
     elif kind == "array":
-        items = resolved(param.schema, op).get("items") or {}
+        items = param.schema.get("items") or {}
         parser.add_argument(flag, action="extend", type=list_parser(items, op), metavar="VALUE[,VALUE]", **common)
     else:
         parser.add_argument(flag, type=value_parser(param.schema, op), metavar=kind.upper() or "VALUE", **common)
@@ -579,6 +579,7 @@ def param_help(param: Any) -> str:
 
 
 def resolved(schema: Any, op: Any) -> dict[str, Any]:
+    """A nested schema (array items) with its ``$ref`` followed; parameters' own are followed at load."""
     from .operations import deref
 
     found = deref(op.document, schema)
@@ -597,9 +598,10 @@ def schema_kind(schema: dict[str, Any]) -> str:
 
 def value_parser(schema: Any, op: Any) -> Callable[[str], Any]:
     """Text → value of the schema's type; the validator then checks the value itself."""
-    kind = schema_kind(resolved(schema, op))
+    schema = resolved(schema, op)
+    kind = schema_kind(schema)
     if kind == "array":
-        return list_parser(resolved(schema, op).get("items") or {}, op)
+        return list_parser(schema.get("items") or {}, op)
     parse = {"integer": parse_int, "number": parse_number, "boolean": parse_bool, "object": parse_json}.get(kind)
     return parse or str
 
@@ -691,7 +693,8 @@ def read_file(path: str) -> bytes:
 
 
 def make_client(api: Api, ns: argparse.Namespace) -> Any:
-    from .client import Client
+    """A client of the Api the command was parsed with (its spec source, so both agree)."""
+    from .client import client_class
 
     options: dict[str, Any] = {"spec": spec_source(ns.spec)}
     options.update(connection_settings(ns, os.environ))
@@ -701,7 +704,7 @@ def make_client(api: Api, ns: argparse.Namespace) -> Any:
         options["retries"] = ns.retries
     if ns.no_validate:
         options["validate_requests"] = options["validate_responses"] = "off"
-    return Client(**options)
+    return client_class(api)(**options)
 
 
 def connection_settings(ns: argparse.Namespace, environ: Any) -> dict[str, Any]:
@@ -777,16 +780,16 @@ def follow_task(client: Any, task: Any, timeout: float | None) -> int:
         raise UsageError("--wait: the answer holds no task id to follow")
     from .progress import StatusLine
 
-    line = StatusLine(sys.stderr)
-    started = time.monotonic()
-    line(task, 0.0)
     try:
-        final = client.wait_for_task(task_id, timeout=timeout, on_poll=lambda t, _: line(t, time.monotonic() - started))
+        with StatusLine(sys.stderr) as line:
+            started = time.monotonic()
+            line(task, 0.0)
+            final = client.wait_for_task(
+                task_id, timeout=timeout, on_poll=lambda t, _: line(t, time.monotonic() - started)
+            )
     except TaskTimeoutError as error:
-        line.close()
         emit(error.task)  # the last state seen, so a script can keep following it
         raise
-    line.close()
     emit(final)
     if getattr(final, "status", None) == TERMINAL_OK:
         return EXIT_OK

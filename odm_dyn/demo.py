@@ -52,7 +52,7 @@ def demo(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None
         try:
             return _publish_and_follow(server, message, timeout, out, err)
         except OdmError as exc:
-            print(f"\nodm-dyn demo: {exc}", file=err)
+            print(f"odm-dyn demo: {exc}", file=err)
             return 1
 
 
@@ -60,9 +60,8 @@ def _publish_and_follow(server: EmbeddedServer, message: str, timeout: float, ou
     with Client(server.url, token=server.token) as client:
         task = client.publish_all_studies(version_message=message)
         print(f"published: task {task.id} {task.name!r}", file=err)
-        status_line = StatusLine(err)
-        done = client.wait_for_task(task.id, timeout=timeout, interval=0.25, max_interval=0.5, on_poll=status_line)
-        status_line.close()
+        with StatusLine(err) as status_line:
+            done = client.wait_for_task(task.id, timeout=timeout, interval=0.25, max_interval=0.5, on_poll=status_line)
     json.dump(done.to_dict(), out, indent=2)
     out.write("\n")
     out.flush()

@@ -15,7 +15,8 @@ TICK_SECONDS = 0.2
 
 
 class StatusLine:
-    """An ``on_poll`` callback for :meth:`Client.wait_for_task`; call :meth:`close` at the end."""
+    """An ``on_poll`` callback for :meth:`Client.wait_for_task`; call :meth:`close` at the end
+    (or use it as a context manager)."""
 
     def __init__(self, stream: TextIO, is_tty: Callable[[], bool] | None = None, tick: float = TICK_SECONDS):
         self.stream = stream
@@ -42,6 +43,12 @@ class StatusLine:
         if self.tty and self._ticker is None:
             self._ticker = threading.Thread(target=self._tick, name="odm-dyn-status", daemon=True)
             self._ticker.start()
+
+    def __enter__(self) -> StatusLine:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()  # however the wait ended, the line is ended: what follows starts on its own line
 
     def close(self) -> None:
         self._stop.set()

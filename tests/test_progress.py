@@ -6,6 +6,8 @@ import io
 import re
 import time
 
+import pytest
+
 from odm_dyn.progress import StatusLine
 
 
@@ -37,3 +39,31 @@ def test_elsewhere_a_line_per_status_change_and_no_ticking():
     line.close()
     assert [row.split(":")[1].split()[0] for row in log.getvalue().splitlines()] == ["QUEUED", "RUNNING", "DONE"]
     assert "\r" not in log.getvalue()
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_wait_ends_its_status_line_however_the_wait_ends(monkeypatch):
+    from odm_dyn.cli import follow_task
+
+    class Interrupted:
+        def wait_for_task(self, task_id, timeout, on_poll):
+            on_poll(Task("RUNNING"), 1.0)
+            raise KeyboardInterrupt  # Ctrl-C, or any error of the poll itself
+
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    with pytest.raises(KeyboardInterrupt):
+        follow_task(Interrupted(), Task("QUEUED"), timeout=None)
+    assert "RUNNING" in terminal.getvalue() and terminal.getvalue().endswith("\n")  # the next message starts afresh
+
+
+def test_the_status_line_is_a_context_manager():
+    terminal = Terminal()
+    with pytest.raises(RuntimeError), StatusLine(terminal, tick=0.01) as line:
+        line(Task("RUNNING"), 1.0)
+        raise RuntimeError("the poll failed")
+    assert terminal.getvalue().startswith("\rtask GSF1: RUNNING") and terminal.getvalue().endswith("\n")
