@@ -17,8 +17,10 @@ comes from here; error messages always come from jsonschema's ``iter_errors``.
 
 from __future__ import annotations
 
+import importlib.util
 import numbers
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -420,15 +422,19 @@ def _size(limit: Any, kind: type, below: bool) -> Check:
 def _has_ecma_regex() -> bool:
     """Whether openapi-schema-validator matches patterns with ``regress`` (it does when installed).
 
-    Asked of the module when it is loaded already, else answered as it would, without loading it.
+    Asked of the module when it is loaded already, else answered as it would, without loading it
+    (and looked up once per process: installed packages do not change under it).
     """
-    import importlib.util
-    import sys
-
+    global _REGRESS_INSTALLED
     loaded = sys.modules.get("openapi_schema_validator._regex")
     if loaded is not None:
         return loaded.has_ecma_regex()
-    return importlib.util.find_spec("regress") is not None
+    if _REGRESS_INSTALLED is None:
+        _REGRESS_INSTALLED = importlib.util.find_spec("regress") is not None
+    return _REGRESS_INSTALLED
+
+
+_REGRESS_INSTALLED: bool | None = None
 
 
 def _pattern(pattern: Any) -> Check:

@@ -17,36 +17,67 @@ import inspect
 import keyword
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .errors import SpecError
-from .spec import Document, pointer_of
+from .spec import Document, pointer_of, resolve_pointer
+
+
+def base_media(media: str) -> str:
+    """A media type without its parameters, lower case: ``Text/CSV; charset=utf-8`` → ``text/csv``."""
+    return media.split(";", 1)[0].strip().lower()
 
 
 def is_json_media(media: str) -> bool:
     """``application/json`` and every ``+json`` type (``application/scim+json``)."""
-    media = media.split(";", 1)[0].strip().lower()
+    media = base_media(media)
     return media == "application/json" or media.endswith("+json")
 
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 LOCATIONS = ("path", "query", "header", "cookie")
 DEFAULT_STYLE = {"path": "simple", "query": "form", "header": "simple", "cookie": "form"}
-# Names the call machinery reserves; a parameter with one of them gets "_" appended.
-RESERVED_ARGUMENTS = frozenset(
-    {
-        "self",
-        "body",
-        "_request_timeout",
-        "_headers",
-        "_accept",
-        "_retries",
-        "_retry_unsafe",
-        "_stream_to",
-        "_content_type",
-    }
-)
 WITH_HTTP_INFO = "_with_http_info"
+
+
+@dataclass(frozen=True)
+class CallOption:
+    """A per-call option: ``_``-prefixed, keyword-only, ``None`` (the client's setting) by default."""
+
+    name: str
+    annotation: str  # its type, as signatures and stubs show it
+    offered: Callable[[Operation], bool]  # whether an operation's signature shows it
+
+
+def _always(op: Operation) -> bool:
+    return True
+
+
+def _several_body_media(op: Operation) -> bool:
+    return op.body is not None and len(op.body.content) > 1
+
+
+def _several_answer_media(op: Operation) -> bool:
+    return len(op.success_media_types()) > 1
+
+
+def _downloads(op: Operation) -> bool:  # a non-JSON answer: offer to stream it to a file
+    return any(not is_json_media(m) for m in op.success_media_types())
+
+
+# Every per-call option, in signature order: what calls accept, signatures show and stubs type.
+CALL_OPTIONS = (
+    CallOption("_request_timeout", "float | tuple[float, float] | None", _always),
+    CallOption("_headers", "Mapping[str, str] | None", _always),
+    CallOption("_retries", "int | RetryPolicy | None", _always),
+    CallOption("_retry_unsafe", "bool | None", _always),
+    CallOption("_content_type", "str | None", _several_body_media),
+    CallOption("_accept", "str | None", _several_answer_media),
+    CallOption("_stream_to", "str | PathLike[str] | IO[bytes] | None", _downloads),
+)
+OPTION_NAMES = frozenset(option.name for option in CALL_OPTIONS)
+# Names the call machinery reserves; a parameter with one of them gets "_" appended.
+RESERVED_ARGUMENTS = frozenset({"self", "body"}) | OPTION_NAMES
 
 
 def snake_case(name: str) -> str:
@@ -168,16 +199,13 @@ class Operation:
         if self.body is not None:
             default = inspect.Parameter.empty if self.body.required else None
             params.append(inspect.Parameter("body", keyword_only, default=default, annotation=Any))
-        for name in ("_request_timeout", "_headers"):
-            params.append(inspect.Parameter(name, keyword_only, default=None))
-        if self.body is not None and len(self.body.content) > 1:
-            params.append(inspect.Parameter("_content_type", keyword_only, default=None))
-        media = self.success_media_types()
-        if len(media) > 1:
-            params.append(inspect.Parameter("_accept", keyword_only, default=None))
-        if any(not is_json_media(m) for m in media):  # a download: offer to stream it to a file
-            params.append(inspect.Parameter("_stream_to", keyword_only, default=None))
+        for option in self.call_options():
+            params.append(inspect.Parameter(option.name, keyword_only, default=None, annotation=option.annotation))
         return inspect.Signature(params)
+
+    def call_options(self) -> list[CallOption]:
+        """The per-call options this operation's signature offers."""
+        return [option for option in CALL_OPTIONS if option.offered(self)]
 
     def success_media_types(self) -> list[str]:
         media: list[str] = []
@@ -311,8 +339,6 @@ def deref(document: Document, node: Any) -> Any:
         if ref in seen:
             raise SpecError(f"$ref cycle at {ref!r}", file=document.path, pointer=ref[1:])
         seen.add(ref)
-        from .spec import resolve_pointer
-
         node = resolve_pointer(document.data, ref[1:])
     return node
 

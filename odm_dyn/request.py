@@ -12,27 +12,16 @@ import json
 import os
 import re
 import uuid
-from dataclasses import dataclass
-from typing import IO, Any, Iterable
+from typing import Any
 from urllib.parse import quote
 
 from .errors import RequestValidationError
-from .operations import Parameter, is_json_media
+from .operations import Parameter, base_media, is_json_media
 
 _QUERY_SAFE = "-._~"
 # spaceDelimited and pipeDelimited join with a percent-encoded delimiter; form joins with ",".
 _DELIMITERS = {"spaceDelimited": "%20", "pipeDelimited": "%7C"}
 _RESERVED_SAFE = ":/?#[]@!$&'()*+,;="
-
-
-@dataclass
-class Encoded:
-    """What one call puts on the wire, before the transport adds the base URL."""
-
-    path: str
-    query: str
-    headers: dict[str, str]
-    body: bytes | None
 
 
 def scalar_text(value: Any) -> str:
@@ -200,7 +189,7 @@ def _latin1(text: str) -> bool:
 
 def encode_body(media: str, body: Any, operation: str) -> tuple[bytes, str]:
     """The bytes of a request body and the Content-Type header to send with them."""
-    base = media.split(";", 1)[0].strip().lower()
+    base = base_media(media)
     if is_json_media(base):
         try:
             data = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
@@ -309,10 +298,3 @@ def validation_view(value: Any) -> Any:
     if isinstance(value, list):
         return [validation_view(v) for v in value]
     return value
-
-
-def join_query(pieces: Iterable[str]) -> str:
-    return "&".join(pieces)
-
-
-FileLike = IO[bytes]

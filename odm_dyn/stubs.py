@@ -18,20 +18,18 @@ The same type mapping gives ``odm-dyn ops`` its one-line signatures.
 from __future__ import annotations
 
 import os
+import re
 from typing import Any, Iterable
 
 from .api import Api, CallPlan
 from .model import attribute_name, collect_properties
-from .operations import Operation, Parameter
-from .request import is_json_media
+from .operations import CallOption, Operation, Parameter, is_json_media
 
 SCALARS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "None"}
 # The stub imports typing under a private name, so a schema called "Any" or "Mapping" is harmless.
 T = "_t."
-OPTIONS = [
-    "_request_timeout: float | tuple[float, float] | None = None",
-    f"_headers: {T}Mapping[str, str] | None = None",
-]
+# How the names in the per-call options' annotations are spelled in the stub.
+_OPTION_NAMES = {"Mapping": f"{T}Mapping", "IO": f"{T}IO", "PathLike": "_os.PathLike", "RetryPolicy": f"{T}Any"}
 
 
 class TypeNamer:
@@ -152,10 +150,13 @@ def parameter_list(namer: TypeNamer, plan: CallPlan, options: bool = True) -> li
         kind = namer.body(op)
         keyword.append(f"body: {kind}" if op.body.required else f"body: {optional(kind)} = None")
     if options:
-        keyword += OPTIONS
-        if len(op.success_media_types()) > 1:
-            keyword.append("_accept: str | None = None")
+        keyword += [f"{option.name}: {option_type(option)} = None" for option in op.call_options()]
     return params + (["*"] + keyword if keyword else [])
+
+
+def option_type(option: CallOption) -> str:
+    """A per-call option's annotation, with the names the stub imports under other names."""
+    return re.sub(r"\b\w+\b", lambda word: _OPTION_NAMES.get(word[0], word[0]), option.annotation)
 
 
 def optional(kind: str) -> str:
@@ -200,6 +201,7 @@ def _header(label: str) -> str:
             "#     else: from odm_dyn import Client",
             "from __future__ import annotations",
             "",
+            "import os as _os",
             "import typing as _t",
             "",
             '_D = _t.TypeVar("_D")',

@@ -332,8 +332,9 @@ GOOD = """\
 from odm_client import Client, StudyCount, TaskInfo
 
 client = Client("http://127.0.0.1:1", token="t")
-task: TaskInfo = client.tasks_api.publish_all_studies(version_message="release 7")
+task: TaskInfo = client.tasks_api.publish_all_studies(version_message="release 7", _retry_unsafe=True)
 done = client.wait_for_task(task, timeout=600)
+again: TaskInfo = client.get_task_info(task.id or "", _retries=2, _request_timeout=(1, 5), _headers={"X-A": "b"})
 status: str | None = done.status
 count: StudyCount = client.count_study_objects("GSF1", page_limit=3, kinds=["sample"])
 total: int = count.count + len(client.search_studies(body={"text": "liver"}))
