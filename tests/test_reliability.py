@@ -286,8 +286,15 @@ def test_wait_for_task_is_bounded_by_default(scripted, monkeypatch):
     assert time.monotonic() - started < 2 and caught.value.task.status == "RUNNING"
 
 
-def test_wait_for_task_default_is_one_hour():
-    assert odm_dyn.client.DEFAULT_TASK_TIMEOUT == 3600.0
+def test_wait_for_task_gives_up_after_one_hour_by_default(scripted, monkeypatch):
+    clock = iter(range(0, 100_000, 600))  # each reading of the client's clock: ten minutes later
+    fake_time = type("FakeTime", (), {"monotonic": staticmethod(lambda: next(clock)), "sleep": staticmethod(len)})
+    monkeypatch.setattr("odm_dyn.client.time", fake_time)  # the client's module only
+    scripted.default.body = json.dumps({**TASK, "status": "RUNNING"}).encode()
+    with odm_dyn.Client(scripted.url, retries=0) as client:
+        with pytest.raises(odm_dyn.TaskTimeoutError, match=r"after 3600\.0s \(timeout 3600\.0s\)"):
+            client.wait_for_task("GSF000123", interval=0.001)
+    assert len(scripted.received) == 6  # polled at 10, 20 … 60 minutes
 
 
 # --------------------------------------------------------------------------- broken answers

@@ -28,6 +28,7 @@ import requests
 import odm_dyn
 from odm_dyn.compat import ApiClient, Configuration
 from odm_dyn.server import EmbeddedServer
+from odm_dyn.transport import MAX_RESPONSE_BYTES, Transport
 from tests import faults
 from tests.faults import FaultServer
 from tests.scripted import ScriptedServer
@@ -268,12 +269,17 @@ def test_a_huge_body_gets_a_clear_413_and_the_server_keeps_serving(server):
         assert client.publish_all_studies().status == "CREATED"
 
 
-def test_an_endless_answer_is_cut_by_the_default_cap_not_memory(monkeypatch):
-    monkeypatch.setattr("odm_dyn.transport.MAX_RESPONSE_BYTES", 4 << 20)
+def test_answers_are_capped_by_default():
+    assert Transport("http://127.0.0.1:9").max_response_bytes == MAX_RESPONSE_BYTES
+    with odm_dyn.Client("http://127.0.0.1:9") as client:
+        assert client.transport.max_response_bytes == MAX_RESPONSE_BYTES
+
+
+def test_an_endless_answer_is_cut_at_the_cap_not_memory():
     with FaultServer(faults.endless_body) as fault:
         with odm_dyn.Client(fault.url, retries=0) as client:
-            client.transport.max_response_bytes = 4 << 20
-            with pytest.raises(odm_dyn.TransportError):
+            client.transport.max_response_bytes = 4 << 20  # the default's behaviour, at a size a test can afford
+            with pytest.raises(odm_dyn.TransportError, match=f"larger than {4 << 20} bytes"):
                 client.get_task_info("A")
 
 
