@@ -16,16 +16,24 @@ class Task:
         self.id, self.status = "GSF1", status
 
 
+def running_times(tty: io.StringIO) -> list[float]:
+    """The elapsed times the RUNNING frames showed so far."""
+    frames = tty.getvalue().split("\r")[1:]
+    return [float(re.search(r"([\d.]+)s", f).group(1)) for f in frames if "RUNNING" in f]
+
+
 def test_on_a_terminal_one_line_is_rewritten_and_keeps_ticking_between_polls():
     tty = io.StringIO()
     line = StatusLine(tty, is_tty=lambda: True, tick=0.01)
     line(Task("RUNNING"), 1.0)
-    time.sleep(0.1)
+    deadline = time.monotonic() + 5  # the ticker draws every 0.01 s; a busy machine may delay it
+    while not (len(running_times(tty)) >= 3 and running_times(tty)[-1] > 1.0) and time.monotonic() < deadline:
+        time.sleep(0.01)
     line(Task("DONE"), 2.0)
     line.close()
     frames = tty.getvalue().split("\r")[1:]
     assert frames[0].startswith("task GSF1: RUNNING") and frames[-1].rstrip().endswith("2.0s")
-    running = [float(re.search(r"([\d.]+)s", f).group(1)) for f in frames if "RUNNING" in f]
+    running = running_times(tty)
     assert len(running) >= 3 and running == sorted(running) and running[-1] > 1.0  # time moved on
     assert tty.getvalue().endswith("\n") and "\n" not in tty.getvalue()[:-1]
 

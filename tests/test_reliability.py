@@ -31,6 +31,7 @@ from tests.scripted import ScriptedServer
 TOKEN = "reliability-token-7d1e"
 TASK = {"id": "GSF000123", "name": "n", "status": "DONE", "application": "publish-versions", "createdBy": "c"}
 FAST = RetryPolicy(total=3, backoff=0.001, max_backoff=0.002)
+SLOW_BOX = 15  # seconds: an upper bound that only a hang exceeds, even on a busy 2-core CI machine
 
 
 @pytest.fixture
@@ -209,7 +210,7 @@ def test_retries_stop_when_the_total_time_is_spent(scripted):
     with odm_dyn.Client(scripted.url, retries=policy) as client:
         with pytest.raises(odm_dyn.ServiceException):
             client.get_task_info("GSF000123")
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < SLOW_BOX  # 10,000 retries would take minutes
     assert 2 < len(scripted.received) < 200
 
 
@@ -259,11 +260,11 @@ def test_a_server_that_never_answers_times_out_quickly():
             started = time.monotonic()
             with pytest.raises(odm_dyn.ApiTimeoutError, match="_request_timeout"):
                 client.get_task_info("GSF000123")
-            assert time.monotonic() - started < 2
+            assert time.monotonic() - started < SLOW_BOX  # not the default read timeout (60 s)
             started = time.monotonic()
             with pytest.raises(odm_dyn.ApiTimeoutError):
                 client.get_task_info("GSF000123", _request_timeout=(5, 0.2))
-            assert time.monotonic() - started < 2
+            assert time.monotonic() - started < SLOW_BOX
     assert server.connections == 2  # a read timeout is not retried: the server may be working on it
 
 
@@ -273,7 +274,7 @@ def test_per_call_timeout_overrides_a_long_client_timeout():
             started = time.monotonic()
             with pytest.raises(odm_dyn.ApiTimeoutError):
                 client.get_task_info("GSF000123", _request_timeout=0.2)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < SLOW_BOX  # not the client's 60 s
 
 
 def test_wait_for_task_is_bounded_by_default(scripted, monkeypatch):
@@ -283,7 +284,7 @@ def test_wait_for_task_is_bounded_by_default(scripted, monkeypatch):
         started = time.monotonic()
         with pytest.raises(odm_dyn.TaskTimeoutError) as caught:
             client.wait_for_task("GSF000123", interval=0.02)
-    assert time.monotonic() - started < 2 and caught.value.task.status == "RUNNING"
+    assert time.monotonic() - started < SLOW_BOX and caught.value.task.status == "RUNNING"
 
 
 def test_wait_for_task_gives_up_after_one_hour_by_default(scripted, monkeypatch):
@@ -307,7 +308,7 @@ def test_endless_body_stops_at_the_size_cap():
             started = time.monotonic()
             with pytest.raises(odm_dyn.TransportError, match="larger than"):
                 client.get_task_info("GSF000123")
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < SLOW_BOX
 
 
 def test_trickling_endless_body_stops_at_the_body_deadline():
@@ -317,7 +318,7 @@ def test_trickling_endless_body_stops_at_the_body_deadline():
             started = time.monotonic()
             with pytest.raises(odm_dyn.ApiTimeoutError, match="longer than"):
                 client.get_task_info("GSF000123")
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < SLOW_BOX  # each byte comes within the read timeout: only the deadline ends it
 
 
 def test_a_body_that_stops_coming_is_a_timeout():
