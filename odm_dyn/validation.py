@@ -7,7 +7,7 @@ are applied for the direction (a readOnly property is never required in a reques
 writeOnly one never in a response), and a jsonschema validator is built. The per-call path
 only runs these checks: no spec walking, no ``$ref`` resolution.
 
-``validate_exchange_with_openapi_core`` is the slow, independent cross-check that runs
+``openapi_core_errors`` is the slow, independent cross-check that runs
 openapi-core's own request and response validators (used by tests and ``odm_dyn.testing``).
 """
 
@@ -40,33 +40,40 @@ class Violation:
 class SchemaCheck:
     """A compiled validator for one schema in one direction.
 
-    ``validator`` is a jsonschema validator, or a function making ``(validator, fast check or
-    None)`` on first need; ``fast`` answers yes/no from closures (odm_dyn.fastcheck). With both a
-    function and a fast check, a process that only meets valid values never imports the
-    validator stack (openapi-schema-validator imports pydantic: 0.35 s).
+    ``validator`` is a jsonschema validator, or a function making one on first need; ``fast``
+    answers yes/no from closures (odm_dyn.fastcheck). Without ``fast``, ``make_fast`` (when
+    given) makes such a function on the first call, from the dialect's own format checker. With
+    a validator function and a fast check, a process that only meets valid values never imports
+    the validator stack (openapi-schema-validator imports pydantic: 0.35 s).
     """
 
-    __slots__ = ("schema", "_made", "_make", "_is_valid")
+    __slots__ = ("schema", "_made", "_make", "_make_fast", "_is_valid")
 
-    def __init__(self, schema: dict[str, Any], validator: Any, fast: Callable[[Any], bool] | None = None):
+    def __init__(
+        self,
+        schema: dict[str, Any],
+        validator: Any,
+        fast: Callable[[Any], bool] | None = None,
+        make_fast: Callable[[], Callable[[Any], bool] | None] | None = None,
+    ):
         self.schema = schema
         made = hasattr(validator, "iter_errors")
         self._made: Any = validator if made else None
-        self._make: Callable[[], tuple[Any, Callable[[Any], bool] | None]] | None = None if made else validator
+        self._make: Callable[[], Any] | None = None if made else validator
+        self._make_fast = make_fast
         self._is_valid: Callable[[Any], bool] = fast or (validator.is_valid if made else self._first_is_valid)
 
     @property
     def _validator(self) -> Any:
         if self._made is None:
             assert self._make is not None
-            self._made, _ = self._make()
+            self._made = self._make()
         return self._made
 
     def _first_is_valid(self, value: Any) -> bool:
-        # No closure without the dialect's own format checker: make it (once), then answer.
-        assert self._make is not None
-        self._made, fast = self._make()
-        self._is_valid = fast or self._made.is_valid
+        # No closure without the dialect's own format checker: make one (once), else use the validator.
+        fast = self._make_fast() if self._make_fast is not None else None
+        self._is_valid = fast or self._validator.is_valid
         return self._is_valid(value)
 
     def violations(self, value: Any, root: str = "$") -> list[Violation]:
@@ -124,15 +131,22 @@ class SchemaCompiler:
             # Closures from the static description of the dialect (no import of it); the
             # jsonschema validator is made when first needed.
             fast = compile_for(inlined, STATIC_DIALECTS[self.document.version])
-            self._checks[key] = SchemaCheck(inlined, lambda: self._validator_for(inlined), fast)
+            self._checks[key] = SchemaCheck(
+                inlined, lambda: self._validator_for(inlined), fast, lambda: self._fast_check_for(inlined)
+            )
         return self._checks[key]
 
-    def _validator_for(self, inlined: dict[str, Any]) -> tuple[Any, Callable[[Any], bool] | None]:
+    def _validator_for(self, inlined: dict[str, Any]) -> Any:
+        """The jsonschema validator of the document's dialect (imports openapi-schema-validator)."""
         validator_class, format_checker = _dialect(self.document.version)
         kwargs: dict[str, Any] = {"format_checker": format_checker}
         if _has_ref(inlined):
             kwargs["registry"] = self._document_registry()
-        return validator_class(inlined, **kwargs), compile_schema(inlined, validator_class, format_checker)
+        return validator_class(inlined, **kwargs)
+
+    def _fast_check_for(self, inlined: dict[str, Any]) -> Callable[[Any], bool] | None:
+        """Closures from the real dialect and its format checker, when the schema compiles."""
+        return compile_schema(inlined, *_dialect(self.document.version))
 
     def inline(self, schema: Any, direction: str, stack: tuple[str, ...] = ()) -> Any:
         """The schema with local ``$ref``s replaced by their targets (recursion kept as refs)."""
@@ -152,11 +166,19 @@ class SchemaCompiler:
             if not siblings:
                 return self._inlined[key]
             return {"allOf": [self._inlined[key]], **self.inline(siblings, direction, stack)}
-        out = {k: (v if k in _LITERAL_KEYWORDS else self.inline(v, direction, stack)) for k, v in schema.items()}
+        out = {k: self._inline_keyword(k, v, direction, stack) for k, v in schema.items()}
         if isinstance(schema.get("discriminator"), dict):
             out["discriminator"] = _absolute_mapping(schema)
         _apply_direction(out, direction)
         return out
+
+    def _inline_keyword(self, keyword: str, value: Any, direction: str, stack: tuple[str, ...]) -> Any:
+        """One keyword's value, inlined: literals as they are, each schema of a name map by itself."""
+        if keyword in _LITERAL_KEYWORDS:
+            return value
+        if keyword in _SCHEMA_MAPS and isinstance(value, dict):
+            return {name: self.inline(schema, direction, stack) for name, schema in value.items()}
+        return self.inline(value, direction, stack)
 
     def _document_registry(self) -> Any:
         if self._registry is None:
@@ -170,6 +192,8 @@ class SchemaCompiler:
 
 # Values that are data or names, not schemas: never inlined.
 _LITERAL_KEYWORDS = frozenset({"example", "examples", "enum", "const", "default", "discriminator"})
+# Values that map names (of properties, patterns, definitions) to schemas: a name is never a keyword.
+_SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
 
 
 def _absolute_mapping(schema: dict[str, Any]) -> dict[str, Any]:
@@ -301,7 +325,3 @@ def _iter_errors(call: Callable[..., Any], *args: Any) -> list[Exception]:
     except Exception as exc:  # openapi-core raises a tree of its own errors
         return [exc]
     return []
-
-
-def document_node(document: Document, pointer: str) -> Any:
-    return resolve_pointer(document.data, pointer)

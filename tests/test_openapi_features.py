@@ -473,3 +473,24 @@ def test_read_only_and_write_only_apply_through_all_of_parts(scripted):
         with pytest.raises(odm_dyn.ResponseValidationError, match="id"):
             accounts.create_account(body={"name": "n", "password": "p"})  # readOnly is required in an answer
     assert len(scripted.received) == 2
+
+
+# --------------------------------------------------------------------------- property names
+
+
+@pytest.mark.parametrize("version", ["3.0.3", "3.1.0"])
+def test_properties_named_like_keywords_are_schemas_like_any_other(scripted, tmp_path, version):
+    spec = tmp_path / "keyword_names.yaml"
+    spec.write_text((DATA / "keyword_names.yaml").read_text().replace("openapi: 3.0.3", f"openapi: {version}"))
+    settings = {name: {"value": 1} for name in ("default", "example", "enum", "const", "discriminator", "properties")}
+    settings["examples"] = [{"value": 2}]
+    with odm_dyn.Client(scripted.url, spec=spec, retries=0) as client:
+        scripted.answer(200, json.dumps(settings))
+        answer = client.put_settings(body=settings)
+        assert answer.default.value == 1 and answer.examples[0].value == 2
+        assert json.loads(sent(scripted).body) == settings
+        with pytest.raises(odm_dyn.RequestTypeError, match=r"body\.default\.value"):
+            client.put_settings(body={"default": {"value": "one"}})
+        scripted.answer(200, json.dumps({"default": {"value": 1}, "enum": {}}))
+        with pytest.raises(odm_dyn.ResponseValidationError, match="value"):
+            client.put_settings(body={"default": {"value": 1}})
