@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+import errno
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Iterator, TypeVar
 
 import pytest
+
+T = TypeVar("T")
 
 # --------------------------------------------------------------------------- the embedded server
 
@@ -31,3 +40,44 @@ def server() -> Iterator[object]:
 
     with EmbeddedServer(task_seconds=TEST_TASK_SECONDS, tokens=[CURATOR_TOKEN], user_tokens=[USER_TOKEN]) as server:
         yield server
+
+
+# --------------------------------------------------------------------------- servers in their own process, restarts
+
+
+def serve_process(log_file: Path, *args: str, port: int = 0) -> tuple[subprocess.Popen, str]:
+    """``python -m odm_dyn serve --port PORT ARGS``, its stderr appended to ``log_file``: the
+    process and the URL it announced. Port 0 lets it pick a free port, so no other test can
+    take it first; ``OSError(EADDRINUSE)`` when a given port is taken."""
+    command = [sys.executable, "-m", "odm_dyn", "serve", "--port", str(port), *args]
+    start = log_file.stat().st_size if log_file.exists() else 0
+    with log_file.open("ab") as log:
+        process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=log, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+        )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        said = log_file.read_bytes()[start:].decode("utf-8", "replace")
+        announced = re.search(r"ODM server on (\S+)", said)
+        if announced:
+            return process, announced.group(1)
+        if process.poll() is not None:
+            if "in use" in said:
+                raise OSError(errno.EADDRINUSE, said)
+            raise AssertionError(f"odm-dyn serve exited: {said}")
+        time.sleep(0.05)
+    process.kill()
+    raise AssertionError("odm-dyn serve did not start in time")
+
+
+def restart_on_port(start: Callable[[], T], seconds: float = 30) -> T:
+    """``start()``, again while its port is taken: a server restarted on the port it had before
+    (a client points there) waits out whoever took the port in between, instead of failing."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return start()
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)

@@ -9,17 +9,15 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
-import os
 import random
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from conftest import restart_on_port, serve_process
 
 import odm_dyn
 from odm_dyn.server import EmbeddedServer
@@ -421,36 +419,15 @@ def test_one_client_shared_by_16_threads_loses_nothing():
 # --------------------------------------------------------------------------- faults
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_serve(db: Path, port: int, log_file: Path) -> subprocess.Popen:
-    command = [sys.executable, "-m", "odm_dyn", "serve", "--db", str(db), "--port", str(port)]
-    command += ["--task-seconds", "2", "--token", TOKEN]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with log_file.open("ab") as log:
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, env=env)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process
-        except OSError:
-            if process.poll() is not None:
-                raise AssertionError(f"odm-dyn serve exited: {log_file.read_text()}") from None
-            time.sleep(0.05)
-    process.kill()
-    raise AssertionError("odm-dyn serve did not start in time")
+def start_serve(db: Path, log_file: Path, port: int = 0) -> tuple[subprocess.Popen, str]:
+    return serve_process(log_file, "--db", str(db), "--task-seconds", "2", "--token", TOKEN, port=port)
 
 
 def test_sigkill_mid_task_loses_nothing_and_the_same_client_recovers(tmp_path):
-    db, port, log_file = tmp_path / "odm.db", free_port(), tmp_path / "serve.log"
-    process = start_serve(db, port, log_file)
+    db, log_file = tmp_path / "odm.db", tmp_path / "serve.log"
+    process, url = start_serve(db, log_file)
     try:
-        client = odm_dyn.Client(f"http://127.0.0.1:{port}", token=TOKEN, retries=RetryPolicy(total=0))
+        client = odm_dyn.Client(url, token=TOKEN, retries=RetryPolicy(total=0))
         tasks = [client.publish_all_studies(version_message=f"before kill {i}") for i in range(5)]
         assert {t.status for t in tasks} <= {"CREATED", "QUEUED"}
         assert client.get_task_info(tasks[0].id).status != "DONE"
@@ -458,7 +435,7 @@ def test_sigkill_mid_task_loses_nothing_and_the_same_client_recovers(tmp_path):
         process.wait(10)
         with pytest.raises(odm_dyn.ApiConnectionError):
             client.get_task_info(tasks[0].id)  # the server is gone: a clear error, no hang
-        process = start_serve(db, port, log_file)
+        process, _ = restart_on_port(lambda: start_serve(db, log_file, port=int(url.rsplit(":", 1)[1])))
         finished = [client.wait_for_task(t.id, timeout=15, interval=0.2) for t in tasks]
         assert [t.status for t in finished] == ["DONE"] * 5
         assert [t.name for t in finished] == [f"before kill {i}" for i in range(5)]
@@ -470,14 +447,13 @@ def test_sigkill_mid_task_loses_nothing_and_the_same_client_recovers(tmp_path):
 
 
 def test_a_client_recovers_when_its_server_comes_back(tmp_path):
-    port = free_port()
     db = tmp_path / "odm.db"
-    with EmbeddedServer(db=db, port=port, tokens=[TOKEN], task_seconds=0.2) as server:
+    with EmbeddedServer(db=db, tokens=[TOKEN], task_seconds=0.2) as server:
         client = odm_dyn.Client(server.url, token=TOKEN, retries=FAST)
         task = client.publish_all_studies()
         assert client.get_task_info(task.id).id == task.id  # a kept-alive connection now sits in the pool
     with pytest.raises(odm_dyn.ApiConnectionError):
         client.get_task_info(task.id)
-    with EmbeddedServer(db=db, port=port, tokens=[TOKEN], task_seconds=0.2):
+    with restart_on_port(lambda: EmbeddedServer(db=db, port=server.port, tokens=[TOKEN], task_seconds=0.2)):
         assert client.get_task_info(task.id).id == task.id
     client.close()

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from conftest import serve_process
 
 import odm_dyn
 from odm_dyn.compat import ApiClient, Configuration
@@ -169,14 +170,10 @@ def test_the_command_line_never_prints_the_token(server):
 
 
 def test_the_server_log_never_holds_a_token(tmp_path):
-    port = free_port()
-    command = [sys.executable, "-m", "odm_dyn", "serve", "--db", str(tmp_path / "s.db"), "--port", str(port)]
     log_path = tmp_path / "serve.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen([*command, "--token", SECRET, "--task-seconds", "0.2"], stderr=log)
+    process, base = serve_process(log_path, "--db", str(tmp_path / "s.db"), "--token", SECRET, "--task-seconds", "0.2")
+    port = int(base.rsplit(":", 1)[1])
     try:
-        wait_for_port(port)
-        base = f"http://127.0.0.1:{port}"
         with odm_dyn.Client(base, token=SECRET) as client:
             client.get_task_info(client.publish_all_studies().id)
         requests.get(f"{base}/api/v1/tasks/GSF000001?token={SECRET}", headers={"Authorization": SECRET}, timeout=5)
@@ -284,23 +281,6 @@ def test_an_endless_answer_is_cut_at_the_cap_not_memory():
 
 
 # --------------------------------------------------------------------------- hostile input, server side
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError("the server did not start")
 
 
 def send_raw(port: int, data: bytes, timeout: float = 5) -> tuple[int, dict[str, str], bytes]:
