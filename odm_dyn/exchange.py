@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from .api import CallPlan
-from .response import decode
+from .response import check_answer
 from .transport import RawResponse
 from .validation import Violation
 
@@ -108,11 +108,4 @@ class Exchange:
 
 def response_violations(plan: CallPlan, raw: RawResponse) -> list[Violation]:
     """The answer checked against the declared response of its status, errors included."""
-    declared = plan.response_for(raw.status)
-    if declared is None:
-        declared_list = ", ".join(plan.responses) or "none"
-        message = f"status {raw.status} is not declared for {plan.op.operation_id} (declared: {declared_list})"
-        return [Violation("$", "status", message)]
-    if raw.status >= 400 and not raw.content:
-        return []  # an error without a body is fine even where the spec shows one
-    return decode(declared, raw)[1]
+    return check_answer(plan, raw)[2]

@@ -15,6 +15,7 @@ import keyword
 from typing import Any, ClassVar
 
 from .operations import snake_case
+from .request import is_file
 
 
 class Model:
@@ -31,7 +32,7 @@ class Model:
         data: dict[str, Any] = {}
         for name, value in fields.items():
             wire = self._attributes.get(name, name)
-            data[wire] = _to_wire(value)
+            data[wire] = to_wire(value)
         object.__setattr__(self, "_data", data)
 
     @classmethod
@@ -80,7 +81,7 @@ class Model:
 
     def __setattr__(self, name: str, value: Any) -> None:
         wire = type(self)._attributes.get(name, name)
-        self._data[wire] = _to_wire(value)
+        self._data[wire] = to_wire(value)
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and other._data == self._data  # type: ignore[attr-defined]
@@ -112,11 +113,16 @@ class Model:
         object.__setattr__(self, "_data", state)
 
 
-def _to_wire(value: Any) -> Any:
+def to_wire(value: Any) -> Any:
+    """Plain data for the wire: every model, inside dicts, lists and tuples too, becomes its
+    wire-named dict. The containers are new (a model's own data is never shared); a file tuple
+    ``(filename, content[, content_type])`` stays one value."""
     if isinstance(value, Model):
-        return value.to_dict()
-    if isinstance(value, list):
-        return [_to_wire(v) for v in value]
+        value = value._data
+    if isinstance(value, dict):
+        return {k: to_wire(v) for k, v in value.items()}
+    if isinstance(value, list) or (isinstance(value, tuple) and not is_file(value)):
+        return [to_wire(v) for v in value]
     return value
 
 

@@ -12,7 +12,7 @@ from typing import IO, Any, Iterator, Mapping
 
 from .api import Api, CallPlan, ResponsePlan
 from .errors import ApiException, ResponseValidationError, exception_for_status
-from .request import is_json_media
+from .operations import base_media, is_json_media
 from .transport import RawResponse
 from .validation import Violation
 
@@ -31,19 +31,28 @@ class ApiResponse:
 
 def read_response(api: Api, plan: CallPlan, raw: RawResponse, mode: str) -> Any:
     """The data of a success answer, or the exception of an error answer."""
-    op_id = plan.op.operation_id
-    declared = plan.response_for(raw.status)
     if raw.status >= 400:
-        raise _api_exception(api, plan, raw, declared)
-    if declared is None or not (200 <= raw.status < 300):
-        problem = f"status {raw.status} is not declared for {op_id} (declared: {', '.join(plan.responses)})"
-        _report(mode, plan, raw, [Violation("$", "status", problem)], problem)
-        return _decode_loosely(raw)
-    data, violations = decode(declared, raw)
+        raise _api_exception(api, plan, raw, plan.response_for(raw.status))
+    declared, data, violations = check_answer(plan, raw)
     if violations:
         _report(mode, plan, raw, violations, "; ".join(map(str, violations)))
         return data
+    assert declared is not None
     return _as_model(api, declared, raw, data)
+
+
+def check_answer(plan: CallPlan, raw: RawResponse) -> tuple[ResponsePlan | None, Any, list[Violation]]:
+    """An answer held to the spec: the response declared for its status, the decoded body, and
+    how the answer breaks the spec (empty when it keeps to it). Error answers included."""
+    declared = plan.response_for(raw.status)
+    if declared is None or raw.status < 200:
+        declared_list = ", ".join(plan.responses) or "none"
+        problem = f"status {raw.status} is not declared for {plan.op.operation_id} (declared: {declared_list})"
+        return None, _decode_loosely(raw), [Violation("$", "status", problem)]
+    if raw.status >= 400 and not raw.content:
+        return declared, None, []  # an error without a body is fine even where the spec shows one
+    data, violations = decode(declared, raw)
+    return declared, data, violations
 
 
 @contextlib.contextmanager
@@ -116,7 +125,7 @@ def _match_media(media: str, declared: Mapping[str, Any]) -> str | None:
     if media in declared:
         return media
     for candidate in declared:
-        base = candidate.split(";", 1)[0].strip().lower()
+        base = base_media(candidate)
         if base == media or base in ("*/*", "application/*") or (base.endswith("/*") and media.startswith(base[:-1])):
             return candidate
     return None
