@@ -18,13 +18,13 @@ from typing import Any, Callable, Mapping
 
 from .api import Api, CallPlan, load_api, source_label
 from .errors import OdmError, RequestTypeError, RequestValidationError, TaskTimeoutError
-from .model import Model
+from .model import Model, to_wire
+from .operations import OPTION_NAMES
 from .request import (
     check_header_text,
     cookie_value,
     encode_body,
     header_value,
-    is_file,
     is_json_media,
     path_segment,
     query_pairs,
@@ -33,14 +33,11 @@ from .request import (
 )
 from .response import ApiResponse, open_sink, read_response, read_streamed
 from .spec import SpecSource
-from .transport import DEFAULT_TIMEOUT, RetryPolicy, Transport
+from .transport import DEFAULT_TIMEOUT, RetryPolicy, Transport, hide_in_logs
 from .validation import check_mode
 
 log = logging.getLogger("odm_dyn")
-
-OPTION_NAMES = frozenset(
-    {"_request_timeout", "_headers", "_accept", "_retries", "_retry_unsafe", "_stream_to", "_content_type"}
-)
+_sleep = time.sleep  # the waits between polls; tests patch this, not the time module
 TERMINAL_STATUSES = frozenset({"DONE", "FAILED", "BLOCKED_BY_DEPENDENCY_FAILURE", "KILLED"})
 DEFAULT_TASK_TIMEOUT = 3600.0
 USER_AGENT = "odm-dyn"
@@ -97,12 +94,12 @@ class Client:
         policy = retries if isinstance(retries, RetryPolicy) else RetryPolicy(total=3 if retries is None else retries)
         self.transport = Transport(self.host, timeout=timeout, retries=policy, verify=verify, session=session)
         self._credentials = resolve_credentials(self.api, token, access_token, credentials)
+        hide_in_logs(outside_headers(self.api, self._credentials))
         self._headers = {"User-Agent": USER_AGENT, **dict(headers or {})}
         for name, value in self._headers.items():
             check_header_text(name, value, "Client")
         self._auth_cache: dict[str, tuple[dict[str, str], list[str]]] = {}
         self._namespaces: dict[str, Any] = {}
-        self._lock = threading.Lock()
         self.on_exchange = on_exchange
 
     @classmethod
@@ -191,7 +188,7 @@ class Client:
                     "wait longer with wait_for_task(..., timeout=...)",
                     task=task,
                 )
-            time.sleep(max(0.0, min(interval, limit - elapsed)))
+            _sleep(max(0.0, min(interval, limit - elapsed)))
             interval = min(interval * backoff, max_interval)
 
     # ------------------------------------------------------------------ the pipeline
@@ -201,9 +198,13 @@ class Client:
         if plan.deprecations:
             warn_deprecated(plan, values)
         try:
+            media = None
+            if "body" in values:  # worked out once: both the checks and the encoding read it
+                media = body_media(plan, options.get("_content_type"))
+                values["body"] = to_wire(values["body"])
             if self._validate_requests != "off":
-                check_request(plan, values, self._validate_requests, options.get("_content_type"))
-            target, headers, body = self._encode(plan, values, options)
+                check_request(plan, values, self._validate_requests, media)
+            target, headers, body = self._encode(plan, values, options, media)
         except RecursionError:  # a value nested thousands deep (or a cycle) must fail clearly, not crash
             raise _too_deep(plan) from None
         if options.get("_stream_to") is not None:
@@ -248,8 +249,9 @@ class Client:
         self.on_exchange(Exchange.capture(plan, self.host, method, target, headers, body, raw))  # type: ignore[misc]
 
     def _encode(
-        self, plan: CallPlan, values: dict[str, Any], options: dict[str, Any]
+        self, plan: CallPlan, values: dict[str, Any], options: dict[str, Any], media: str | None
     ) -> tuple[str, dict[str, str], bytes | None]:
+        """The target (path and query), headers and body of a call; ``values["body"]`` is wire data."""
         op = plan.op
         segments: dict[str, str] = {}
         query: list[str] = []
@@ -283,9 +285,8 @@ class Client:
             check_header_text(str(name), str(value), op.operation_id)
             headers[str(name)] = str(value)
         body = None
-        if "body" in values and plan.body_media is not None:
-            media = body_media(plan, options.get("_content_type"))
-            body, headers["Content-Type"] = encode_body(media, to_wire(values["body"]), op.operation_id)
+        if media and "body" in values:
+            body, headers["Content-Type"] = encode_body(media, values["body"], op.operation_id)
         target = render_path(op.path, segments)
         query.extend(auth_query)
         if query:
@@ -401,14 +402,17 @@ def _unknown_argument(plan: CallPlan, name: str) -> RequestTypeError:
     )
 
 
-def check_request(plan: CallPlan, values: dict[str, Any], mode: str, content_type: str | None = None) -> None:
-    """Run the compiled checks; in strict mode the first fault raises, nothing is sent."""
+def check_request(plan: CallPlan, values: dict[str, Any], mode: str, media: str | None = None) -> None:
+    """Run the compiled checks; in strict mode the first fault raises, nothing is sent.
+
+    ``values["body"]``, if any, is wire data (:func:`~odm_dyn.model.to_wire`) sent as ``media``.
+    """
     op = plan.op
     for name, value in values.items():
         if name == "body":
-            media = body_media(plan, content_type)
+            media = media or ""
             check = plan.body_checks.get(media)
-            value = to_wire(value) if is_json_media(media) else validation_view(to_wire(value))
+            value = value if is_json_media(media) else validation_view(value)
             param_label = "body"
         else:
             check = plan.checks[name]
@@ -455,17 +459,6 @@ def warn_deprecated(plan: CallPlan, values: dict[str, Any]) -> None:
         log.warning("%s by the spec; it may be removed from the API", what)
 
 
-def to_wire(value: Any) -> Any:
-    """Models inside a body become their wire-named dicts."""
-    if isinstance(value, Model):
-        return value.to_dict()
-    if isinstance(value, dict):
-        return {k: to_wire(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)) and not is_file(value):  # a (filename, content) tuple stays one file
-        return [to_wire(v) for v in value]
-    return value
-
-
 # --------------------------------------------------------------------------- credentials
 
 
@@ -486,6 +479,16 @@ def resolve_credentials(
     for name, value in resolved.items():
         check_header_text(name, value, "Client")
     return resolved
+
+
+def outside_headers(api: Api, credentials: Mapping[str, str]) -> list[str]:
+    """The credentials sent in a query or a cookie: values that must be kept out of logs."""
+    return [
+        value
+        for name, value in credentials.items()
+        if api.security_schemes.get(name, {}).get("in") in ("query", "cookie")
+        and api.security_schemes[name].get("type") == "apiKey"
+    ]
 
 
 def auth_for(api: Api, plan: CallPlan, credentials: dict[str, str]) -> tuple[dict[str, str], list[str]]:

@@ -12,14 +12,27 @@ import email.utils
 import http.client
 import logging
 import random
+import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import IO, Any, Iterator, Mapping
+from typing import IO, Any, Callable, Iterable, Iterator, Mapping
 
 from .errors import ApiConnectionError, ApiTimeoutError, TransportError
+from .operations import base_media
 
 log = logging.getLogger("odm_dyn.transport")
+
+
+# The waits of retries and their jitter: tests patch these, never the time and random modules
+# (a patched time.sleep would change every thread, test servers included).
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def _jitter(low: float, high: float) -> float:
+    return random.uniform(low, high)
+
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -54,7 +67,7 @@ class RetryPolicy:
         wait = parse_retry_after(retry_after)
         if wait is not None:
             return min(wait, self.retry_after_cap)
-        return random.uniform(0, min(self.max_backoff, self.backoff * 2**attempt))
+        return _jitter(0, min(self.max_backoff, self.backoff * 2**attempt))
 
 
 NO_RETRIES = RetryPolicy(total=0)
@@ -88,7 +101,7 @@ class RawResponse:
 
     @property
     def media_type(self) -> str:
-        return (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+        return base_media(self.headers.get("Content-Type") or "")
 
 
 class Transport:
@@ -114,7 +127,6 @@ class Transport:
         self.max_response_bytes = max_response_bytes
         self.session = session or requests.Session()
         _quiet_wire_dumps(self.session)
-        self._local = threading.local()
         settings = self.session.merge_environment_settings(self.base_url, {}, False, verify, None)
         self._send_options = {
             "proxies": settings["proxies"],
@@ -184,7 +196,7 @@ class Transport:
                     policy.total,
                     wait,
                 )
-            time.sleep(wait)
+            _sleep(wait)
             attempt += 1
 
     @staticmethod
@@ -208,7 +220,9 @@ class Transport:
             response = self._open(method, target, headers, body, limit)
             if sink is not None and 200 <= response.status_code < 300:
                 return self._stream_body(response, sink, started)
-            content = self._read_body(response)
+            chunks: list[bytes] = []
+            self._read_body(response, chunks.append, self.max_response_bytes)
+            content = b"".join(chunks)
         except requests.exceptions.Timeout as exc:
             raise ApiTimeoutError(
                 f"{method} {_path(target)}: no answer from {self.base_url} in time ({type(exc).__name__}); "
@@ -255,42 +269,43 @@ class Transport:
         prepared._cookies = None
         return prepared
 
-    @staticmethod
-    def _stream_body(response: Any, sink: IO[bytes], started: float) -> RawResponse:
+    def _stream_body(self, response: Any, sink: IO[bytes], started: float) -> RawResponse:
         import requests
 
         size = 0
+
+        def write(chunk: bytes) -> None:
+            nonlocal size
+            sink.write(chunk)
+            size += len(chunk)
+
         try:
-            for chunk in response.iter_content(1 << 16):
-                sink.write(chunk)
-                size += len(chunk)
+            self._read_body(response, write)
         except requests.exceptions.RequestException as exc:
             # Not an ApiConnectionError: a retry would append to what the sink already holds.
             raise TransportError(f"the download broke off after {size} bytes: {_reason(exc)}") from None
-        finally:
-            response.close()
         raw = RawResponse(response.status_code, response.reason or "", response.headers, b"")
         raw.elapsed, raw.extra["streamed"] = time.monotonic() - started, size
         return raw
 
-    def _read_body(self, response: Any) -> bytes:
-        chunks, size = [], 0
-        # The read timeout bounds each wait for data; a server trickling bytes forever is
-        # stopped by the size cap or by this deadline for the whole body.
+    def _read_body(self, response: Any, write: Callable[[bytes], Any], max_bytes: int | None = None) -> None:
+        """Hand every chunk of the body to ``write``, then close the response.
+
+        The read timeout bounds each wait for data; a server trickling bytes forever is stopped
+        by the deadline for the whole body (``body_seconds``) and, when given, the size cap.
+        """
+        size = 0
         deadline = time.monotonic() + self.body_seconds
         try:
             for chunk in response.iter_content(1 << 16):
                 size += len(chunk)
-                if size > self.max_response_bytes:
-                    raise TransportError(
-                        f"the answer is larger than {self.max_response_bytes} bytes; refusing to read on"
-                    )
+                if max_bytes is not None and size > max_bytes:
+                    raise TransportError(f"the answer is larger than {max_bytes} bytes; refusing to read on")
                 if time.monotonic() > deadline:
                     raise ApiTimeoutError(f"the answer took longer than {self.body_seconds}s to arrive; gave up")
-                chunks.append(chunk)
+                write(chunk)
         finally:
             response.close()
-        return b"".join(chunks)
 
 
 def _quiet_wire_dumps(session: Any) -> None:
@@ -340,9 +355,68 @@ def _path(target: str) -> str:
 
 
 def _reason(exc: BaseException) -> str:
-    """A short cause, without the URL's query (it may hold values the caller passed)."""
+    """A short cause, without any URL's query (it may hold credentials or values the caller passed)."""
     text = str(exc.args[0] if exc.args else exc)
-    return text.split(" (Caused by ", 1)[-1].rstrip(")")[:300] if "Caused by" in text else text[:300]
+    text = text.split(" (Caused by ", 1)[-1].rstrip(")") if "Caused by" in text else text
+    return hide_credentials(_URL_QUERY.sub(r"\1", text))[:300]
+
+
+_URL_QUERY = re.compile(r"(/[^\s?'\"]*)\?[^\s'\")]*")
+
+
+# --------------------------------------------------------------------------- credentials in logs
+
+
+class _CredentialFilter(logging.Filter):
+    """Replaces known credential values in the records of urllib3's loggers.
+
+    urllib3 logs each request line at DEBUG, query included, so a credential sent in the query
+    (an ``apiKey`` scheme ``in: query``) would reach every handler that shows DEBUG records.
+    """
+
+    LOGGERS = ("urllib3.connectionpool", "urllib3.connection", "urllib3.poolmanager", "urllib3.util.retry")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: tuple[str, ...] = ()
+        self._lock = threading.Lock()
+
+    def add(self, values: Iterable[str]) -> None:
+        with self._lock:
+            if not self.values:
+                for name in self.LOGGERS:
+                    logging.getLogger(name).addFilter(self)
+            known = set(self.values) | {value for value in values if value}
+            self.values = tuple(sorted(known, key=len, reverse=True))  # longest first: no half-hidden value
+
+    def hide(self, text: str) -> str:
+        for value in self.values:
+            text = text.replace(value, "[redacted]")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.values:
+            message = record.getMessage()
+            hidden = self.hide(message)
+            if hidden != message:
+                record.msg, record.args = hidden, None
+        return True
+
+
+_credential_filter = _CredentialFilter()
+
+
+def hide_in_logs(values: Iterable[str]) -> None:
+    """Never let these values (credentials, as sent and percent-encoded) reach urllib3's log lines."""
+    from urllib.parse import quote
+
+    values = [value for value in values if value]
+    _credential_filter.add(values + [quote(value, safe="") for value in values])
+
+
+def hide_credentials(text: str) -> str:
+    """The text with every value given to :func:`hide_in_logs` replaced."""
+    return _credential_filter.hide(text)
 
 
 # --------------------------------------------------------------------------- the direct route

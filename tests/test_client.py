@@ -409,7 +409,7 @@ def test_off_spec_answer_off_returns_data_silently(scripted, caplog, label, stat
 
 def test_wait_for_task_polls_until_terminal_and_backs_off(client, scripted, monkeypatch):
     sleeps = []
-    monkeypatch.setattr("odm_dyn.client.time.sleep", sleeps.append)
+    monkeypatch.setattr("odm_dyn.client._sleep", sleeps.append)
     for status in ("QUEUED", "RUNNING", "RUNNING", "DONE"):
         answer_json(scripted, {**TASK, "status": status})
     seen = []
