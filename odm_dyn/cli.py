@@ -663,12 +663,12 @@ def call_arguments(plan: CallPlan, ns: argparse.Namespace) -> dict[str, Any]:
 
 def read_body(value: str, media: str) -> Any:
     """``--body``: the text, ``@FILE`` or ``@-``; decoded as JSON where the body is JSON."""
-    from .operations import is_json_media
+    from .operations import base_media, is_json_media
 
     data: str | bytes = value
     if value.startswith("@"):
         data = read_file(value[1:])
-    base = media.split(";", 1)[0].strip().lower()
+    base = base_media(media)
     if is_json_media(base) or base in ("application/x-www-form-urlencoded", "multipart/form-data"):
         try:
             return json.loads(data)

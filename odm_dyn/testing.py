@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from .api import Api, CallPlan, load_api
 from .exchange import response_violations
-from .operations import is_json_media
+from .operations import base_media, is_json_media
 from .spec import SpecSource
 from .transport import RawResponse
 from .validation import Violation
@@ -129,7 +129,7 @@ def body_violations(plan: CallPlan, content_type: str, body: bytes) -> list[Exch
     if not body:
         missing = ExchangeViolation("$", "required", "the request body is required", REQUEST)
         return [missing] if declared.required else []
-    media = content_type.split(";", 1)[0].strip().lower()
+    media = base_media(content_type)
     if media not in plan.body_checks:
         offered = ", ".join(plan.body_checks) or "none"
         message = f"the body is sent as {media or 'no media type'}; the spec accepts {offered}"

@@ -12,7 +12,7 @@ import io
 import json
 from typing import Any, Sequence
 
-from ..operations import is_json_media
+from ..operations import base_media, is_json_media
 
 
 def choose_media(offered: Sequence[str], accept: str | None) -> str:
@@ -43,7 +43,7 @@ def _accepted(accept: str | None) -> list[str]:
 
 
 def _matches(wanted: str, media: str) -> bool:
-    base = media.split(";", 1)[0].strip().lower()
+    base = base_media(media)
     if wanted in ("*/*", base):
         return True
     return wanted.endswith("/*") and base.startswith(wanted[:-1])
@@ -53,12 +53,12 @@ TABLE_DELIMITERS = {"text/tab-separated-values": "\t", "text/csv": ","}
 
 
 def is_table_media(media: str) -> bool:
-    return media.split(";", 1)[0].strip().lower() in TABLE_DELIMITERS
+    return base_media(media) in TABLE_DELIMITERS
 
 
 def render(value: Any, media: str) -> Any:
     """An example value as a body of ``media``: JSON stays a value, tables become text."""
-    base = media.split(";", 1)[0].strip().lower()
+    base = base_media(media)
     if is_json_media(base) or isinstance(value, (str, bytes, Exception)):
         return value
     if base in TABLE_DELIMITERS:

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs
 from werkzeug.http import parse_cookie
 
 from ..api import CallPlan
-from ..operations import Parameter, is_json_media
+from ..operations import Parameter, base_media, is_json_media
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 _DELIMITERS = {"spaceDelimited": " ", "pipeDelimited": "|"}
@@ -148,7 +148,7 @@ def _read_body(plan: CallPlan, environ: dict, parsed: Parsed) -> None:
         if body.required:
             parsed.problems.append(Problem("body", "body", "required", "the request body is required"))
         return
-    media = (environ.get("CONTENT_TYPE") or "").split(";", 1)[0].strip().lower()
+    media = base_media(environ.get("CONTENT_TYPE") or "")
     declared = _declared_media(media, plan.body_checks)
     if declared is None:
         offered = ", ".join(plan.body_checks) or "none"
@@ -203,7 +203,7 @@ def _read_framed(environ: dict, stream: Any, length_text: str) -> bytes:
 
 def _declared_media(media: str, declared: dict[str, Any]) -> str | None:
     for candidate in declared:
-        base = candidate.split(";", 1)[0].strip().lower()
+        base = base_media(candidate)
         if base == media or base == "*/*" or (base.endswith("/*") and media.startswith(base[:-1])):
             return candidate
     if not media and len(declared) == 1:
