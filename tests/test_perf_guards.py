@@ -9,9 +9,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -20,6 +22,7 @@ import pytest
 import odm_dyn
 from odm_dyn import api as api_module
 from odm_dyn import fastcheck, spec, validation
+from odm_dyn.api import load_api
 from tests.scripted import Answer, ScriptedServer
 
 DATA = Path(__file__).parent / "data"
@@ -282,3 +285,68 @@ def test_a_later_mount_wins_over_the_direct_route() -> None:
         session.mount(server.url, Recording())
         assert client.get_task_info("GSF000002").id == "GSF000001"
     assert sent == [server.url + "/api/v1/tasks/GSF000002"]
+
+
+# --------------------------------------------------------------------------- the in-memory Api
+
+
+def _age(folder: Path, seconds: float = 60) -> None:
+    then = time.time() - seconds
+    for path in [folder, *folder.rglob("*")]:
+        os.utime(path, (then, then))
+
+
+def test_an_unchanged_spec_is_found_without_reading_it(split_spec: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _age(split_spec.parent)
+    first = load_api(split_spec)
+    counter = Counter(monkeypatch)
+    counter.watch(api_module, "load_documents")
+    assert load_api(split_spec) is first and load_api([str(split_spec)]) is first
+    assert list(counter.calls.values()) == [0]
+
+
+def test_a_changed_file_is_never_answered_from_memory(split_spec: Path) -> None:
+    _age(split_spec.parent)
+    assert "listThings" not in load_api(split_spec).operations
+    text = split_spec.read_text()
+    split_spec.write_text(
+        text.replace(
+            "paths:\n",
+            "paths:\n  /things:\n    get:\n      operationId: listThings\n"
+            "      responses: {204: {description: none}}\n",
+            1,
+        )
+    )
+    assert "listThings" in load_api(split_spec).operations
+    thing = split_spec.parent / "schemas" / "Thing.yaml"
+    _age(split_spec.parent)
+    thing.write_text(thing.read_text().replace("id: {type: string}", "id: {type: number}"))  # same size, new time
+    assert _thing(load_api(split_spec).documents[0])["properties"]["id"] == {"type": "number"}
+    thing.write_text(thing.read_text().replace("id: {type: number}", "id: {type: integer}"))
+    _age(split_spec.parent)  # an old time again, but another size
+    assert _thing(load_api(split_spec).documents[0])["properties"]["id"] == {"type": "integer"}
+
+
+def test_a_document_added_to_a_folder_is_seen(split_spec: Path) -> None:
+    folder = split_spec.parent
+    _age(folder)
+    assert "getOther" not in load_api(folder).operations
+    (folder / "other.yaml").write_text(
+        "openapi: 3.1.0\ninfo: {title: other, version: '1'}\npaths:\n  /other:\n    get:\n"
+        "      operationId: getOther\n      responses: {204: {description: none}}\n"
+    )
+    assert "getOther" in load_api(folder).operations
+
+
+def test_a_body_is_converted_and_its_media_type_chosen_once_per_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    from odm_dyn import client as client_module
+
+    pet = {"id": 8, "name": "Rex", "nickname": None, "born": "2024-01-01T00:00:00Z"}
+    with ScriptedServer() as server:
+        server.default = Answer(201, json.dumps(pet).encode())
+        client = odm_dyn.Client(server.url, spec=DATA / "features30.yaml")
+        counter = Counter(monkeypatch)
+        counter.watch(client_module, "to_wire")
+        counter.watch(client_module, "body_media")
+        client.post_json(body={"name": "Rex", "secret": "s3"})
+    assert list(counter.calls.values()) == [1, 1]
