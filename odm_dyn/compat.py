@@ -91,18 +91,26 @@ class ApiClient:
             config.host,
             spec=config.spec,
             credentials=config.credentials(),
+            access_token=config.access_token,
             headers=self.default_headers,
             verify=config.ssl_ca_cert or config.verify_ssl,
             **options,
         )
 
     def set_default_header(self, name: str, value: str) -> None:
-        self.default_headers[name] = value
-        self._client = None
+        """Send this header on every later call (the client is made again, with it)."""
+        with self._lock:
+            self.default_headers[name] = value
+            self._drop_client()
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
+        with self._lock:
+            self._drop_client()
+
+    def _drop_client(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
 
     def __enter__(self) -> ApiClient:
         return self

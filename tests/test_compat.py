@@ -58,6 +58,32 @@ def test_api_key_is_sent_as_is_and_after_its_prefix():
         assert "k1" not in repr(configuration)
 
 
+def test_access_token_is_sent_as_a_bearer_token():
+    with ScriptedServer() as server:
+        server.answer(200, '{"id": "A", "status": "DONE"}')
+        configuration = odm_dyn.Configuration(host=server.url, access_token="t0ken")
+        with odm_dyn.ApiClient(configuration) as api_client:
+            odm_dyn.TasksAPIApi(api_client).get_task_info("A")
+        assert server.received[0].headers["Authorization"] == "Bearer t0ken"
+
+
+def test_a_new_default_header_closes_the_client_it_replaces():
+    with ScriptedServer() as server:
+        server.answer(200, '{"id": "A", "status": "DONE"}')
+        server.answer(200, '{"id": "A", "status": "DONE"}')
+        with odm_dyn.ApiClient(odm_dyn.Configuration(host=server.url)) as api_client:
+            tasks = odm_dyn.TasksAPIApi(api_client)
+            tasks.get_task_info("A")
+            first = api_client.client
+            closed = []
+            first.close = lambda: closed.append(True)
+            api_client.set_default_header("X-Trace", "7")
+            assert closed == [True]
+            tasks.get_task_info("A")
+            assert api_client.client is not first
+        assert server.received[1].headers["X-Trace"] == "7"
+
+
 def test_generated_surface_names():
     from odm_dyn.models.task_info import TaskInfo
 
