@@ -84,6 +84,15 @@ def test_a_list_and_a_folder_load_together(tmp_path):
         ),
         ("invalid_doc.yaml", "description.? is a required property", "/paths/~1a/get/responses/200"),
         ("no_openapi.yaml", "unsupported or missing 'openapi' version", "/openapi"),
+        # faults the keyword stage finds: the pointer is the node's place in the document, not
+        # a path relative to the schema being checked, nor the path through $refs that reached it
+        (
+            "deep_component.yaml",
+            "'strin' is not valid",
+            "/components/schemas/Inner/properties/rows/items/properties/n/type",
+        ),
+        ("bad_pattern.yaml", "is not a 'regex'", "/paths/~1a/get/parameters/0/schema/pattern"),
+        ("undeclared_path_param.yaml", "Path parameter 'id'", "/paths/~1things~1{id}/get"),
     ],
 )
 def test_broken_spec_raises_spec_error_naming_file_and_pointer(name, message, pointer):
@@ -112,6 +121,23 @@ def test_ref_to_nowhere_in_a_sibling_file_names_that_file(tmp_path):
     with pytest.raises(odm_dyn.SpecError, match="Gone.yaml") as caught:
         load_documents(tmp_path / "split" / "api.yaml")
     assert caught.value.file.endswith("Part.yaml") and caught.value.pointer == "/properties/x"
+
+
+def test_schema_fault_in_a_sibling_file_names_that_file_and_its_pointer(tmp_path):
+    shutil.copytree(DATA / "split", tmp_path / "split")
+    part = tmp_path / "split" / "schemas" / "Part.yaml"
+    part.write_text(part.read_text().replace("name: {type: string}", "name: {type: strin}"))
+    with pytest.raises(odm_dyn.SpecError, match="'strin'") as caught:
+        load_documents(tmp_path / "split" / "api.yaml", use_cache=False)
+    assert caught.value.file.endswith("Part.yaml") and caught.value.pointer == "/properties/name/type"
+
+
+def test_an_invalid_default_is_located_under_default(tmp_path):
+    spec = tmp_path / "default.yaml"
+    spec.write_text((DATA / "broken" / "bad_pattern.yaml").read_text().replace('pattern: "(["', "default: 7"))
+    with pytest.raises(odm_dyn.SpecError, match="7 is not of type 'string'") as caught:
+        load_documents(spec, use_cache=False)
+    assert caught.value.pointer == "/paths/~1a/get/parameters/0/schema/default"
 
 
 # --------------------------------------------------------------------------- cache
