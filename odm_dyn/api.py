@@ -8,6 +8,7 @@ precompiled validators, nothing more.
 
 from __future__ import annotations
 
+import difflib
 import os
 import threading
 import time
@@ -100,6 +101,42 @@ class Api:
         self._compilers = {id(d): SchemaCompiler(d) for d in documents}
         self.plans = {op_id: self._plan(op) for op_id, op in self.operations.items()}
         self.by_python_name = {op.python_name: self.plans[op.operation_id] for op in self.operations.values()}
+        # Lowercase names of the headers and query parameters the security schemes send credentials in.
+        self.secret_names = frozenset(
+            str(scheme["name"]).lower()
+            for scheme in self.security_schemes.values()
+            if isinstance(scheme, dict) and scheme.get("type") == "apiKey" and scheme.get("name")
+        )
+
+    # ------------------------------------------------------------------ look-up
+
+    def find_plan(self, name: str) -> CallPlan:
+        """An operation's plan by operationId, Python name or kebab-case name (``get-task-info``).
+
+        Raises :class:`LookupError` naming the closest operations when there is none.
+        """
+        plan = (
+            self.plans.get(name)
+            or self.by_python_name.get(name)
+            or self.by_python_name.get(name.replace("-", "_"))
+            or self.by_python_name.get(snake_case(name))
+        )
+        if plan is None:
+            raise LookupError(f"the spec has no operation {name!r}{self._did_you_mean(name)}")
+        return plan
+
+    def _did_you_mean(self, name: str) -> str:
+        """``; did you mean a, b?``: the closest operations, each named once, in the style asked."""
+        forms: dict[str, str] = {}  # a name as written → operationId
+        for op_id, plan in self.plans.items():
+            python_name = plan.op.python_name
+            for form in (op_id, python_name, python_name.replace("_", "-")):
+                forms.setdefault(form, op_id)
+        shown: dict[str, str] = {}
+        for form in difflib.get_close_matches(name, list(forms), n=9):
+            shown.setdefault(forms[form], form)
+        close = list(shown.values())[:3]
+        return f"; did you mean {', '.join(close)}?" if close else ""
 
     # ------------------------------------------------------------------ models
 
