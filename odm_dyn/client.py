@@ -9,15 +9,19 @@ real functions (``__name__``, ``__doc__``, ``__signature__``), so ``help()``, ``
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import inspect
 import logging
+import math
 import os
 import threading
 import time
 from typing import Any, Callable, Mapping
+from urllib.parse import quote, quote_plus, urlsplit
 
 from .api import Api, CallPlan, load_api, source_label
-from .errors import OdmError, RequestTypeError, RequestValidationError, TaskTimeoutError
+from .errors import ApiTimeoutError, OdmError, RequestTypeError, RequestValidationError, TaskTimeoutError
 from .model import Model, to_wire
 from .operations import OPTION_NAMES
 from .request import (
@@ -33,13 +37,15 @@ from .request import (
 )
 from .response import ApiResponse, open_sink, read_response, read_streamed
 from .spec import SpecSource
-from .transport import DEFAULT_TIMEOUT, RetryPolicy, Transport, hide_in_logs
+from .transport import DEFAULT_TIMEOUT, RetryPolicy, Transport, hide_credentials, hide_in_logs
 from .validation import check_mode
 
 log = logging.getLogger("odm_dyn")
 _sleep = time.sleep  # the waits between polls; tests patch this, not the time module
 TERMINAL_STATUSES = frozenset({"DONE", "FAILED", "BLOCKED_BY_DEPENDENCY_FAILURE", "KILLED"})
 DEFAULT_TASK_TIMEOUT = 3600.0
+MIN_POLL_SECONDS = 0.1  # the shortest timeout a poll of wait_for_task gets, even at its deadline
+DEFAULT_SCHEME = "https"  # for a host given without one: Client("odm.example.com"), ODM_HOST=odm.example.com
 USER_AGENT = "odm-dyn"
 
 
@@ -66,6 +72,8 @@ class Client:
     api: Api
 
     def __new__(cls, host: str | None = None, *, spec: SpecSource | None = None, **_: Any) -> Client:
+        if "api" in cls.__dict__:  # a class made for one Api already (client_class(api))
+            return object.__new__(cls)
         return object.__new__(client_class(load_api(spec), cls))
 
     def __init__(
@@ -86,15 +94,17 @@ class Client:
         session: Any = None,
         on_exchange: Callable[[Any], None] | None = None,
     ):
-        self.host = (host or (self.api.servers[0] if self.api.servers else "http://localhost")).rstrip("/")
+        self.host = base_url(host or (self.api.servers[0] if self.api.servers else "http://localhost"))
         self._spec_label = source_label(spec)
         self._validate_requests = check_mode("validate_requests", validate_requests)
         self._validate_responses = check_mode("validate_responses", validate_responses)
         self._retry_unsafe = retry_unsafe
-        policy = retries if isinstance(retries, RetryPolicy) else RetryPolicy(total=3 if retries is None else retries)
+        check_timeout(timeout, "timeout", None)
+        policy = check_retries(retries, "retries", None) or RetryPolicy(total=3)
         self.transport = Transport(self.host, timeout=timeout, retries=policy, verify=verify, session=session)
         self._credentials = resolve_credentials(self.api, token, access_token, credentials)
         hide_in_logs(outside_headers(self.api, self._credentials))
+        self._hide = scrubber(self._credentials.values())
         self._headers = {"User-Agent": USER_AGENT, **dict(headers or {})}
         for name, value in self._headers.items():
             check_header_text(name, value, "Client")
@@ -143,12 +153,10 @@ class Client:
         return self._call(self._plan(operation_id), args, kwargs, True)
 
     def _plan(self, operation_id: str) -> CallPlan:
-        plan = self.api.plans.get(operation_id) or self.api.by_python_name.get(operation_id)
-        if plan is None:
-            close = difflib.get_close_matches(operation_id, list(self.api.plans), n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise AttributeError(f"the spec has no operation {operation_id!r}{hint}")
-        return plan
+        try:
+            return self.api.find_plan(operation_id)
+        except LookupError as error:
+            raise AttributeError(str(error)) from None
 
     # ------------------------------------------------------------------ tasks
 
@@ -167,15 +175,32 @@ class Client:
         A FAILED, KILLED or BLOCKED_BY_DEPENDENCY_FAILURE task is returned too: read
         ``.status``. Polls start every ``interval`` seconds and back off by ``backoff`` up
         to ``max_interval``. Raises :class:`TaskTimeoutError` (with ``.task``, the last
-        TaskInfo seen) when ``timeout`` seconds (default one hour) pass first.
-        ``on_poll(task, elapsed)`` is called after every poll.
+        TaskInfo seen, or ``None``) when ``timeout`` seconds (default one hour) pass first: each
+        poll's timeout and retries are cut to the time left, so a stalled server cannot hold
+        the call much past ``timeout``. ``on_poll(task, elapsed)`` is called after every poll.
         """
+        if not (isinstance(interval, (int, float)) and interval > 0):  # NaN fails too
+            raise ValueError(f"wait_for_task: interval must be a positive number of seconds, not {interval!r}")
+        if timeout is not None and not (isinstance(timeout, (int, float)) and timeout >= 0):
+            raise ValueError(f"wait_for_task: timeout must be seconds (0 or more) or None, not {timeout!r}")
         task_id = getattr(id, "id", id)
         plan = self._plan("getTaskInfo")
         limit = DEFAULT_TASK_TIMEOUT if timeout is None else timeout
         started = time.monotonic()
+        task = None
+        remaining = limit  # the clock is read once per poll: after it
         while True:
-            task = self._call(plan, (task_id,), {}, False)
+            options, capped = self._poll_options(remaining)
+            try:
+                task = self._call(plan, (task_id,), options, False)
+            except ApiTimeoutError as error:
+                if not capped:  # the server outwaited the client's own timeout, well before the deadline
+                    raise
+                raise TaskTimeoutError(
+                    f"task {task_id}: no answer to getTaskInfo before the timeout ({limit}s) passed; last seen "
+                    f"{getattr(task, 'status', 'nothing')}; wait longer with wait_for_task(..., timeout=...)",
+                    task=task,
+                ) from error
             elapsed = time.monotonic() - started
             if on_poll is not None:
                 on_poll(task, elapsed)
@@ -188,8 +213,22 @@ class Client:
                     "wait longer with wait_for_task(..., timeout=...)",
                     task=task,
                 )
-            _sleep(max(0.0, min(interval, limit - elapsed)))
+            pause = max(0.0, min(interval, limit - elapsed))
+            _sleep(pause)
+            remaining = limit - elapsed - pause
             interval = min(interval * backoff, max_interval)
+
+    def _poll_options(self, remaining: float) -> tuple[dict[str, Any], bool]:
+        """A poll's options: its timeout and retry budget cut to the time left; and whether they were cut."""
+        remaining = max(remaining, MIN_POLL_SECONDS)
+        timeout = self.transport.timeout
+        connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        policy = self.transport.retries
+        options = {
+            "_request_timeout": (min(connect, remaining), min(read, remaining)),
+            "_retries": dataclasses.replace(policy, total_time=min(policy.total_time, remaining)),
+        }
+        return options, max(connect, read) > remaining
 
     # ------------------------------------------------------------------ the pipeline
 
@@ -210,7 +249,7 @@ class Client:
         if options.get("_stream_to") is not None:
             return self._download(plan, target, headers, body, options, with_info)
         raw = self._send(plan, target, headers, body, options)
-        data = read_response(self.api, plan, raw, self._validate_responses)
+        data = read_response(self.api, plan, raw, self._validate_responses, self._hide)
         if with_info:
             return ApiResponse(raw.status, raw.headers, data, raw.content)
         return data
@@ -246,7 +285,8 @@ class Client:
     ) -> None:
         from .exchange import Exchange
 
-        self.on_exchange(Exchange.capture(plan, self.host, method, target, headers, body, raw))  # type: ignore[misc]
+        exchange = Exchange.capture(plan, self.host, method, target, headers, body, raw, self.api.secret_names)
+        self.on_exchange(exchange)  # type: ignore[misc]
 
     def _encode(
         self, plan: CallPlan, values: dict[str, Any], options: dict[str, Any], media: str | None
@@ -310,7 +350,7 @@ class Client:
         target_file = options["_stream_to"]
         with open_sink(target_file) as (sink, result):
             raw = self._send(plan, target, headers, body, options, sink)
-            data = read_streamed(self.api, plan, raw, self._validate_responses, result)
+            data = read_streamed(self.api, plan, raw, self._validate_responses, result, self._hide)
         return ApiResponse(raw.status, raw.headers, data, raw.content) if info else data
 
     def _accept(self, plan: CallPlan, requested: str | None) -> str:
@@ -345,7 +385,119 @@ def _too_deep(plan: CallPlan) -> RequestValidationError:
 def _retry_option(value: Any) -> RetryPolicy | None:
     if value is None or isinstance(value, RetryPolicy):
         return value
-    return RetryPolicy(total=int(value))
+    return RetryPolicy(total=value)
+
+
+# --------------------------------------------------------------------------- settings and options
+
+
+def with_scheme(host: str, scheme: str | None = None) -> str:
+    """``host[:port][/path]`` given without a scheme gets ``scheme`` (default https); else as it is."""
+    return host if "://" in host else f"{scheme or DEFAULT_SCHEME}://{host}"
+
+
+def base_url(host: Any) -> str:
+    """The server's base URL: ``http(s)://host[:port][/path]``; a bare host gets the default scheme.
+
+    Anything else is refused with a :class:`RequestValidationError` (a ``ValueError``).
+    """
+    if not isinstance(host, str):
+        raise RequestTypeError(f"host must be a URL string, not {type(host).__name__}", parameter="host", rule="type")
+    url = with_scheme(host.strip())
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError as error:
+        raise _bad_host(host, str(error)) from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise _bad_host(host, f"the scheme {parts.scheme!r} is not http or https")
+    if not parts.hostname:
+        raise _bad_host(host, "it names no host")
+    if parts.username is not None or parts.password is not None:
+        raise _bad_host(host, "it holds credentials; pass token= or access_token= instead")
+    if "?" in url or "#" in url:
+        raise _bad_host(host, "a base URL takes no query or fragment")
+    if any(char.isspace() or not char.isprintable() for char in url):
+        raise _bad_host(host, "it holds spaces or control characters")
+    return url.rstrip("/")
+
+
+def _bad_host(host: str, why: str) -> RequestValidationError:
+    shown = "(not shown: it holds credentials)" if "@" in host else repr(host)
+    return RequestValidationError(
+        f"host {shown} is not a server URL: {why}; give http(s)://host[:port][/path], e.g. http://localhost:8080",
+        parameter="host",
+        rule="host",
+    )
+
+
+_NOTHING_SENT = "; nothing was sent"
+
+
+def check_timeout(value: Any, name: str, operation: str | None) -> None:
+    """``None``, positive seconds, or a ``(connect, read)`` pair of them (``None`` for a default)."""
+    if value is None:
+        return
+    pair = isinstance(value, (tuple, list))
+    parts = [part for part in value if part is not None] if pair else [value]
+    if (pair and len(value) != 2) or any(isinstance(p, bool) or not isinstance(p, (int, float)) for p in parts):
+        raise RequestTypeError(
+            f"{operation or 'Client'}: {name} must be seconds or a (connect, read) pair of seconds, "
+            f"not {value!r}{_NOTHING_SENT if operation else ''}",
+            operation=operation,
+            parameter=name,
+            rule="type",
+        )
+    if not all(0 < part < math.inf for part in parts):  # NaN fails too
+        raise RequestValidationError(
+            f"{operation or 'Client'}: {name} must be a positive, finite number of seconds, not {value!r}"
+            + (_NOTHING_SENT if operation else ""),
+            operation=operation,
+            parameter=name,
+            rule="range",
+        )
+
+
+def check_retries(value: Any, name: str, operation: str | None) -> RetryPolicy | None:
+    """``None``, a :class:`RetryPolicy`, or a number of retries (0 or more) as a policy."""
+    if value is None or isinstance(value, RetryPolicy):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise RequestTypeError(
+            f"{operation or 'Client'}: {name} must be a number of retries or a RetryPolicy, not {value!r}",
+            operation=operation,
+            parameter=name,
+            rule="type",
+        )
+    if value < 0:
+        raise RequestValidationError(
+            f"{operation or 'Client'}: {name} must be 0 or more, not {value!r}",
+            operation=operation,
+            parameter=name,
+            rule="range",
+        )
+    return RetryPolicy(total=value)
+
+
+def check_options(plan: CallPlan, options: dict[str, Any]) -> None:
+    """The per-call options' types and values; a bad one raises before anything is sent."""
+    op_id = plan.op.operation_id
+    check_timeout(options.get("_request_timeout"), "_request_timeout", op_id)
+    check_retries(options.get("_retries"), "_retries", op_id)
+    for name, kinds, wanted in (
+        ("_headers", Mapping, "a mapping of header names to values"),
+        ("_retry_unsafe", bool, "True or False"),
+        ("_content_type", str, "a media type"),
+        ("_accept", str, "a media type"),
+    ):
+        value = options.get(name)
+        if value is not None and not isinstance(value, kinds):
+            raise RequestTypeError(
+                f"{op_id}: {name} must be {wanted}, not {type(value).__name__}; nothing was sent",
+                operation=op_id,
+                parameter=name,
+                rule="type",
+            )
 
 
 # --------------------------------------------------------------------------- binding
@@ -378,6 +530,8 @@ def bind_arguments(plan: CallPlan, args: tuple, kwargs: dict) -> tuple[dict[str,
             options[name] = value
         else:
             raise _unknown_argument(plan, name)
+    if options:
+        check_options(plan, options)
     missing = plan.required - values.keys()
     if missing or (plan.op.body is not None and plan.op.body.required and "body" not in values):
         name = sorted(missing)[0] if missing else "body"
@@ -481,6 +635,24 @@ def resolve_credentials(
     return resolved
 
 
+def scrubber(credentials: Any) -> Callable[[str], str]:
+    """A function that takes these credential values out of a text: as sent, without their
+    ``Bearer``-style prefix, and percent-encoded; then every value :func:`hide_in_logs` knows."""
+    values: set[str] = set()
+    for value in credentials:
+        words = str(value).split()
+        for text in {str(value), words[-1] if words else ""} - {""}:
+            values |= {text, quote(text, safe=""), quote_plus(text, safe="")}
+    ordered = sorted(values, key=len, reverse=True)  # longest first: no half-hidden value
+
+    def hide(text: str) -> str:
+        for value in ordered:
+            text = text.replace(value, "[redacted]")
+        return hide_credentials(text)
+
+    return hide
+
+
 def outside_headers(api: Api, credentials: Mapping[str, str]) -> list[str]:
     """The credentials sent in a query or a cookie: values that must be kept out of logs."""
     return [
@@ -521,9 +693,8 @@ def auth_for(api: Api, plan: CallPlan, credentials: dict[str, str]) -> tuple[dic
 def settings_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
     """Client settings from the environment: ``ODM_*`` first, then the ``PRED_SPOT_*`` names."""
     host = environ.get("ODM_HOST") or environ.get("PRED_SPOT_HOST")
-    scheme = environ.get("PRED_SPOT_SCHEME")
-    if host and "://" not in host:
-        host = f"{scheme or 'https'}://{host}"
+    if host:
+        host = with_scheme(host, environ.get("PRED_SPOT_SCHEME"))
     settings: dict[str, Any] = {"host": host}
     settings["token"] = environ.get("ODM_API_TOKEN") or environ.get("PRED_SPOT_TOKEN")
     settings["access_token"] = environ.get("ODM_ACCESS_TOKEN") or environ.get("PRED_SPOT_ACCESS_TOKEN")
@@ -628,6 +799,15 @@ def _tag_property(attr: str, cls: type) -> property:
 
     get.__doc__ = cls.__doc__
     return property(get)
+
+
+def _init_signature() -> inspect.Signature:
+    """``Client(...)``'s signature as ``__init__`` declares it (``__new__`` takes ``**_``)."""
+    signature = inspect.signature(Client.__init__)
+    return signature.replace(parameters=list(signature.parameters.values())[1:])
+
+
+Client.__signature__ = _init_signature()  # type: ignore[attr-defined]  # subclasses inherit it
 
 
 __all__ = ["Client", "OdmError", "settings_from_env"]

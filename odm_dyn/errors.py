@@ -22,13 +22,15 @@
         └── ServiceException               5xx
 
 Status codes map to classes in one table, filled by ``ApiException.__init_subclass__``;
-:func:`exception_for_status` falls back to the status family. No message, ``repr`` or
-attribute of these errors holds a credential: request headers are never stored.
+:func:`exception_for_status` falls back to the status family. No message or ``repr`` of
+these errors holds a credential: request headers are never stored, and the
+texts shown (messages, ``reason``, ``errors``) are scrubbed of the client's credentials, which
+a server may echo in its body; ``body`` stays the raw bytes received.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping
+from typing import Any, Callable, ClassVar, Mapping
 
 
 class OdmError(Exception):
@@ -87,13 +89,14 @@ class ResponseValidationError(OdmError):
         headers: Mapping[str, str],
         body: bytes,
         errors: list[str],
+        hide: Callable[[str], str] | None = None,
     ):
         self.operation = operation
         self.status = status
         self.headers = dict(headers)
-        self.body = body
-        self.errors = errors
-        super().__init__(message)
+        self.body = body  # raw, as received
+        self.errors = [hide(error) for error in errors] if hide else errors
+        super().__init__(hide(message) if hide else message)
 
 
 class TransportError(OdmError):
@@ -105,7 +108,12 @@ class ApiConnectionError(TransportError):
 
 
 class ApiTimeoutError(TransportError):
-    """The server did not answer in time."""
+    """The server did not answer in time; ``connect`` is true when the connection itself
+    timed out (nothing was sent, so any method may be tried again)."""
+
+    def __init__(self, message: str, *, connect: bool = False):
+        self.connect = connect
+        super().__init__(message)
 
 
 class TaskTimeoutError(OdmError):
@@ -142,14 +150,16 @@ class ApiException(OdmError):
         body: bytes | None = None,
         data: Any = None,
         description: str | None = None,
+        hide: Callable[[str], str] | None = None,
     ):
         self.status = status
-        self.reason = reason
+        self.reason = hide(reason) if hide and reason else reason
         self.operation = operation
         self.headers = dict(headers or {})
-        self.body = body
+        self.body = body  # raw, as received
         self.data = data
-        super().__init__(self._message(description))
+        message = self._message(description)
+        super().__init__(hide(message) if hide else message)
 
     def _message(self, description: str | None) -> str:
         head = f"{self.operation}: " if self.operation else ""

@@ -2,7 +2,8 @@
 
 ``Client(on_exchange=callback)`` calls ``callback(exchange)`` once per answer received, before
 the answer is read (so a strict client still raises afterwards). The exchange carries no secret:
-credential headers are redacted when it is made. Its verdict (``violations``) is worked out on
+credential headers and query parameters (by their names, and those the spec's security schemes
+declare) are redacted when it is made. Its verdict (``violations``) is worked out on
 first access, so an observer that only logs costs no validation.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Mapping
+from typing import AbstractSet, Any, Mapping
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from .api import CallPlan
@@ -26,27 +27,29 @@ SECRET_HEADERS = frozenset(
 _SECRET_WORDS = ("token", "key", "secret", "password")
 
 
-def is_secret_name(name: str) -> bool:
-    """Whether a header or query parameter name may carry a credential."""
+def is_secret_name(name: str, declared: AbstractSet[str] = frozenset()) -> bool:
+    """Whether a header or query parameter name may carry a credential: by its name, or because
+    a security scheme sends one in it (``declared``: lowercase names, ``Api.secret_names``)."""
     lowered = name.lower()
-    return lowered in SECRET_HEADERS or any(word in lowered for word in _SECRET_WORDS)
+    return lowered in SECRET_HEADERS or lowered in declared or any(word in lowered for word in _SECRET_WORDS)
 
 
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+def redact_headers(headers: Mapping[str, str], declared: AbstractSet[str] = frozenset()) -> dict[str, str]:
     """A copy with every credential-bearing header's value replaced."""
-    return {name: (REDACTED if is_secret_name(name) else str(value)) for name, value in headers.items()}
+    return {name: (REDACTED if is_secret_name(name, declared) else str(value)) for name, value in headers.items()}
 
 
-def redact_target(target: str) -> str:
-    """A path and query with the values of credential-named query parameters replaced."""
+def redact_target(target: str, declared: AbstractSet[str] = frozenset()) -> str:
+    """A path and query with the values of credential-bearing query parameters replaced."""
     path, sep, query = target.partition("?")
     if not sep:
         return target
     pairs = parse_qsl(query, keep_blank_values=True)
-    if not any(is_secret_name(name) for name, _ in pairs):
+    if not any(is_secret_name(name, declared) for name, _ in pairs):
         return target
     shown = [
-        f"{quote(name, safe='')}={REDACTED if is_secret_name(name) else quote(value, safe='')}" for name, value in pairs
+        f"{quote(name, safe='')}={REDACTED if is_secret_name(name, declared) else quote(value, safe='')}"
+        for name, value in pairs
     ]
     return path + "?" + "&".join(shown)
 
@@ -62,6 +65,7 @@ class Exchange:
     request_body: bytes | None
     response: RawResponse
     extra: dict[str, Any] = field(default_factory=dict)  # for observers' own notes
+    secret_names: AbstractSet[str] = frozenset()  # the security schemes' header and query names
 
     @classmethod
     def capture(
@@ -73,9 +77,12 @@ class Exchange:
         headers: Mapping[str, str],
         body: bytes | None,
         response: RawResponse,
+        secret_names: AbstractSet[str] = frozenset(),
     ) -> Exchange:
-        """The exchange as sent and received, redacted."""
-        return cls(plan, method, base_url + redact_target(target), redact_headers(headers), body, response)
+        """The exchange as sent and received, redacted: headers and query parameters named like
+        credentials, and those the security schemes name (``secret_names``, lowercase)."""
+        url = base_url + redact_target(target, secret_names)
+        return cls(plan, method, url, redact_headers(headers, secret_names), body, response, {}, secret_names)
 
     @property
     def operation_id(self) -> str:
@@ -91,7 +98,7 @@ class Exchange:
 
     @property
     def response_headers(self) -> dict[str, str]:
-        return redact_headers(self.response.headers)
+        return redact_headers(self.response.headers, self.secret_names)
 
     @cached_property
     def violations(self) -> list[Violation]:

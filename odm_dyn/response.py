@@ -8,7 +8,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Iterator, Mapping
+from typing import IO, Any, Callable, Iterator, Mapping
 
 from .api import Api, CallPlan, ResponsePlan
 from .errors import ApiException, ResponseValidationError, exception_for_status
@@ -17,6 +17,7 @@ from .transport import RawResponse
 from .validation import Violation
 
 log = logging.getLogger("odm_dyn")
+Hide = Callable[[str], str] | None  # takes credentials out of a text that is shown
 
 
 @dataclass
@@ -29,16 +30,23 @@ class ApiResponse:
     raw_data: bytes
 
 
-def read_response(api: Api, plan: CallPlan, raw: RawResponse, mode: str) -> Any:
-    """The data of a success answer, or the exception of an error answer."""
+def read_response(api: Api, plan: CallPlan, raw: RawResponse, mode: str, hide: Hide = None) -> Any:
+    """The data of a success answer, or the exception of an error answer.
+
+    ``hide`` takes the credentials out of the texts an error shows (its message, its reason).
+    """
     if raw.status >= 400:
-        raise _api_exception(api, plan, raw, plan.response_for(raw.status))
-    declared, data, violations = check_answer(plan, raw)
-    if violations:
-        _report(mode, plan, raw, violations, "; ".join(map(str, violations)))
-        return data
-    assert declared is not None
-    return _as_model(api, declared, raw, data)
+        raise _api_exception(api, plan, raw, plan.response_for(raw.status), hide, check=mode != "off")
+    if mode == "off":  # decode only: no check runs
+        declared = plan.response_for(raw.status) if raw.status >= 200 else None
+        data = decode(declared, raw, check=False)[0] if declared is not None else _decode_loosely(raw)
+    else:
+        declared, data, violations = check_answer(plan, raw)
+        if violations:
+            _report(mode, plan, raw, violations, "; ".join(map(str, violations)), hide)
+    # Off-spec data of a declared model schema is still a model ("warn" and "off" return what
+    # came): its fields read as attributes, so callers (wait_for_task) see e.g. ``.status``.
+    return data if declared is None else _as_model(api, declared, raw, data)
 
 
 def check_answer(plan: CallPlan, raw: RawResponse) -> tuple[ResponsePlan | None, Any, list[Violation]]:
@@ -76,26 +84,29 @@ def open_sink(destination: str | os.PathLike[str] | IO[bytes]) -> Iterator[tuple
             os.unlink(partial)
 
 
-def read_streamed(api: Api, plan: CallPlan, raw: RawResponse, mode: str, result: Any) -> Any:
+def read_streamed(api: Api, plan: CallPlan, raw: RawResponse, mode: str, result: Any, hide: Hide = None) -> Any:
     """A streamed answer: the file (path or handle) on success, the usual exception on error.
 
     The body went to the file, not through the schema checks; the status and media type are
     still held to the spec.
     """
     if "streamed" not in raw.extra:  # only success answers are streamed: an error raises here
-        return read_response(api, plan, raw, mode)
+        return read_response(api, plan, raw, mode, hide)
+    if mode == "off":
+        return result
     declared = plan.response_for(raw.status)
     if declared is None or (declared.checks and _match_media(raw.media_type, declared.checks) is None):
         offered = ", ".join(declared.checks) if declared else "nothing"
         problem = (
             f"answered HTTP {raw.status} {raw.media_type or 'without a Content-Type'}; the spec declares {offered}"
         )
-        _report(mode, plan, raw, [Violation("$", "content-type", problem)], problem)
+        _report(mode, plan, raw, [Violation("$", "content-type", problem)], problem, hide)
     return result
 
 
-def decode(declared: ResponsePlan, raw: RawResponse) -> tuple[Any, list[Violation]]:
-    """Decode the body by the media type the server named; check it against the schema."""
+def decode(declared: ResponsePlan, raw: RawResponse, check: bool = True) -> tuple[Any, list[Violation]]:
+    """Decode the body by the media type the server named; check it against the schema
+    (unless ``check`` is false: then only what decoding itself finds is reported)."""
     media = raw.media_type
     checks = declared.checks
     if not checks:
@@ -117,8 +128,8 @@ def decode(declared: ResponsePlan, raw: RawResponse) -> tuple[Any, list[Violatio
         data = _text(raw)
     else:
         data = raw.content
-    check = checks[key]
-    return data, (check.violations(data, "$") if check is not None and is_json_media(key) else [])
+    schema_check = checks[key] if check else None
+    return data, (schema_check.violations(data, "$") if schema_check is not None and is_json_media(key) else [])
 
 
 def _match_media(media: str, declared: Mapping[str, Any]) -> str | None:
@@ -172,13 +183,15 @@ def _as_model(api: Api, declared: ResponsePlan, raw: RawResponse, data: Any) -> 
     return api.model_for(name, data).from_dict(data) if isinstance(data, dict) else data
 
 
-def _report(mode: str, plan: CallPlan, raw: RawResponse, violations: list[Violation], summary: str) -> None:
+def _report(
+    mode: str, plan: CallPlan, raw: RawResponse, violations: list[Violation], summary: str, hide: Hide = None
+) -> None:
     op_id = plan.op.operation_id
     if mode == "off":
         return
     message = f"{op_id}: the server's answer (HTTP {raw.status}) breaks the spec: {summary}"
     if mode == "warn":
-        log.warning("%s", message)
+        log.warning("%s", hide(message) if hide else message)
         return
     raise ResponseValidationError(
         message + ". Set validate_responses='warn' to accept it with a logged warning.",
@@ -187,23 +200,27 @@ def _report(mode: str, plan: CallPlan, raw: RawResponse, violations: list[Violat
         headers=raw.headers,
         body=raw.content,
         errors=[str(v) for v in violations],
+        hide=hide,
     )
 
 
-def _api_exception(api: Api, plan: CallPlan, raw: RawResponse, declared: ResponsePlan | None) -> ApiException:
+def _api_exception(
+    api: Api, plan: CallPlan, raw: RawResponse, declared: ResponsePlan | None, hide: Hide = None, check: bool = True
+) -> ApiException:
     data: Any = None
     description = declared.description if declared else None
     if declared is not None and declared.checks and raw.content:
-        decoded, violations = decode(declared, raw)
+        decoded, violations = decode(declared, raw, check)
         if not violations:
             data = _as_model(api, declared, raw, decoded)
         else:
             data = decoded if not isinstance(decoded, bytes) else None
+            summary = "; ".join(map(str, violations))
             log.warning(
                 "%s: the error body (HTTP %d) breaks the spec: %s",
                 plan.op.operation_id,
                 raw.status,
-                "; ".join(map(str, violations)),
+                hide(summary) if hide else summary,
             )
     elif raw.content:
         loose = _decode_loosely(raw)
@@ -217,4 +234,5 @@ def _api_exception(api: Api, plan: CallPlan, raw: RawResponse, declared: Respons
         body=raw.content,
         data=data,
         description=description,
+        hide=hide,
     )

@@ -167,7 +167,7 @@ class Transport:
             try:
                 response = self._send_once(method, target, headers, body, timeout, sink)
             except TransportError as exc:
-                if not (may_retry and isinstance(exc, ApiConnectionError)) or attempt >= policy.total:
+                if not (may_retry and _nothing_sent(exc)) or attempt >= policy.total:
                     raise
                 wait = policy.delay(attempt, None)
                 if not self._in_time(policy, started, wait):
@@ -223,6 +223,12 @@ class Transport:
             chunks: list[bytes] = []
             self._read_body(response, chunks.append, self.max_response_bytes)
             content = b"".join(chunks)
+        except requests.exceptions.ConnectTimeout:
+            raise ApiTimeoutError(
+                f"{method} {_path(target)}: could not connect to {self.base_url} in time; "
+                "raise the timeout with _request_timeout= or Client(timeout=...)",
+                connect=True,
+            ) from None
         except requests.exceptions.Timeout as exc:
             raise ApiTimeoutError(
                 f"{method} {_path(target)}: no answer from {self.base_url} in time ({type(exc).__name__}); "
@@ -350,15 +356,58 @@ def _is_read_timeout(exc: BaseException) -> bool:
     return isinstance(cause, urllib3.exceptions.ReadTimeoutError)
 
 
+def _nothing_sent(exc: TransportError) -> bool:
+    """Whether the request never left: a refused, reset-before-sending or timed-out connect."""
+    return isinstance(exc, ApiConnectionError) or (isinstance(exc, ApiTimeoutError) and exc.connect)
+
+
 def _path(target: str) -> str:
     return target.split("?", 1)[0]
 
 
-def _reason(exc: BaseException) -> str:
-    """A short cause, without any URL's query (it may hold credentials or values the caller passed)."""
-    text = str(exc.args[0] if exc.args else exc)
-    text = text.split(" (Caused by ", 1)[-1].rstrip(")") if "Caused by" in text else text
-    return hide_credentials(_URL_QUERY.sub(r"\1", text))[:300]
+def _reason(exc: BaseException, limit: int = 200) -> str:
+    """A short cause: the innermost exception's class and message (``ConnectionRefusedError:
+    [Errno 111] Connection refused``), without any URL's query (it may hold credentials or
+    values the caller passed) and without the wrappers' object reprs."""
+    inner = _innermost(exc)
+    text = " ".join(str(inner).split())
+    text = _OBJECT_REPR.sub("", text).strip(" :")
+    text = hide_credentials(_URL_QUERY.sub(r"\1", text))
+    text = _shorten(text, limit)
+    return f"{type(inner).__name__}: {text}" if text else type(inner).__name__
+
+
+def _shorten(text: str, limit: int) -> str:
+    """At most ``limit`` characters, cut between words and before any quote or bracket left open."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    while True:
+        for opener, closer in (("(", ")"), ("[", "]"), ("{", "}"), ("'", "'"), ('"', '"')):
+            count = cut.count(opener)
+            if (count % 2) if opener == closer else count > cut.count(closer):
+                cut = cut[: cut.rfind(opener)].rstrip()
+                break
+        else:
+            return cut + " …"
+
+
+def _innermost(exc: BaseException) -> BaseException:
+    """The root cause under requests' and urllib3's wrappers (``reason``, ``args[0]``, ``__cause__``)."""
+    seen = {id(exc)}
+    while True:
+        reason = getattr(exc, "reason", None)
+        first = exc.args[0] if exc.args else None
+        for candidate in (reason, first, exc.__cause__):
+            if isinstance(candidate, BaseException) and id(candidate) not in seen:
+                break
+        else:
+            return exc
+        seen.add(id(candidate))
+        exc = candidate
+
+
+_OBJECT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>:?")
 
 
 _URL_QUERY = re.compile(r"(/[^\s?'\"]*)\?[^\s'\")]*")

@@ -384,24 +384,52 @@ def test_off_spec_answer_strict_raises(client, scripted, label, status, body, ct
     assert error.body == body.encode() and error.errors
 
 
+def _assert_task_of(data, body: str, status: int) -> None:
+    """A JSON object answer of a declared status comes back as a TaskInfo, off-spec fields
+    readable as they came (an undeclared status has no schema: its data stays plain)."""
+    if not body.startswith("{"):
+        return
+    if status != 200:
+        assert data == json.loads(body)
+        return
+    assert type(data).__name__ == "TaskInfo" and data.to_dict() == json.loads(body)
+    assert data.status == json.loads(body)["status"] and data.started_at == json.loads(body)["startedAt"]
+
+
 @pytest.mark.parametrize("label, status, body, ctype, needle", OFF_SPEC, ids=[o[0] for o in OFF_SPEC])
-def test_off_spec_answer_warn_logs_and_returns_data(scripted, caplog, label, status, body, ctype, needle):
+def test_off_spec_answer_warn_logs_and_returns_a_model(scripted, caplog, label, status, body, ctype, needle):
     scripted.answer(status, body, content_type=ctype)
     with odm_dyn.Client(scripted.url, validate_responses="warn") as client:
         with caplog.at_level(logging.WARNING, logger="odm_dyn"):
             data = client.get_task_info("GSF000123")
     assert needle in caplog.text
-    if body.startswith("{"):
-        assert data == json.loads(body)
+    _assert_task_of(data, body, status)
 
 
 @pytest.mark.parametrize("label, status, body, ctype, needle", OFF_SPEC, ids=[o[0] for o in OFF_SPEC])
-def test_off_spec_answer_off_returns_data_silently(scripted, caplog, label, status, body, ctype, needle):
+def test_off_spec_answer_off_returns_a_model_without_any_check(
+    scripted, caplog, monkeypatch, label, status, body, ctype, needle
+):
+    from odm_dyn.validation import SchemaCheck
+
+    checks = []
+    real = SchemaCheck.violations
+    monkeypatch.setattr(SchemaCheck, "violations", lambda self, *a, **k: checks.append(a) or real(self, *a, **k))
     scripted.answer(status, body, content_type=ctype)
     with odm_dyn.Client(scripted.url, validate_responses="off") as client:
         with caplog.at_level(logging.DEBUG, logger="odm_dyn"):
-            client.get_task_info("GSF000123")
+            data = client.get_task_info("GSF000123")
     assert needle not in caplog.text
+    assert [c for c in checks if c[-1] == "$"] == []  # no response check ran (request checks name "id")
+    _assert_task_of(data, body, status)
+
+
+@pytest.mark.parametrize("mode", ["warn", "off"])
+def test_wait_for_task_ends_on_an_off_spec_done_task(scripted, mode):
+    scripted.default.body = json.dumps({**DONE, "application": 7}).encode()  # off-spec: a number
+    with odm_dyn.Client(scripted.url, validate_responses=mode) as client:
+        task = client.wait_for_task("GSF000123", timeout=5, interval=0.01)
+    assert task.status == "DONE" and task.application == 7 and len(scripted.received) == 1
 
 
 # --------------------------------------------------------------------------- waiting
@@ -460,3 +488,244 @@ def test_tokens_never_appear_in_debug_logs(scripted, caplog):
             client.get_task_info("A")
             repr(client)
     assert TOKEN not in caplog.text and caplog.text
+
+
+# --------------------------------------------------------------------------- host, signature, options
+
+
+@pytest.mark.parametrize(
+    "host, url",
+    [
+        ("localhost:8080", "https://localhost:8080"),  # as Client.from_env treats a bare ODM_HOST
+        ("odm.example.com/base/", "https://odm.example.com/base"),
+        ("http://127.0.0.1:8080/", "http://127.0.0.1:8080"),
+        ("HTTPS://[::1]:8443", "HTTPS://[::1]:8443"),
+    ],
+)
+def test_a_host_is_normalised_like_odm_host(host, url):
+    with odm_dyn.Client(host) as client:
+        assert client.host == url
+    assert odm_dyn.Client.from_env({"ODM_HOST": host}).host == url
+
+
+@pytest.mark.parametrize(
+    "host, needle",
+    [
+        ("ftp://x", "'ftp' is not http or https"),
+        ("http://[::1", "Invalid IPv6 URL"),
+        ("http://", "names no host"),
+        ("http://h:port", "Port could not be cast"),
+        ("http://h/?a=1", "no query or fragment"),
+        ("http://user:pw@h", "holds credentials"),
+        ("http://h x", "spaces"),
+    ],
+)
+def test_a_bad_host_is_refused_with_a_clear_value_error(host, needle):
+    with pytest.raises(ValueError, match="is not a server URL") as caught:
+        odm_dyn.Client(host)
+    assert needle in str(caught.value) and isinstance(caught.value, odm_dyn.RequestValidationError)
+    assert "pw" not in str(caught.value)
+
+
+def test_client_signature_is_its_init():
+    for cls in (odm_dyn.Client, type(odm_dyn.Client())):
+        parameters = inspect.signature(cls).parameters
+        assert list(parameters)[:2] == ["host", "token"] and "self" not in parameters
+        assert {"access_token", "validate_requests", "validate_responses", "timeout", "retries"} <= set(parameters)
+        assert parameters["token"].kind is inspect.Parameter.KEYWORD_ONLY
+
+
+def test_a_class_made_for_an_api_does_not_load_the_spec_again(monkeypatch):
+    from odm_dyn.api import load_api
+    from odm_dyn.client import client_class
+
+    cls = client_class(load_api())
+    monkeypatch.setattr("odm_dyn.client.load_api", lambda *a: pytest.fail("load_api called"))
+    with cls("http://localhost:1") as client:
+        assert type(client) is cls
+
+
+@pytest.mark.parametrize(
+    "options, error, needle",
+    [
+        ({"_retries": "x"}, odm_dyn.RequestTypeError, "_retries must be"),
+        ({"_retries": -1}, odm_dyn.RequestValidationError, "_retries must be 0 or more"),
+        ({"_headers": ["a"]}, odm_dyn.RequestTypeError, "_headers must be a mapping"),
+        ({"_request_timeout": -1}, odm_dyn.RequestValidationError, "positive"),
+        ({"_request_timeout": float("nan")}, odm_dyn.RequestValidationError, "positive"),
+        ({"_request_timeout": "x"}, odm_dyn.RequestTypeError, "_request_timeout must be seconds"),
+        ({"_request_timeout": (1, 2, 3)}, odm_dyn.RequestTypeError, "_request_timeout must be seconds"),
+        ({"_request_timeout": (1, 0)}, odm_dyn.RequestValidationError, "positive"),
+        ({"_retry_unsafe": "yes"}, odm_dyn.RequestTypeError, "_retry_unsafe must be True or False"),
+    ],
+)
+def test_bad_call_options_are_refused_before_sending(client, scripted, options, error, needle):
+    with pytest.raises(error, match=needle) as caught:
+        client.get_task_info("A", **options)
+    assert caught.value.parameter == next(iter(options)) and caught.value.operation == "getTaskInfo"
+    assert scripted.received == []
+
+
+def test_good_call_options_are_taken(client, scripted):
+    answer_json(scripted, TASK)
+    answer_json(scripted, TASK)
+    client.get_task_info("A", _request_timeout=(None, 5), _retries=RetryPolicy(total=0), _headers={"X-A": "1"})
+    client.get_task_info("A", _request_timeout=2.5, _retries=1, _retry_unsafe=False)
+    assert len(scripted.received) == 2
+
+
+@pytest.mark.parametrize(
+    "options, error",
+    [
+        ({"timeout": "x"}, odm_dyn.RequestTypeError),
+        ({"timeout": 0}, odm_dyn.RequestValidationError),
+        ({"timeout": (5, -1)}, odm_dyn.RequestValidationError),
+        ({"retries": "3"}, odm_dyn.RequestTypeError),
+        ({"retries": -2}, odm_dyn.RequestValidationError),
+    ],
+)
+def test_bad_client_options_are_refused(options, error):
+    with pytest.raises(error, match=next(iter(options))):
+        odm_dyn.Client("http://localhost:1", **options)
+
+
+# --------------------------------------------------------------------------- waiting, bounded
+
+
+def _stalled(seconds: float, answers: list | None = None):
+    """A handler answering from ``answers`` first, then stalling ``seconds`` before each answer."""
+    import time as time_module
+
+    from tests.scripted import Answer
+
+    queue = list(answers or [])
+
+    def handle(request):
+        if queue:
+            return Answer(200, json.dumps(queue.pop(0)).encode())
+        time_module.sleep(seconds)
+        return Answer(200, json.dumps(TASK).encode())
+
+    return handle
+
+
+def test_wait_for_task_on_a_stalled_server_ends_at_its_timeout(scripted):
+    import time as time_module
+
+    scripted.handler = _stalled(5)
+    with odm_dyn.Client(scripted.url, retries=3) as client:  # the read timeout is 60 s
+        started = time_module.monotonic()
+        with pytest.raises(odm_dyn.TaskTimeoutError) as caught:
+            client.wait_for_task("GSF000123", timeout=0.5, interval=0.05)
+    assert time_module.monotonic() - started < 2.5
+    assert caught.value.task is None and "no answer" in str(caught.value)
+
+
+def test_wait_for_task_stalled_after_a_poll_keeps_the_last_task(scripted):
+    import time as time_module
+
+    scripted.handler = _stalled(5, [TASK])
+    with odm_dyn.Client(scripted.url) as client:
+        started = time_module.monotonic()
+        with pytest.raises(odm_dyn.TaskTimeoutError) as caught:
+            client.wait_for_task("GSF000123", timeout=0.6, interval=0.05)
+    assert time_module.monotonic() - started < 2.5
+    assert caught.value.task.status == "RUNNING" and "RUNNING" in str(caught.value)
+
+
+def test_wait_for_task_polls_with_its_timeout_and_retries_cut(client, scripted, monkeypatch):
+    calls = []
+    real = client._call
+    monkeypatch.setattr(
+        client, "_call", lambda plan, args, kwargs, info: calls.append(kwargs) or real(plan, args, kwargs, info)
+    )
+    answer_json(scripted, DONE)
+    client.wait_for_task("GSF000123", timeout=3)
+    (options,) = calls
+    assert max(options["_request_timeout"]) <= 3 and options["_retries"].total_time <= 3
+
+
+@pytest.mark.parametrize("interval", [0, -1, float("nan"), "1"])
+def test_wait_for_task_needs_a_positive_interval(client, scripted, interval):
+    with pytest.raises(ValueError, match="interval must be a positive"):
+        client.wait_for_task("GSF000123", interval=interval)
+    assert scripted.received == []
+
+
+# --------------------------------------------------------------------------- finding operations
+
+
+@pytest.mark.parametrize("name", ["getTaskInfo", "get_task_info", "get-task-info"])
+def test_api_find_plan_takes_every_spelling(client, name):
+    assert client.api.find_plan(name).op.operation_id == "getTaskInfo"
+
+
+def test_api_find_plan_says_what_is_close():
+    from odm_dyn.api import load_api
+
+    with pytest.raises(LookupError, match="did you mean get-task-info"):
+        load_api().find_plan("get-task-inf")
+    with pytest.raises(LookupError, match=r"did you mean publishAllStudies\?"):
+        load_api().find_plan("publishAllStudy")
+
+
+# --------------------------------------------------------------------------- connect timeouts
+
+
+def test_a_connect_timeout_is_retried_and_a_read_timeout_is_not(scripted, monkeypatch):
+    import requests
+
+    monkeypatch.setattr("odm_dyn.transport._sleep", lambda seconds: None)
+    answer_json(scripted, TASK)
+    with odm_dyn.Client(scripted.url, retries=2) as client:
+        real = client.transport._open
+        attempts = []
+
+        def flaky(*args):
+            attempts.append(args[0])
+            if len(attempts) == 1:
+                raise requests.exceptions.ConnectTimeout("connect timed out")
+            return real(*args)
+
+        monkeypatch.setattr(client.transport, "_open", flaky)
+        assert client.get_task_info("A").id == "GSF000123" and len(attempts) == 2
+        attempts.clear()
+        monkeypatch.setattr(
+            client.transport, "_open", lambda *a: attempts.append(a) or _raise(requests.exceptions.ReadTimeout())
+        )
+        with pytest.raises(odm_dyn.ApiTimeoutError) as caught:
+            client.get_task_info("A")
+        assert len(attempts) == 1 and caught.value.connect is False
+        monkeypatch.setattr(
+            client.transport, "_open", lambda *a: attempts.append(a) or _raise(requests.exceptions.ConnectTimeout())
+        )
+        attempts.clear()
+        with pytest.raises(odm_dyn.ApiTimeoutError, match="could not connect") as caught:
+            client.publish_all_studies()  # a POST: not retried, as for connection errors
+        assert len(attempts) == 1 and caught.value.connect is True
+
+
+def _raise(error: BaseException):
+    raise error
+
+
+def test_transport_reasons_are_short_and_balanced():
+    import urllib3
+
+    from odm_dyn.transport import _reason
+
+    refused = ConnectionRefusedError(111, "Connection refused")
+    inner = urllib3.exceptions.NewConnectionError(
+        None, "Failed to establish a new connection: [Errno 111] Connection refused"
+    )
+    inner.__cause__ = refused
+    outer = urllib3.exceptions.MaxRetryError(None, "/api/v1/tasks/A?key=abc", inner)
+    import requests
+
+    assert (
+        _reason(requests.exceptions.ConnectionError(outer)) == "ConnectionRefusedError: [Errno 111] Connection refused"
+    )
+    long = _reason(ValueError("the answer broke off (" + "word " * 200 + ")"))
+    assert long == "ValueError: the answer broke off …"
+    quoted = _reason(ValueError("bad header 'X-" + "a" * 300 + "'"))
+    assert quoted == "ValueError: bad header …"
