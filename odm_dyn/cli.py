@@ -17,7 +17,8 @@ Settings, first found wins: the flags (``--host``, ``--token``, ``--access-token
 the token from standard input), then the environment (``ODM_HOST``, ``ODM_API_TOKEN``,
 ``ODM_ACCESS_TOKEN``, or ``PRED_SPOT_HOST``, ``PRED_SPOT_SCHEME``, ``PRED_SPOT_TOKEN``,
 ``PRED_SPOT_ACCESS_TOKEN``), then the spec's defaults. Credentials go as a set: when a token
-flag is given, no token is taken from the environment.
+flag is given, no token is taken from the environment. ``--request-timeout`` bounds each request;
+``--timeout`` bounds a ``--wait`` (and is given after the command, with it).
 
 The response goes to stdout as JSON (indented on a terminal, compact when piped; text and
 binary bodies as they are), messages to stderr.
@@ -26,10 +27,11 @@ Exit codes::
 
     0    success
     1    the server answered with an error status (4xx, 5xx: ApiException)
-    2    bad usage, or a request the spec refuses (RequestValidationError, SpecError); nothing sent
+    2    bad usage, or a request the spec refuses (RequestValidationError, SpecError); nothing sent;
+         also ``serve`` when it cannot listen on its --host/--port
     3    the transport failed: refused, reset, DNS, TLS, no answer in time (TransportError)
     4    a waited-for task ended FAILED, KILLED or BLOCKED_BY_DEPENDENCY_FAILURE
-    5    a waited-for task was not finished after --wait-timeout (TaskTimeoutError)
+    5    a waited-for task was not finished after --timeout (TaskTimeoutError)
     6    the server answered off-spec (ResponseValidationError)
     130  interrupted (Ctrl-C)
 """
@@ -44,39 +46,44 @@ import sys
 import time
 from typing import IO, TYPE_CHECKING, Any, Callable, Sequence
 
-from .errors import (
-    ApiException,
-    OdmError,
-    RequestValidationError,
-    ResponseValidationError,
-    SpecError,
-    TaskTimeoutError,
-    TransportError,
-    UnauthorizedException,
+from .errors import OdmError, TaskTimeoutError, UnauthorizedException
+from .exit_codes import (
+    EXIT_API_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OFF_SPEC,
+    EXIT_OK,
+    EXIT_TASK_FAILED,
+    EXIT_TASK_TIMEOUT,
+    EXIT_TRANSPORT,
+    EXIT_USAGE,
+    exit_code,
 )
-from .model import to_wire
 from .spec import TASKS_SPEC, spec_source
 
 if TYPE_CHECKING:  # the heavy modules load only for the commands that need them
     from .api import Api, CallPlan
 
-EXIT_OK = 0
-EXIT_API_ERROR = 1
-EXIT_USAGE = 2
-EXIT_TRANSPORT = 3
-EXIT_TASK_FAILED = 4
-EXIT_TASK_TIMEOUT = 5
-EXIT_OFF_SPEC = 6
-EXIT_INTERRUPTED = 130
+__all__ = [  # the exit codes are odm_dyn.exit_codes', named here too for scripts that import the CLI
+    "EXIT_API_ERROR",
+    "EXIT_INTERRUPTED",
+    "EXIT_OFF_SPEC",
+    "EXIT_OK",
+    "EXIT_TASK_FAILED",
+    "EXIT_TASK_TIMEOUT",
+    "EXIT_TRANSPORT",
+    "EXIT_USAGE",
+    "exit_code",
+    "main",
+]
 
 EXIT_CODES = """\
 exit codes:
   0    success
   1    the server answered with an error status (4xx, 5xx)
-  2    bad usage, or a request the spec refuses (nothing was sent)
+  2    bad usage, or a request the spec refuses (nothing was sent); serve: cannot listen
   3    the transport failed: refused, reset, DNS, TLS, no answer in time
   4    a waited-for task ended FAILED, KILLED or BLOCKED_BY_DEPENDENCY_FAILURE
-  5    a waited-for task was not finished after --wait-timeout
+  5    a waited-for task was not finished after --timeout
   6    the server answered off-spec (its answer breaks the spec)
   130  interrupted"""
 
@@ -131,6 +138,7 @@ def run(argv: list[str]) -> int:
     parser = main_parser()
     parser.spec_values = spec_values(argv)  # --help runs inside parse_args, before ns exists
     ns = parser.parse_args(argv)
+    refuse_misplaced_timeout(ns)
     if ns.command is None:
         parser.print_usage(sys.stderr)
         say("error: a command is required; `odm-dyn --help` lists them")
@@ -169,21 +177,6 @@ def report(error: OdmError) -> int:
         message += " On the command line: --token, --access-token, or ODM_API_TOKEN / ODM_ACCESS_TOKEN."
     say(f"{kind}: {message}")
     return code
-
-
-def exit_code(error: OdmError) -> tuple[int, str]:
-    """The exit-code table of the module docstring, by error class."""
-    for cls, code, kind in (
-        (ApiException, EXIT_API_ERROR, "API error"),
-        (RequestValidationError, EXIT_USAGE, "refused by the spec"),
-        (SpecError, EXIT_USAGE, "spec error"),
-        (TransportError, EXIT_TRANSPORT, "transport error"),
-        (TaskTimeoutError, EXIT_TASK_TIMEOUT, "task timeout"),
-        (ResponseValidationError, EXIT_OFF_SPEC, "off-spec response"),
-    ):
-        if isinstance(error, cls):
-            return code, kind
-    return EXIT_API_ERROR, "error"
 
 
 # --------------------------------------------------------------------------- parsers
@@ -246,7 +239,7 @@ def add_global_options(
         ("--host", dict(metavar="URL", help="server base URL (ODM_HOST; default: the spec's server)")),
         ("--token", dict(metavar="TOKEN", help="Genestack API token ('-': read it from stdin)")),
         ("--access-token", dict(metavar="TOKEN", help="access token, sent as Bearer ('-': read it from stdin)")),
-        ("--timeout", dict(type=positive_float, metavar="SECONDS", help="per-request timeout")),
+        ("--request-timeout", dict(type=positive_float, metavar="SECONDS", help="timeout of each request")),
         ("--retries", dict(type=int, metavar="N", help="retries of idempotent requests (default 3)")),
         ("--no-validate", dict(action="store_true", help="do not check requests and responses against the spec")),
     ]
@@ -255,6 +248,24 @@ def add_global_options(
             continue
         dest = flag[2:].replace("-", "_")
         group.add_argument(flag, dest=dest, default=default, **kwargs)
+    if "--timeout" not in taken:
+        add_misplaced_timeout(parser, default)
+
+
+MISPLACED_TIMEOUT = (
+    "--timeout bounds a wait: give it after the command, with --wait "
+    "(odm-dyn call publishAllStudies --wait --timeout 600); the timeout of each request is --request-timeout"
+)
+
+
+def add_misplaced_timeout(parser: argparse.ArgumentParser, default: Any = None) -> None:
+    """``--timeout`` where there is no ``--wait``: refused with a message, not taken for another timeout."""
+    parser.add_argument("--timeout", dest="misplaced_timeout", default=default, help=argparse.SUPPRESS)
+
+
+def refuse_misplaced_timeout(ns: argparse.Namespace) -> None:
+    if getattr(ns, "misplaced_timeout", None) is not None:
+        raise UsageError(MISPLACED_TIMEOUT)
 
 
 SPEC_HELP = (
@@ -286,7 +297,9 @@ def sub_parser(prog: str, description: str, **kwargs: Any) -> argparse.ArgumentP
 
 def parse_into(parser: argparse.ArgumentParser, args: list[str], ns: argparse.Namespace) -> argparse.Namespace:
     """Parse a sub-command's arguments over the global namespace: its repeats of globals win."""
-    return parser.parse_args(args, namespace=argparse.Namespace(**vars(ns)))
+    parsed = parser.parse_args(args, namespace=argparse.Namespace(**vars(ns)))
+    refuse_misplaced_timeout(parsed)
+    return parsed
 
 
 # --------------------------------------------------------------------------- the spec
@@ -328,10 +341,15 @@ def kebab(python_name: str) -> str:
 
 def find_plan(api: Api, name: str) -> CallPlan:
     """An operation by operationId, Python name, or kebab-case command name."""
-    try:
-        return api.find_plan(name)
-    except LookupError as error:
-        raise UsageError(f"{error}; `odm-dyn ops` lists them") from None
+    plan = api.plans.get(name) or api.by_python_name.get(name) or api.by_python_name.get(name.replace("-", "_"))
+    if plan is None:
+        from .operations import snake_case
+
+        plan = api.by_python_name.get(snake_case(name))
+    if plan is None:
+        known = list(api.plans) + [kebab(p) for p in api.by_python_name]
+        raise UsageError(f"the spec has no operation {name!r}{suggest(name, known)}; `odm-dyn ops` lists them")
+    return plan
 
 
 def suggest(name: str, known: list[str]) -> str:
@@ -432,7 +450,7 @@ def cmd_serve(ns: argparse.Namespace, args: list[str]) -> int:
         raise UsageError(f"the embedded server is not available in this build ({error})") from None
     parser = sub_parser("odm-dyn serve", "Run the embedded ODM server on loopback.")
     add_serve_arguments(parser)
-    return serve(parser.parse_args(args, namespace=_seeded(ns)))
+    return serve(parser.parse_args(args, namespace=_seeded(ns, "serve")))
 
 
 def cmd_demo(ns: argparse.Namespace, args: list[str]) -> int:
@@ -442,11 +460,31 @@ def cmd_demo(ns: argparse.Namespace, args: list[str]) -> int:
         raise UsageError(f"the demo is not available in this build ({error})") from None
     parser = sub_parser("odm-dyn demo", "Start an embedded server, publish, and follow the task to DONE.")
     add_demo_arguments(parser)
-    return demo(parser.parse_args(args, namespace=_seeded(ns)))
+    return demo(parser.parse_args(args, namespace=_seeded(ns, "demo")))
 
 
-def _seeded(ns: argparse.Namespace) -> argparse.Namespace:
-    """A global --spec carries over to serve and demo; their own options keep their defaults."""
+# A global option given before serve or demo: what to use instead. Only --spec means the same
+# thing there; serve's --host is an address to listen on, not a URL to call, and its --token
+# adds a token instead of sending one, so they are refused rather than quietly reinterpreted.
+INSTEAD = {
+    "serve": {
+        "host": "odm-dyn serve --host ADDRESS --port N",
+        "token": "odm-dyn serve --token T (a curator) or --user-token T",
+        "access_token": "odm-dyn serve --token T (a curator) or --user-token T",
+    },
+    "demo": {},
+}
+
+
+def _seeded(ns: argparse.Namespace, command: str) -> argparse.Namespace:
+    """A global --spec carries over to serve and demo; any other global option is a usage error
+    (silently dropping ``odm-dyn --token T serve`` would serve with a token the user did not ask for)."""
+    for dest in ("host", "token", "access_token", "request_timeout", "retries", "no_validate"):
+        if getattr(ns, dest, None) not in (None, False):
+            flag = "--" + dest.replace("_", "-")
+            instead = INSTEAD[command].get(dest)
+            hint = f"use {instead}" if instead else f"`odm-dyn {command}` has no such option"
+            raise UsageError(f"{flag} before {command!r} does not apply to it; {hint} (`odm-dyn {command} --help`)")
     source = spec_source(ns.spec)
     return argparse.Namespace(spec=source) if source else argparse.Namespace()
 
@@ -499,6 +537,8 @@ def run_operation(api: Api, plan: CallPlan, prog: str, args: list[str], ns: argp
     """Parse the operation's arguments, call it, print the answer (and follow a task with --wait)."""
     parser = operation_parser(api, plan, prog)
     ns = parse_into(parser, args, ns)
+    if getattr(ns, "wait_timeout", None) is not None and not ns.wait:
+        raise UsageError("--timeout bounds --wait: add --wait; the timeout of each request is --request-timeout")
     kwargs = call_arguments(plan, ns)
     with make_client(api, ns) as client:
         result = client.call(plan.op.operation_id, **kwargs)
@@ -512,7 +552,7 @@ def operation_parser(api: Api, plan: CallPlan, prog: str) -> argparse.ArgumentPa
     """A parser for one operation: path parameters positional, the others flags."""
     op = plan.op
     parser = sub_parser(prog, op.docstring().replace("%", "%%"), epilog=EXIT_CODES)
-    taken = {"-h", "--help", "--body", "--wait", "--wait-timeout"}
+    taken = {"-h", "--help", "--body", "--wait", "--timeout", "--wait-timeout"}
     for param in op.positional():
         parser.add_argument(
             "p:" + param.python_name,
@@ -535,8 +575,15 @@ def operation_parser(api: Api, plan: CallPlan, prog: str) -> argparse.ArgumentPa
     if plan.returns_task and "getTaskInfo" in api.plans:
         parser.add_argument("--wait", action="store_true", help="follow the task until it ends; print its final state")
         parser.add_argument(
-            "--wait-timeout", type=positive_float, metavar="SECONDS", help="give up waiting after this (default 3600)"
+            "--timeout",
+            "--wait-timeout",
+            dest="wait_timeout",
+            type=positive_float,
+            metavar="SECONDS",
+            help="with --wait: give up waiting after this, exit code 5 (default 3600)",
         )
+    else:
+        add_misplaced_timeout(parser, argparse.SUPPRESS)
     add_global_options(parser, leaf=True, taken=taken | {"--spec"})
     return parser
 
@@ -694,8 +741,8 @@ def make_client(api: Api, ns: argparse.Namespace) -> Any:
 
     options: dict[str, Any] = {"spec": spec_source(ns.spec)}
     options.update(connection_settings(ns, os.environ))
-    if ns.timeout is not None:
-        options["timeout"] = ns.timeout
+    if ns.request_timeout is not None:
+        options["timeout"] = ns.request_timeout
     if ns.retries is not None:
         options["retries"] = ns.retries
     if ns.no_validate:
@@ -752,10 +799,21 @@ def emit(data: Any, stream: IO[str] | None = None) -> None:
         print(data, file=stream, flush=True)
         return
     if stream.isatty():
-        text = json.dumps(to_wire(data), indent=2, ensure_ascii=False)
+        text = json.dumps(plain(data), indent=2, ensure_ascii=False)
     else:
-        text = json.dumps(to_wire(data), separators=(",", ":"), ensure_ascii=False)
+        text = json.dumps(plain(data), separators=(",", ":"), ensure_ascii=False)
     print(text, file=stream, flush=True)
+
+
+def plain(data: Any) -> Any:
+    """Models become their wire-named dicts, inside lists and dicts too."""
+    if hasattr(data, "to_dict") and callable(data.to_dict):
+        return data.to_dict()
+    if isinstance(data, dict):
+        return {key: plain(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [plain(value) for value in data]
+    return data
 
 
 def follow_task(client: Any, task: Any, timeout: float | None) -> int:
@@ -774,7 +832,12 @@ def follow_task(client: Any, task: Any, timeout: float | None) -> int:
             )
     except TaskTimeoutError as error:
         emit(error.task)  # the last state seen, so a script can keep following it
-        raise
+        status = getattr(error.task, "status", None) or "unknown"
+        say(
+            f"task timeout: task {task_id} was still {status} after {timeout or 'the default 3600'} s; "
+            "wait longer with --timeout SECONDS (its last state is on stdout)"
+        )
+        return EXIT_TASK_TIMEOUT
     emit(final)
     if getattr(final, "status", None) == TERMINAL_OK:
         return EXIT_OK

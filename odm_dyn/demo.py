@@ -13,7 +13,8 @@ import sys
 from typing import TextIO
 
 from .client import Client
-from .errors import OdmError
+from .errors import OdmError, TaskTimeoutError
+from .exit_codes import EXIT_OK, EXIT_TASK_FAILED, EXIT_TASK_TIMEOUT, exit_code
 from .progress import StatusLine
 from .server import EmbeddedServer
 
@@ -42,7 +43,8 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def demo(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """Run the demo; the exit code (0 when the task reached DONE)."""
+    """Run the demo; the exit code, as ``odm-dyn``'s table says: 0 when the task reached DONE,
+    4 when it ended otherwise, 5 when it did not end in ``--timeout``, 3 when the transport failed."""
     out, err = out or sys.stdout, err or sys.stderr
     task_seconds = getattr(args, "task_seconds", DEFAULT_DEMO_TASK_SECONDS)
     message = getattr(args, "version_message", DEFAULT_VERSION_MESSAGE)
@@ -51,9 +53,16 @@ def demo(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None
         print(f"embedded ODM server on {server.url} (throwaway database)", file=err)
         try:
             return _publish_and_follow(server, message, timeout, out, err)
+        except TaskTimeoutError as exc:
+            status = getattr(exc.task, "status", None) or "unknown"
+            print(
+                f"odm-dyn demo: the task was still {status} after {timeout} s; wait longer with --timeout S", file=err
+            )
+            return EXIT_TASK_TIMEOUT
         except OdmError as exc:
-            print(f"odm-dyn demo: {exc}", file=err)
-            return 1
+            code, kind = exit_code(exc)
+            print(f"odm-dyn demo: {kind}: {exc}", file=err)
+            return code
 
 
 def _publish_and_follow(server: EmbeddedServer, message: str, timeout: float, out: TextIO, err: TextIO) -> int:
@@ -65,4 +74,7 @@ def _publish_and_follow(server: EmbeddedServer, message: str, timeout: float, ou
     json.dump(done.to_dict(), out, indent=2)
     out.write("\n")
     out.flush()
-    return 0 if done.status == "DONE" else 1
+    if done.status == "DONE":
+        return EXIT_OK
+    print(f"odm-dyn demo: task {done.id} ended {done.status}", file=err)
+    return EXIT_TASK_FAILED

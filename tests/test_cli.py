@@ -151,6 +151,24 @@ def test_a_broken_spec_exits_2_naming_the_file(server):
     assert "bad_yaml.yaml" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("command", "option", "instead"),
+    [
+        ("serve", ["--token", "T"], "serve --token T"),
+        ("serve", ["--host", "0.0.0.0"], "serve --host ADDRESS"),
+        ("serve", ["--access-token", "T"], "--user-token"),
+        ("serve", ["--retries", "1"], "has no such option"),
+        ("demo", ["--host", "http://x"], "`odm-dyn demo` has no such option"),
+        ("demo", ["--request-timeout", "3"], "`odm-dyn demo` has no such option"),
+    ],
+)
+def test_global_options_before_serve_or_demo_are_refused_not_dropped(command, option, instead):
+    """``odm-dyn --token T serve`` used to serve with a fresh token, T silently ignored."""
+    result = odm(*option, command, "--help")  # --help: it would start nothing even if accepted
+    assert result.returncode == 2 and result.stdout == ""
+    assert f"{option[0]} before '{command}' does not apply" in result.stderr and instead in result.stderr
+
+
 def test_transport_failure_exits_3():
     with socket.socket() as sock:  # a port that was free a moment ago: nothing listens there
         sock.bind(("127.0.0.1", 0))
@@ -196,12 +214,43 @@ def test_waited_task_that_failed_exits_4_and_prints_it(scripted):
     assert "ended FAILED" in result.stderr
 
 
-def test_wait_timeout_exits_5_with_the_last_state_on_stdout(slow_server):
+@pytest.mark.parametrize("flag", ["--timeout", "--wait-timeout"])  # issue 4's name, and the older alias
+def test_wait_timeout_exits_5_with_the_last_state_on_stdout(slow_server, flag):
     args = ["--host", slow_server.url, "--token", CURATOR, "tasks-api", "get-task-info", published(slow_server)]
-    result = odm(*args, "--wait", "--wait-timeout", "0.2")
+    result = odm(*args, "--wait", flag, "0.2")
     assert result.returncode == 5
     assert json.loads(result.stdout)["status"] != "DONE"
     assert "task timeout" in result.stderr
+    assert "--timeout SECONDS" in result.stderr and "wait_for_task" not in result.stderr  # a hint for the shell
+
+
+def test_request_timeout_bounds_each_request_not_the_wait(slow_server):
+    """``--request-timeout`` is the per-request timeout: it must not end a wait that polls fine."""
+    task_id = published(slow_server)
+    args = ["--host", slow_server.url, "--token", CURATOR, "tasks-api", "get-task-info", task_id]
+    result = odm(*args, "--request-timeout", "0.2", "--wait", "--timeout", "1")
+    assert result.returncode == 5, result.stderr  # ended by --timeout 1, after several polls
+    assert "after 1.0 s" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--timeout", "5", "tasks-api", "get-task-info", "X"],  # before the command: the old per-request meaning
+        ["tasks-api", "get-task-info", "X", "--timeout", "5"],  # after it, with --wait absent
+        ["ops", "--timeout", "5"],  # a command that never waits
+    ],
+)
+def test_timeout_without_wait_is_a_usage_error_naming_request_timeout(server, args):
+    result = odm(*on(server, *args))
+    assert result.returncode == 2 and result.stdout == ""
+    assert "--request-timeout" in result.stderr and "--wait" in result.stderr
+
+
+def test_help_documents_timeout_and_request_timeout(server):
+    operation = odm(*on(server, "call", "publishAllStudies", "--help")).stdout
+    assert "--timeout SECONDS, --wait-timeout SECONDS" in operation and "--request-timeout" in operation
+    assert "not finished after --timeout" in odm("--help").stdout
 
 
 def test_off_spec_answer_exits_6(scripted):

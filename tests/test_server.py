@@ -471,6 +471,53 @@ def test_demo_publishes_follows_and_prints_done():
     assert tty.getvalue().startswith("\rtask GSF1: RUNNING")
 
 
+def _demo_args(*argv: str) -> argparse.Namespace:
+    from odm_dyn.demo import add_demo_arguments
+
+    parser = argparse.ArgumentParser()
+    add_demo_arguments(parser)
+    return parser.parse_args(list(argv))
+
+
+def test_demo_exit_codes_follow_the_command_lines_table(monkeypatch):
+    """FAILED → 4, not finished in --timeout → 5, transport failure → 3 (never a bare 1)."""
+    from odm_dyn import demo as demo_module
+    from odm_dyn.exit_codes import EXIT_TASK_FAILED, EXIT_TASK_TIMEOUT, EXIT_TRANSPORT
+
+    err = io.StringIO()
+    assert demo_module.demo(_demo_args("--task-seconds", "30", "--timeout", "0.3"), io.StringIO(), err) == 5
+    assert EXIT_TASK_TIMEOUT == 5 and "wait longer with --timeout" in err.getvalue()
+
+    real_wait = odm_dyn.Client.wait_for_task
+
+    def failed(self, task_id, **options):
+        task = real_wait(self, task_id, **options)
+        return type(task).from_dict({**task.to_dict(), "status": "FAILED"})
+
+    monkeypatch.setattr(odm_dyn.Client, "wait_for_task", failed)
+    out, err = io.StringIO(), io.StringIO()
+    assert demo_module.demo(_demo_args("--task-seconds", "0.1"), out, err) == EXIT_TASK_FAILED == 4
+    assert json.loads(out.getvalue())["status"] == "FAILED" and "ended FAILED" in err.getvalue()
+
+    real_client = demo_module.Client
+    monkeypatch.setattr(demo_module, "Client", lambda url, **options: real_client("http://127.0.0.1:9", **options))
+    err = io.StringIO()
+    assert demo_module.demo(_demo_args("--task-seconds", "0.1"), io.StringIO(), err) == EXIT_TRANSPORT == 3
+    assert "transport error" in err.getvalue()
+
+
+def test_serve_that_cannot_listen_exits_2_as_the_table_says(tmp_path):
+    from odm_dyn.exit_codes import EXIT_USAGE
+    from odm_dyn.server import serve
+
+    parser = argparse.ArgumentParser()
+    add_serve_arguments(parser)
+    with EmbeddedServer() as running:  # its port is taken
+        port = running.url.rsplit(":", 1)[1]
+        args = parser.parse_args(["--port", port, "--db", str(tmp_path / "s.db")])
+        assert serve(args) == EXIT_USAGE == 2
+
+
 # --------------------------------------------------------------------------- content negotiation
 
 FEATURES = Path(__file__).parent / "data" / "features31.yaml"
@@ -579,7 +626,14 @@ def test_prefer_and_examples_follow_the_declared_status_ranges(tmp_path):
 def test_the_server_imports_nothing_of_the_client_side():
     import ast
 
-    allowed = {"api", "errors", "operations", "spec", "validation"}  # the spec side; never request, client …
+    allowed = {
+        "api",
+        "errors",
+        "exit_codes",
+        "operations",
+        "spec",
+        "validation",
+    }  # the spec side; never request, client …
     for path in Path(odm_dyn.server.__file__).parent.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and node.level == 2:

@@ -21,10 +21,11 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, get_sockaddr, make_server, select_address_family
 
 from ..api import load_api
 from ..errors import SpecError
+from ..exit_codes import EXIT_OK, EXIT_USAGE
 from ..spec import SpecSource, spec_source
 from .app import ServerApp
 from .logstream import batched_stderr
@@ -220,10 +221,31 @@ class EmbeddedServer:
 
 
 def _make_server(host: str, port: int, app: ServerApp) -> BaseWSGIServer:
-    server = make_server(host, port, app, threaded=True, request_handler=_Handler)
+    # werkzeug binds in its constructor and calls sys.exit(1) when it cannot: an embedding
+    # program (or a test) would exit. Bound here, the OSError reaches the caller instead.
+    listening = _listening_socket(host, port)
+    try:
+        server = make_server(host, port, app, threaded=True, request_handler=_Handler, fd=listening.fileno())
+    finally:
+        listening.close()  # werkzeug works on its own duplicate of the socket
     server.open_connections = set()  # type: ignore[attr-defined]
     server.connections_lock = threading.Lock()  # type: ignore[attr-defined]
     return server
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound and listening as werkzeug's own would be; ``OSError`` when it cannot be."""
+    family = select_address_family(host, port)
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        if os.name != "nt":  # as socketserver does: a restart may reuse a port left in TIME_WAIT
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(get_sockaddr(host, int(port), family))
+        sock.listen(BaseWSGIServer.request_queue_size)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def _close_connections(server: BaseWSGIServer) -> None:
@@ -295,10 +317,12 @@ def serve(args: argparse.Namespace) -> int:
         )
     except (SpecError, ValueError) as exc:
         print(f"odm-dyn serve: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except OSError as exc:
+        # The address given cannot be used (taken, not ours, not allowed): a usage error, as the
+        # exit-code table of odm-dyn says; 1 would mean the server answered with an error status.
         print(f"odm-dyn serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+        return EXIT_USAGE
     return _run_until_signal(server, lambda: _announce(server, db))
 
 
@@ -334,7 +358,7 @@ def _run_until_signal(server: EmbeddedServer, announce: Callable[[], None]) -> i
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     print("odm-dyn serve: stopped", file=sys.stderr, flush=True)
-    return 0
+    return EXIT_OK
 
 
 def _configure_logging() -> None:
