@@ -58,6 +58,7 @@ from .exit_codes import (
     EXIT_USAGE,
     exit_code,
 )
+from .model import to_wire
 from .spec import TASKS_SPEC, spec_source
 
 if TYPE_CHECKING:  # the heavy modules load only for the commands that need them
@@ -341,15 +342,10 @@ def kebab(python_name: str) -> str:
 
 def find_plan(api: Api, name: str) -> CallPlan:
     """An operation by operationId, Python name, or kebab-case command name."""
-    plan = api.plans.get(name) or api.by_python_name.get(name) or api.by_python_name.get(name.replace("-", "_"))
-    if plan is None:
-        from .operations import snake_case
-
-        plan = api.by_python_name.get(snake_case(name))
-    if plan is None:
-        known = list(api.plans) + [kebab(p) for p in api.by_python_name]
-        raise UsageError(f"the spec has no operation {name!r}{suggest(name, known)}; `odm-dyn ops` lists them")
-    return plan
+    try:
+        return api.find_plan(name)
+    except LookupError as error:
+        raise UsageError(f"{error}; `odm-dyn ops` lists them") from None
 
 
 def suggest(name: str, known: list[str]) -> str:
@@ -799,21 +795,10 @@ def emit(data: Any, stream: IO[str] | None = None) -> None:
         print(data, file=stream, flush=True)
         return
     if stream.isatty():
-        text = json.dumps(plain(data), indent=2, ensure_ascii=False)
+        text = json.dumps(to_wire(data), indent=2, ensure_ascii=False)
     else:
-        text = json.dumps(plain(data), separators=(",", ":"), ensure_ascii=False)
+        text = json.dumps(to_wire(data), separators=(",", ":"), ensure_ascii=False)
     print(text, file=stream, flush=True)
-
-
-def plain(data: Any) -> Any:
-    """Models become their wire-named dicts, inside lists and dicts too."""
-    if hasattr(data, "to_dict") and callable(data.to_dict):
-        return data.to_dict()
-    if isinstance(data, dict):
-        return {key: plain(value) for key, value in data.items()}
-    if isinstance(data, (list, tuple)):
-        return [plain(value) for value in data]
-    return data
 
 
 def follow_task(client: Any, task: Any, timeout: float | None) -> int:
