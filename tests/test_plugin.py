@@ -112,7 +112,7 @@ def test_the_example_suite_passes_on_the_embedded_server(pytester: pytest.Pytest
     pytester.makepyfile(test_tasks_contract=EXAMPLE_SUITE.read_text(encoding="utf-8"))
     result = pytester.runpytest("--odm-report", "report.json")
 
-    result.assert_outcomes(passed=11)
+    result.assert_outcomes(passed=12)
     report = report_of(pytester.path / "report.json")
     assert report["never_exercised"] == []  # every declared status of the Tasks API, exercised
     assert not (pytester.path / "report.html").exists()  # the suffix chose JSON only
@@ -221,6 +221,26 @@ def test_unexpected_401_fails_unless_declared(pytester: pytest.Pytester) -> None
     assert "test_declared_by_marker FAILED" not in result.stdout.str()
 
 
+def test_prefer_with_broken_credentials_is_caught_by_the_401_guard(pytester: pytest.Pytester) -> None:
+    """The embedded server authenticates before it honours Prefer, so an error-path test whose
+    token silently fails sees a 401 (and the guard fails it) instead of the status it asked for."""
+    pytester.makepyfile(
+        test_suite="""
+        import pytest
+        import odm_dyn
+
+        def test_error_path(odm_client_factory):
+            client = odm_client_factory(token="expired-token")
+            with pytest.raises(odm_dyn.ApiException):
+                client.get_task_info("GSF1", _headers={"Prefer": "code=500"})
+        """
+    )
+    result = pytester.runpytest()
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*answered 401 Unauthorized, which this test did not expect*"])
+
+
 def test_real_server_without_token_says_so(pytester: pytest.Pytester, real_server: EmbeddedServer) -> None:
     pytester.makepyfile(test_suite="def test_task(odm_client):\n    odm_client.get_task_info('GSF1')\n")
     result = pytester.runpytest("--odm-url", real_server.url)
@@ -240,11 +260,9 @@ def test_example_suite_on_a_real_server_skips_prefer_tests(
     monkeypatch.setenv("ODM_TOKEN", SECRET)
     result = pytester.runpytest("-rs")
 
-    # publish→DONE, 404 and both 401 flows run; the six Prefer tests and the 403 one are skipped
-    result.assert_outcomes(passed=4, skipped=7)
-    result.stdout.fnmatch_lines(
-        ["*server: http://127.0.0.1:*", "SKIPPED ?6? test_tasks_contract.py:*a real server ignores it*"]
-    )
+    # publish→DONE, 404 and both 401 flows run; the seven Prefer tests and the 403 one are skipped
+    result.assert_outcomes(passed=4, skipped=8)
+    result.stdout.fnmatch_lines(["*server: http://127.0.0.1:*", "SKIPPED ?6? test_tasks_contract.py:*a real server*"])
     assert SECRET not in result.stdout.str()
 
 

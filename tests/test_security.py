@@ -350,7 +350,10 @@ HOSTILE = {
     "absolute-form target": (b"GET http://elsewhere/api/v1/tasks/A HTTP/1.1\r\nHost: h\r\n\r\n", 401),
     "asterisk target": (b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n", 404),
     "NUL in the path": (b"GET /api/v1/tasks/a%00b HTTP/1.1\r\nHost: h\r\n" + TOKEN_HEADER + b"\r\n", 404),
-    "Prefer for a code not declared": (b"GET /api/v1/tasks/A HTTP/1.1\r\nPrefer: code=599\r\n\r\n", 400),
+    "Prefer for a code not declared": (
+        b"GET /api/v1/tasks/A HTTP/1.1\r\nHost: h\r\nPrefer: code=599\r\n" + TOKEN_HEADER + b"\r\n",
+        400,
+    ),
 }
 
 

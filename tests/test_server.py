@@ -130,8 +130,19 @@ def test_500_on_request_through_prefer(embedded_server, operation, args):
 def test_prefer_answers_only_declared_statuses(embedded_server, code):
     declared = {"GET": {200, 401, 404, 500}, "POST": {200, 401, 403, 500}}
     for method, path in (("GET", "/api/v1/tasks/GSF1"), ("POST", PUBLISH)):
-        answer = requests.request(method, embedded_server.url + path, headers={"Prefer": f"code={code}"}, timeout=5)
+        headers = {**CURATOR, "Prefer": f"code={code}"}
+        answer = requests.request(method, embedded_server.url + path, headers=headers, timeout=5)
         assert answer.status_code == (code if code in declared[method] else 400)
+
+
+@pytest.mark.parametrize("credentials", [{}, {"Genestack-API-Token": "wrong"}, {"Authorization": "Bearer wrong"}])
+@pytest.mark.parametrize("code", [200, 404, 500])
+def test_prefer_is_honoured_only_after_authentication(embedded_server, credentials, code):
+    """A contract test with broken credentials must see its 401, not the answer it preferred."""
+    for method, path in (("GET", "/api/v1/tasks/GSF1"), ("POST", PUBLISH)):
+        headers = {**credentials, "Prefer": f"code={code}"}
+        answer = requests.request(method, embedded_server.url + path, headers=headers, timeout=5)
+        assert answer.status_code == 401 and "Genestack-API-Token" in answer.text
 
 
 def test_prefer_200_answers_schema_valid_example(embedded_server):
@@ -265,7 +276,8 @@ def test_operation_without_security_needs_no_token(extra_server):
 
 
 def test_declared_error_body_has_its_declared_shape(extra_server):
-    answer = requests.get(f"{extra_server.url}/api/v1/studies/x", headers={"Prefer": "code=404"}, timeout=5)
+    headers = {**CURATOR, "Prefer": "code=404"}
+    answer = requests.get(f"{extra_server.url}/api/v1/studies/x", headers=headers, timeout=5)
     assert answer.status_code == 404 and answer.json() == {"code": 404, "detail": "no such study"}
 
 
@@ -365,7 +377,8 @@ def test_every_body_of_the_vendors_whole_api_gets_a_valid_example():
         assert [
             (p.plan.op.operation_id, s) for p in prepared for s, v in p.examples.items() if isinstance(v, Exception)
         ] == []
-        answer = requests.get(server.url + "/api/v1/tasks/x", headers={"Prefer": "code=200"}, timeout=5)
+        headers = {"Genestack-API-Token": server.token, "Prefer": "code=200"}
+        answer = requests.get(server.url + "/api/v1/tasks/x", headers=headers, timeout=5)
         assert answer.status_code == 200 and answer.json()["status"]
 
 

@@ -9,7 +9,8 @@ The fixtures come from odm_dyn's pytest plugin (installed with the package):
 them for the contract report; ``odm_server`` is a fresh embedded server per test unless
 ``--odm-url`` names a real one. Tests marked ``odm_embedded`` drive the embedded server's
 ``Prefer: code=NNN`` header to get each declared error status; they are skipped against a
-real server, which ignores that header.
+real server, which ignores that header. The embedded server honours ``Prefer`` only on an
+authenticated request: with no or a bad token the answer is a 401, as on a real server.
 """
 
 from __future__ import annotations
@@ -90,3 +91,13 @@ def test_declared_error_status(odm_client, operation, status, exception):
     with odm_client.expect_status(status), pytest.raises(exception) as raised:
         odm_client.call(operation, *ARGUMENTS[operation], _headers={"Prefer": f"code={status}"})
     assert raised.value.status == status
+
+
+@pytest.mark.odm_embedded
+@pytest.mark.odm_expect(401)
+def test_prefer_does_not_bypass_authentication(odm_client_factory):
+    """A wrong token gets its 401 even when it prefers another status: a suite whose credentials
+    fail cannot pass on answers it asked for."""
+    stranger = odm_client_factory(token="not-a-valid-token", access_token=None)
+    with pytest.raises(odm_dyn.UnauthorizedException):
+        stranger.get_task_info("GSF000123", _headers={"Prefer": "code=200"})

@@ -4,7 +4,7 @@ Everything that depends on the spec (routes, compiled checks, security requireme
 example bodies) is prepared once in :class:`ServerApp`'s constructor; a request only looks
 things up and runs precompiled checks. Each request goes::
 
-    route (404/405) → parameters and body (400) → Prefer: code= → security (401)
+    route (404/405) → parameters and body (400) → security (401) → Prefer: code=
     → handler or example → the answer checked against the spec → one log line
 """
 
@@ -217,12 +217,14 @@ class ServerApp:
         op_id = prepared.plan.op.operation_id
         if parsed.problems:
             return _bad_request(op_id, parsed.problems)
-        prefer = _preferred_status(environ.get("HTTP_PREFER", ""))
-        if prefer is not None:
-            return self._preferred(prepared, prefer, environ.get("HTTP_ACCEPT"))
+        # Authentication comes before Prefer: a request with no or a bad token is a 401 whatever
+        # it prefers, so a contract test whose credentials fail cannot pass on a Prefer'd answer.
         user = authenticate(prepared.security, environ, _lookup(environ, query), self.store)
         if user is None:
             return self._checked(prepared, error(401, prepared.guidance))
+        prefer = _preferred_status(environ.get("HTTP_PREFER", ""))
+        if prefer is not None:
+            return self._preferred(prepared, prefer, environ.get("HTTP_ACCEPT"))
         if prepared.handler is None:
             if prepared.success is None:
                 return _no_success(prepared)
