@@ -5,9 +5,11 @@ nothing, and imports nothing heavy, until a test asks for one of its fixtures:
 
 - ``odm_server``: an embedded ODM server with a fresh in-memory database for each test
   (``@pytest.mark.odm_server(shared=True)`` for the session's one, ``task_seconds=...``);
-  ``odm_server_session``: one for the whole session. With ``--odm-url`` (or ``ODM_URL``, or
-  ``ODM_HOST`` as ``Client.from_env`` reads it) both stand for that server instead, with
-  ``--odm-token`` (``ODM_TOKEN`` / ``ODM_API_TOKEN``) or ``--odm-access-token`` (``ODM_ACCESS_TOKEN``).
+  ``odm_server_session``: one for the whole session. With ``--odm-url`` (or ``ODM_URL``) both
+  stand for that server instead, with ``--odm-token`` (``ODM_TOKEN`` / ``ODM_API_TOKEN``) or
+  ``--odm-access-token`` (``ODM_ACCESS_TOKEN``). Only those two name a real server: a contract
+  suite publishes all studies, so ``ODM_HOST`` (or ``PRED_SPOT_HOST``), exported for the command
+  line or a script, never sends one to a real server by accident.
 - ``odm_client``: a strict client on it whose every exchange is recorded with its verdict;
   ``odm_client_factory(**options)`` makes more (another token, ``token=None``, other options).
 
@@ -64,7 +66,7 @@ class Settings:
     def _read(cls, config: pytest.Config) -> Settings:
         from .client import settings_from_env
 
-        found = settings_from_env(_with_aliases(config, os.environ))
+        found = settings_from_env(_plugin_environment(config, os.environ))
         return cls(
             url=(found.get("host") or "").rstrip("/") or None,
             token=found.get("token"),
@@ -79,16 +81,21 @@ class Settings:
         return self.url is not None
 
 
-def _with_aliases(config: pytest.Config, environ: Mapping[str, str]) -> dict[str, str]:
-    """The environment with the plugin's own names on top of the client's: the options first,
-    then ``ODM_URL`` and ``ODM_TOKEN``; ``Client.from_env``'s rules do the rest."""
+def _plugin_environment(config: pytest.Config, environ: Mapping[str, str]) -> dict[str, str]:
+    """The settings as ``Client.from_env`` names them, from the plugin's own sources only.
+
+    The server: ``--odm-url``, else ``ODM_URL``; never ``ODM_HOST`` or ``PRED_SPOT_HOST``, which
+    users export for the command line, so pointing a suite that publishes at a real server is
+    always asked for by name. The tokens: the options, else ``ODM_TOKEN`` / ``ODM_API_TOKEN`` and
+    ``ODM_ACCESS_TOKEN``. ``Client.from_env``'s rules then complete the URL (a bare host: https).
+    """
     option = config.getoption
-    aliases = {
+    chosen = {
         "ODM_HOST": option("odm_url") or environ.get("ODM_URL"),
-        "ODM_API_TOKEN": option("odm_token") or environ.get("ODM_TOKEN"),
-        "ODM_ACCESS_TOKEN": option("odm_access_token"),
+        "ODM_API_TOKEN": option("odm_token") or environ.get("ODM_TOKEN") or environ.get("ODM_API_TOKEN"),
+        "ODM_ACCESS_TOKEN": option("odm_access_token") or environ.get("ODM_ACCESS_TOKEN"),
     }
-    return {**environ, **{name: value for name, value in aliases.items() if value}}
+    return {name: value for name, value in chosen.items() if value}
 
 
 _SETTINGS = pytest.StashKey[Settings]()
@@ -122,7 +129,7 @@ class OdmServer:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("odm_dyn", "odm_dyn contract testing")
-    group.addoption("--odm-url", default=None, metavar="URL", help="test this ODM server (env ODM_URL or ODM_HOST)")
+    group.addoption("--odm-url", default=None, metavar="URL", help="test this ODM server (env ODM_URL; not ODM_HOST)")
     group.addoption("--odm-token", default=None, metavar="T", help="its Genestack API token (env ODM_TOKEN)")
     group.addoption("--odm-access-token", default=None, metavar="T", help="or an access token (env ODM_ACCESS_TOKEN)")
     group.addoption("--odm-spec", action="append", default=[], metavar="PATH", help="spec file or folder (repeatable)")

@@ -8,6 +8,7 @@ from typing import Iterator
 
 import pytest
 
+import odm_dyn
 from odm_dyn.pytest_plugin import OdmServer, Settings
 from odm_dyn.server import EmbeddedServer
 from tests.scripted import Answer, Received, ScriptedServer
@@ -312,15 +313,42 @@ class Options:
         return self.given.get(name)
 
 
-def test_settings_follow_the_client_environment_rules(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PRED_SPOT_HOST", "odm.example.com")  # the vendor's names, as Client.from_env reads them
-    monkeypatch.setenv("PRED_SPOT_SCHEME", "http")
-    monkeypatch.setenv("PRED_SPOT_TOKEN", SECRET)
+@pytest.mark.parametrize(
+    "environment",
+    [
+        {"ODM_HOST": "https://odm.example.com", "ODM_API_TOKEN": SECRET},  # as the README's CLI section says
+        {"PRED_SPOT_HOST": "odm.example.com", "PRED_SPOT_SCHEME": "http", "PRED_SPOT_TOKEN": SECRET},
+    ],
+)
+def test_the_command_lines_environment_never_points_the_fixtures_at_a_real_server(
+    monkeypatch: pytest.MonkeyPatch, environment: dict
+) -> None:
+    """SAFETY: a contract suite publishes all studies; exporting ODM_HOST for odm-dyn must not
+    quietly run it against that server. Only --odm-url or ODM_URL name a real server."""
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
     settings = Settings._read(Options())  # type: ignore[arg-type]
-    assert (settings.url, settings.token) == ("http://odm.example.com", SECRET)
+    assert settings.url is None and not settings.remote
 
 
-def test_settings_aliases_come_first(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_odm_host_alone_leaves_the_fixtures_on_the_embedded_server(
+    pytester: pytest.Pytester, real_server: EmbeddedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ODM_HOST", real_server.url)
+    monkeypatch.setenv("ODM_API_TOKEN", SECRET)
+    pytester.makepyfile(
+        test_suite=f"""
+        def test_where(odm_server, odm_client):
+            assert odm_server.is_embedded and odm_server.url != {real_server.url!r}
+            odm_client.publish_all_studies(version_message="stays local")
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
+    with odm_dyn.Client(real_server.url, token=SECRET) as client, pytest.raises(odm_dyn.NotFoundException):
+        client.get_task_info("GSF000001")  # nothing was published on the "real" server
+
+
+def test_settings_from_the_plugins_own_names(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ODM_HOST", "http://host.example.com")
     monkeypatch.setenv("ODM_URL", "url.example.com/")  # a bare host name: https, as for ODM_HOST
     monkeypatch.setenv("ODM_API_TOKEN", "api-token")
@@ -329,6 +357,10 @@ def test_settings_aliases_come_first(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (settings.url, settings.token) == ("https://url.example.com", SECRET)
     given = Settings._read(Options(odm_url="http://cli.example.com", odm_access_token="a"))  # type: ignore[arg-type]
     assert (given.url, given.token, given.access_token) == ("http://cli.example.com", SECRET, "a")
+    monkeypatch.delenv("ODM_TOKEN")
+    monkeypatch.setenv("ODM_ACCESS_TOKEN", "access")
+    settings = Settings._read(Options())  # type: ignore[arg-type]
+    assert (settings.token, settings.access_token) == ("api-token", "access")  # the client's token names work
 
 
 def test_reprs_hold_no_token() -> None:
