@@ -232,6 +232,20 @@ def test_bad_parameters_are_400_naming_the_parameter_and_rule(extra_server, quer
     assert {"name": name, "rule": rule}.items() <= body["errors"][0].items()
 
 
+def test_a_repeated_single_valued_query_parameter_is_400_naming_it(embedded_server, extra_server):
+    """?versionMessage=a&versionMessage=b used to publish as "b"; which one was meant is a guess."""
+    url = f"{embedded_server.url}{PUBLISH}?versionMessage=a&versionMessage=b"
+    answer = requests.post(url, headers=CURATOR, timeout=5)
+    assert answer.status_code == 400
+    body = answer.json()
+    assert "versionMessage" in body["message"] and "2 times" in body["message"]
+    assert {"in": "query", "name": "versionMessage", "rule": "repeated"}.items() <= body["errors"][0].items()
+    study = f"{extra_server.url}/api/v1/studies/GSF000100"
+    assert requests.get(f"{study}?limit=1&limit=2", headers=CURATOR, timeout=5).status_code == 400
+    # an array (form style, exploded: the default) repeats by design; an unknown parameter is let be
+    assert requests.get(f"{study}?tags=a&tags=b&tags=c&other=1&other=2", headers=CURATOR, timeout=5).ok
+
+
 @pytest.mark.parametrize(
     "data,content_type,rule",
     [
@@ -307,6 +321,33 @@ def test_state_survives_a_restart_mid_task(tmp_path):
         done = client.wait_for_task(task.id, timeout=10, interval=0.1)
         assert done.status == "DONE" and done.created_by == "curator"
         assert client.publish_all_studies().id != task.id  # numbering continues
+
+
+def test_only_the_latest_auto_made_token_stays_valid_across_restarts(tmp_path):
+    """serve with a kept database and no --token makes a token at each start: the older ones go."""
+    db = tmp_path / "kept.db"
+    with EmbeddedServer(db=db, tokens=["given"]):  # a token given by name is kept across restarts
+        pass
+    with EmbeddedServer(db=db) as first:
+        first_token = first.token
+        assert publish_raw(first, {"Genestack-API-Token": first_token}).status_code == 200
+    with EmbeddedServer(db=db) as second:
+        assert second.token != first_token
+        assert publish_raw(second, {"Genestack-API-Token": first_token}).status_code == 401
+        assert publish_raw(second, {"Genestack-API-Token": second.token}).status_code == 200
+        assert publish_raw(second, {"Genestack-API-Token": "given"}).status_code == 200
+
+
+def test_a_database_made_before_tokens_were_marked_still_opens(tmp_path):
+    import sqlite3
+
+    db = tmp_path / "old.db"
+    with sqlite3.connect(db) as old:
+        old.execute("CREATE TABLE users (name TEXT PRIMARY KEY, permissions TEXT NOT NULL DEFAULT '')")
+        old.execute("CREATE TABLE tokens (token_hash TEXT PRIMARY KEY, user_name TEXT NOT NULL REFERENCES users(name))")
+    old.close()
+    with EmbeddedServer(db=db, tokens=[CURATOR_TOKEN]) as server, EmbeddedServer(db=db, port=0) as again:
+        assert publish_raw(server).status_code == 200 and again.token
 
 
 def test_fifty_concurrent_publishes_are_all_stored(server):

@@ -66,6 +66,11 @@ def read_request(plan: CallPlan, environ: dict, path_params: dict[str, str], que
                     )
                 )
             continue
+        if isinstance(raw, list) and len(raw) > 1 and not _repeats(param):
+            # ?versionMessage=a&versionMessage=b: which one was meant is a guess; refuse it
+            message = f"the query parameter is given {len(raw)} times; it takes one value"
+            parsed.problems.append(Problem(param.location, param.name, "repeated", message))
+            continue
         value = convert(param, raw)
         check = plan.checks.get(python_name)
         for violation in check.violations(value, f"{param.location}.{param.name}") if check else []:
@@ -100,6 +105,11 @@ def convert(param: Parameter, raw: str | list[str]) -> Any:
         items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
         return [_scalar(piece, items) for piece in _pieces(param, raw)]
     return _scalar(raw[-1] if isinstance(raw, list) else raw, schema)
+
+
+def _repeats(param: Parameter) -> bool:
+    """Whether the parameter may be given more than once: an array in ``form`` style, exploded."""
+    return not param.media_type and _kind(param.schema or {}) == "array" and param.style == "form" and param.explode
 
 
 def _pieces(param: Parameter, raw: str | list[str]) -> list[str]:

@@ -139,7 +139,8 @@ class EmbeddedServer:
     """An ODM server on loopback, in a background thread; a context manager.
 
     ``tokens`` act as a curator holding ACCESS_ALL_DATA, ``user_tokens`` as a user without it.
-    With neither, one curator token is made: ``.token``. ``port=0`` picks a free port;
+    With neither, one curator token is made: ``.token``; it replaces the token an earlier run on
+    the same database made that way, so only the latest one is valid. ``port=0`` picks a free port;
     ``.url`` says which. ``db`` is a file path to keep state, ``":memory:"`` to throw it away.
     """
 
@@ -159,8 +160,9 @@ class EmbeddedServer:
         self.token: str | None = None
         tokens, user_tokens = list(tokens or ()), list(user_tokens or ())
         if not tokens and not user_tokens:
+            # Made for this run; it revokes the one the previous run on this database made.
             self.token = secrets.token_urlsafe(24)
-            tokens = [self.token]
+            self.store.add_token(self.token, CURATOR, (ACCESS_ALL_DATA,), auto=True)
         for token in tokens:
             self.add_token(token)
         for token in user_tokens:

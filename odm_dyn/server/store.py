@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS users (
 );
 CREATE TABLE IF NOT EXISTS tokens (
     token_hash TEXT PRIMARY KEY,
-    user_name TEXT NOT NULL REFERENCES users(name)
+    user_name TEXT NOT NULL REFERENCES users(name),
+    auto INTEGER NOT NULL DEFAULT 0  -- 1: made by the server itself (serve with no --token)
 );
 CREATE TABLE IF NOT EXISTS tasks (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -102,6 +103,9 @@ class Store:
         self._db = self._connect(self.path)
         with self._lock, self._db:
             self._db.executescript(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(tokens)")}
+            if "auto" not in columns:  # a database made before tokens were marked
+                self._db.execute("ALTER TABLE tokens ADD COLUMN auto INTEGER NOT NULL DEFAULT 0")
 
     @staticmethod
     def _connect(path: str) -> sqlite3.Connection:
@@ -122,8 +126,12 @@ class Store:
 
     # ------------------------------------------------------------------ users and tokens
 
-    def add_token(self, token: str, user: str, permissions: Iterable[str] = ()) -> None:
-        """Make (or update) ``user`` with exactly ``permissions`` and let ``token`` act as them."""
+    def add_token(self, token: str, user: str, permissions: Iterable[str] = (), *, auto: bool = False) -> None:
+        """Make (or update) ``user`` with exactly ``permissions`` and let ``token`` act as them.
+
+        ``auto``: a token the server made for itself. It replaces every earlier auto-made token,
+        so restarts of a server with a kept database do not pile up valid tokens nobody knows.
+        """
         if not token:
             raise ValueError("a token must not be empty")
         perms = ",".join(sorted(set(permissions)))
@@ -133,8 +141,11 @@ class Store:
                 "ON CONFLICT(name) DO UPDATE SET permissions = excluded.permissions",
                 (user, perms),
             )
+            if auto:
+                self._db.execute("DELETE FROM tokens WHERE auto = 1")
             self._db.execute(
-                "INSERT OR REPLACE INTO tokens(token_hash, user_name) VALUES (?, ?)", (hash_token(token), user)
+                "INSERT OR REPLACE INTO tokens(token_hash, user_name, auto) VALUES (?, ?, ?)",
+                (hash_token(token), user, int(auto)),
             )
 
     def user_for_token(self, token: str) -> User | None:
