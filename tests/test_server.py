@@ -26,7 +26,7 @@ import requests
 from conftest import CURATOR_TOKEN, USER_TOKEN
 
 import odm_dyn
-from odm_dyn.server import EmbeddedServer, add_serve_arguments, default_db_path
+from odm_dyn.server import EmbeddedServer, Store, add_serve_arguments, default_db_path
 from odm_dyn.server.examples import from_pattern
 from odm_dyn.spec import load_documents, spec_source
 
@@ -692,3 +692,28 @@ def test_the_server_imports_nothing_of_the_client_side():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and node.level == 2:
                 assert (node.module or "").split(".")[0] in allowed, f"{path.name} imports ..{node.module}"
+
+
+# --------------------------------------------------------------------------- the store's in-memory reads
+
+
+def test_cached_users_follow_every_token_change():
+    store = Store(":memory:")
+    store.add_token("tok-a", "ann", ["ACCESS_ALL_DATA"])
+    assert store.user_for_token("tok-a").permissions == {"ACCESS_ALL_DATA"}  # now remembered
+    store.add_token("tok-b", "ann", [])  # the same user loses the permission
+    assert store.user_for_token("tok-a").permissions == frozenset()
+    store.add_token("auto-1", "curator", ["ACCESS_ALL_DATA"], auto=True)
+    assert store.user_for_token("auto-1") is not None
+    store.add_token("auto-2", "curator", ["ACCESS_ALL_DATA"], auto=True)  # replaces auto-1
+    assert store.user_for_token("auto-1") is None and store.user_for_token("auto-2") is not None
+    assert store.user_for_token("nobody") is None and "nobody" not in str(store._users)
+
+
+def test_cached_tasks_are_the_stored_rows():
+    store = Store(":memory:")
+    made = store.create_task("n", "publish-versions", "ann", 1000)
+    accession = made.accession
+    assert store.task(accession) == made
+    store._tasks.clear()  # a fresh process: the row comes from the database, equal to the one made
+    assert store.task(accession) == made and store.task("GSF999999") is None

@@ -94,6 +94,9 @@ def default_db_path() -> Path:
     return root / "odm_dyn" / "server.db"
 
 
+_TASKS_KEPT = 10_000  # task rows kept in memory; past this the cache starts again
+
+
 class Store:
     """Users, tokens and tasks; safe to share between threads."""
 
@@ -101,6 +104,13 @@ class Store:
         self.path = os.fspath(path)
         self._lock = threading.Lock()
         self._db = self._connect(self.path)
+        # Every request reads its token's user and most read one task, and with one connection
+        # behind one lock those reads queued up behind each other. Users change only through
+        # add_token (which empties this cache) and a task's row never changes once made (its
+        # status follows the clock), so both are kept in memory once read. The cache is this
+        # process's: a second server process on the same file sees its own changes only.
+        self._users: dict[str, User] = {}
+        self._tasks: dict[int, TaskRow] = {}
         with self._lock, self._db:
             self._db.executescript(_SCHEMA)
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(tokens)")}
@@ -147,9 +157,13 @@ class Store:
                 "INSERT OR REPLACE INTO tokens(token_hash, user_name, auto) VALUES (?, ?, ?)",
                 (hash_token(token), user, int(auto)),
             )
+            self._users.clear()  # permissions may have changed, earlier auto-made tokens are gone
 
     def user_for_token(self, token: str) -> User | None:
         wanted = hash_token(token)
+        known = self._users.get(wanted)
+        if known is not None:
+            return known
         with self._lock:
             row = self._db.execute(
                 "SELECT t.token_hash, u.name, u.permissions FROM tokens t JOIN users u ON u.name = t.user_name "
@@ -159,8 +173,9 @@ class Store:
         # The index finds the row; the final comparison is constant-time all the same, so the
         # answer's timing never depends on how much of a guessed token was right.
         if row is None or not hmac.compare_digest(row[0], wanted):
-            return None
-        return User(row[1], frozenset(p for p in row[2].split(",") if p))
+            return None  # refused tokens are not remembered: guesses must not fill the cache
+        user = self._users[wanted] = User(row[1], frozenset(p for p in row[2].split(",") if p))
+        return user
 
     def has_tokens(self) -> bool:
         with self._lock:
@@ -176,17 +191,26 @@ class Store:
                 (name, application, created_by, created, duration_ms),
             )
             seq = int(cursor.lastrowid or 0)
-        return TaskRow(seq, name, application, created_by, created, duration_ms)
+        return self._remember(TaskRow(seq, name, application, created_by, created, duration_ms))
 
     def task(self, accession: str) -> TaskRow | None:
         seq = seq_of(accession)
         if seq is None:
             return None
+        known = self._tasks.get(seq)
+        if known is not None:
+            return known
         with self._lock:
             row = self._db.execute(
                 "SELECT seq, name, application, created_by, created_ms, duration_ms FROM tasks WHERE seq = ?", (seq,)
             ).fetchone()
-        return TaskRow(*row) if row else None
+        return self._remember(TaskRow(*row)) if row else None
+
+    def _remember(self, row: TaskRow) -> TaskRow:
+        if len(self._tasks) >= _TASKS_KEPT:
+            self._tasks.clear()
+        self._tasks[row.seq] = row
+        return row
 
     def task_count(self) -> int:
         with self._lock:
