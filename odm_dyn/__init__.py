@@ -32,16 +32,16 @@ from .errors import (
     UnauthorizedException,
     UnprocessableEntityException,
 )
-from .spec import TASKS_SPEC
+from .spec.document import TASKS_SPEC
 
 __version__ = "0.1.0"
 
 _LAZY = {
-    "Client": "client",
-    "ApiResponse": "response",
-    "RetryPolicy": "transport",
-    "Configuration": "compat",
-    "ApiClient": "compat",
+    "Client": "client.client",
+    "ApiResponse": "client.response",
+    "RetryPolicy": "client.transport",
+    "Configuration": "client.compat",
+    "ApiClient": "client.compat",
     "load_api": "api",
 }
 
@@ -88,7 +88,7 @@ def __getattr__(name: str) -> Any:
         globals()[name] = value
         return value
     if name.endswith("Api") and name[:1].isupper():
-        from .compat import bundled_api_class
+        from .client.compat import bundled_api_class
 
         cls = bundled_api_class(name)
         if cls is not None:

@@ -9,7 +9,7 @@ import logging
 import pytest
 
 import odm_dyn
-from odm_dyn.transport import RetryPolicy
+from odm_dyn.client.transport import RetryPolicy
 from tests.conftest import CURATOR_TOKEN, USER_TOKEN
 from tests.scripted import ScriptedServer
 
@@ -410,7 +410,7 @@ def test_off_spec_answer_warn_logs_and_returns_a_model(scripted, caplog, label, 
 def test_off_spec_answer_off_returns_a_model_without_any_check(
     scripted, caplog, monkeypatch, label, status, body, ctype, needle
 ):
-    from odm_dyn.validation import SchemaCheck
+    from odm_dyn.api.schemas import SchemaCheck
 
     checks = []
     real = SchemaCheck.violations
@@ -437,7 +437,7 @@ def test_wait_for_task_ends_on_an_off_spec_done_task(scripted, mode):
 
 def test_wait_for_task_polls_until_terminal_and_backs_off(client, scripted, monkeypatch):
     sleeps = []
-    monkeypatch.setattr("odm_dyn.client._sleep", sleeps.append)
+    monkeypatch.setattr("odm_dyn.client.tasks._sleep", sleeps.append)
     for status in ("QUEUED", "RUNNING", "RUNNING", "DONE"):
         answer_json(scripted, {**TASK, "status": status})
     seen = []
@@ -536,11 +536,11 @@ def test_client_signature_is_its_init():
 
 
 def test_a_class_made_for_an_api_does_not_load_the_spec_again(monkeypatch):
-    from odm_dyn.api import load_api
-    from odm_dyn.client import client_class
+    from odm_dyn.api.load import load_api
+    from odm_dyn.client.classes import client_class
 
     cls = client_class(load_api())
-    monkeypatch.setattr("odm_dyn.client.load_api", lambda *a: pytest.fail("load_api called"))
+    monkeypatch.setattr("odm_dyn.client.client.load_api", lambda *a: pytest.fail("load_api called"))
     with cls("http://localhost:1") as client:
         assert type(client) is cls
 
@@ -661,7 +661,7 @@ def test_api_find_plan_takes_every_spelling(client, name):
 
 
 def test_api_find_plan_says_what_is_close():
-    from odm_dyn.api import load_api
+    from odm_dyn.api.load import load_api
 
     with pytest.raises(LookupError, match="did you mean get-task-info"):
         load_api().find_plan("get-task-inf")
@@ -675,7 +675,7 @@ def test_api_find_plan_says_what_is_close():
 def test_a_connect_timeout_is_retried_and_a_read_timeout_is_not(scripted, monkeypatch):
     import requests
 
-    monkeypatch.setattr("odm_dyn.transport._sleep", lambda seconds: None)
+    monkeypatch.setattr("odm_dyn.client.transport._sleep", lambda seconds: None)
     answer_json(scripted, TASK)
     with odm_dyn.Client(scripted.url, retries=2) as client:
         real = client.transport._open
@@ -712,7 +712,7 @@ def _raise(error: BaseException):
 def test_transport_reasons_are_short_and_balanced():
     import urllib3
 
-    from odm_dyn.transport import _reason
+    from odm_dyn.client.transport import _reason
 
     refused = ConnectionRefusedError(111, "Connection refused")
     inner = urllib3.exceptions.NewConnectionError(

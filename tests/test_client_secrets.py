@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 
 import odm_dyn
-from odm_dyn.transport import _reason
+from odm_dyn.client.transport import _reason
 from tests.scripted import Answer, ScriptedServer
 
 TOKEN = "s3cr3t/t0ken+value"  # with characters that are percent-encoded in the query

@@ -9,9 +9,9 @@ from typing import Any, Iterator
 import pytest
 
 import odm_dyn
-from odm_dyn.api import load_api
-from odm_dyn.fastcheck import STATIC_DIALECTS, compile_schema, dialect_of
-from odm_dyn.validation import REQUEST, RESPONSE, SchemaCompiler, _dialect
+from odm_dyn.api.fastcheck import STATIC_DIALECTS, compile_schema, dialect_of
+from odm_dyn.api.load import load_api
+from odm_dyn.api.schemas import REQUEST, RESPONSE, SchemaCompiler, _dialect
 
 DATA = Path(__file__).parent / "data"
 VENDOR = Path(__file__).resolve().parents[2] / "shared" / "vendor" / "genestack-openapi-v1" / "odmApi.yaml"

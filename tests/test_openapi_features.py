@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import odm_dyn
-from odm_dyn import client as client_module
+from odm_dyn.client import binding as client_module
 from tests.scripted import ScriptedServer
 
 DATA = Path(__file__).parent / "data"
@@ -419,8 +419,8 @@ def test_declared_error_body_becomes_the_exceptions_model(client, scripted):
 
 
 def test_every_public_client_attribute_is_reserved_from_operation_names():
-    from odm_dyn.api import CLIENT_ATTRIBUTES
-    from odm_dyn.compat import GeneratedApi
+    from odm_dyn.api.plans import CLIENT_ATTRIBUTES
+    from odm_dyn.client.compat import GeneratedApi
 
     base = {n for n in dir(odm_dyn.Client) if not n.startswith("_")} | {"host", "transport"}
     generated = {n for n in dir(GeneratedApi) if not n.startswith("_")} | {"api_client"}

@@ -20,9 +20,14 @@ from typing import Any, Callable, Iterator
 import pytest
 
 import odm_dyn
-from odm_dyn import api as api_module
-from odm_dyn import fastcheck, spec, validation
-from odm_dyn.api import load_api
+from odm_dyn import spec
+from odm_dyn.api import fastcheck
+from odm_dyn.api import load as api_load
+from odm_dyn.api import plans as api_module
+from odm_dyn.api import schemas as validation
+from odm_dyn.api.load import load_api
+from odm_dyn.spec import bundle as spec_bundle
+from odm_dyn.spec import load as spec_load
 from tests.scripted import Answer, ScriptedServer
 
 DATA = Path(__file__).parent / "data"
@@ -54,13 +59,14 @@ class Counter:
 
 def _spec_entry_points() -> Iterator[tuple[Any, str]]:
     for owner, name in [
-        (spec, "resolve_pointer"),
-        (spec, "load_documents"),
-        (spec, "load_document"),
-        (spec, "parse_text"),
-        (spec, "check_document"),
-        (spec, "spec_files"),
-        (api_module, "load_documents"),
+        (spec_bundle, "resolve_pointer"),
+        (spec_load, "load_documents"),
+        (spec_load, "load_document"),
+        (spec_load, "parse_text"),
+        (spec_bundle, "parse_text"),
+        (spec_load, "check_document"),
+        (spec_load, "spec_files"),
+        (api_load, "load_documents"),
         (api_module.Api, "__init__"),
         (validation, "resolve_pointer"),
         (validation.SchemaCompiler, "inline"),
@@ -129,13 +135,13 @@ def split_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _checks_counted(monkeypatch: pytest.MonkeyPatch) -> Callable[[], int]:
     calls = [0]
-    original = spec.check_document
+    original = spec_load.check_document
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         calls[0] += 1
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(spec, "check_document", counted)
+    monkeypatch.setattr(spec_load, "check_document", counted)
     return lambda: calls[0]
 
 
@@ -231,7 +237,7 @@ def test_a_cached_load_leaves_the_validator_stack_alone(tmp_path: Path) -> None:
 def test_the_direct_route_is_taken_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
-    from odm_dyn.transport import Transport
+    from odm_dyn.client.transport import Transport
 
     assert Transport("http://127.0.0.1:9")._direct is not None
 
@@ -240,7 +246,7 @@ def test_a_proxy_from_the_environment_goes_through_requests(monkeypatch: pytest.
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:3128")
     monkeypatch.setenv("NO_PROXY", "")
     monkeypatch.setenv("no_proxy", "")
-    from odm_dyn.transport import Transport
+    from odm_dyn.client.transport import Transport
 
     assert Transport("http://odm.example:8080")._direct is None
 
@@ -249,7 +255,7 @@ def test_a_mounted_adapter_or_own_send_goes_through_requests() -> None:
     import requests
     from requests.adapters import HTTPAdapter
 
-    from odm_dyn.transport import Transport
+    from odm_dyn.client.transport import Transport
 
     class Recording(HTTPAdapter):
         def send(self, *args: Any, **kwargs: Any) -> Any:
@@ -300,7 +306,7 @@ def test_an_unchanged_spec_is_found_without_reading_it(split_spec: Path, monkeyp
     _age(split_spec.parent)
     first = load_api(split_spec)
     counter = Counter(monkeypatch)
-    counter.watch(api_module, "load_documents")
+    counter.watch(api_load, "load_documents")
     assert load_api(split_spec) is first and load_api([str(split_spec)]) is first
     assert list(counter.calls.values()) == [0]
 
@@ -339,7 +345,7 @@ def test_a_document_added_to_a_folder_is_seen(split_spec: Path) -> None:
 
 
 def test_a_body_is_converted_and_its_media_type_chosen_once_per_call(monkeypatch: pytest.MonkeyPatch) -> None:
-    from odm_dyn import client as client_module
+    from odm_dyn.client import client as client_module
 
     pet = {"id": 8, "name": "Rex", "nickname": None, "born": "2024-01-01T00:00:00Z"}
     with ScriptedServer() as server:

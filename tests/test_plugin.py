@@ -9,8 +9,8 @@ from typing import Iterator
 import pytest
 
 import odm_dyn
-from odm_dyn.pytest_plugin import OdmServer, Settings
 from odm_dyn.server import EmbeddedServer
+from odm_dyn.testing.plugin import OdmServer, Settings
 from tests.scripted import Answer, Received, ScriptedServer
 
 pytest_plugins = ["pytester"]
@@ -27,12 +27,12 @@ def warm_imports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     imported again mixes its classes with the old ones (yaml loaders, for one). So everything
     the plugin uses is imported here first, the spec checker included; and the spec cache is
     shared, since pytester gives each run its own HOME."""
-    import odm_dyn.contract_report
     import odm_dyn.testing
+    import odm_dyn.testing.report
     from odm_dyn.spec import TASKS_SPEC, load_documents
 
     load_documents(TASKS_SPEC, use_cache=False)
-    assert odm_dyn.contract_report and odm_dyn.testing
+    assert odm_dyn.testing.report and odm_dyn.testing
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ODM_DYN_CACHE_DIR", str(tmp_path_factory.mktemp("spec-cache")))
         yield

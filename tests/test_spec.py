@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import odm_dyn
-from odm_dyn.api import load_api
-from odm_dyn.spec import load_documents
+from odm_dyn.api.load import load_api
+from odm_dyn.spec.load import load_documents
 
 DATA = Path(__file__).parent / "data"
 VENDOR = Path(__file__).resolve().parents[2] / "shared" / "vendor" / "genestack-openapi-v1"
@@ -195,7 +195,7 @@ def test_vendor_folder_has_duplicate_operation_ids():
 
 
 def test_spec_values_replace_or_extend_the_bundled_spec(tmp_path, monkeypatch):
-    from odm_dyn.spec import spec_source
+    from odm_dyn.spec.read import spec_source
 
     assert spec_source(None) is None and spec_source([]) is None
     assert spec_source(["mine.yaml"]) == ["mine.yaml"]  # FILE replaces the bundled spec
@@ -207,7 +207,7 @@ def test_spec_values_replace_or_extend_the_bundled_spec(tmp_path, monkeypatch):
 
 
 def test_the_command_line_adds_the_bundled_spec_once(capsys):
-    from odm_dyn.cli import main
+    from odm_dyn.cli.main import main
 
     assert main(["--spec", "+" + odm_dyn.TASKS_SPEC, "--spec", f"+{DATA / 'params.yaml'}", "ops"]) == 0
     out = capsys.readouterr().out

@@ -8,9 +8,9 @@ import pytest
 import requests
 
 import odm_dyn
-from odm_dyn.api import load_api
-from odm_dyn.exchange import Exchange, redact_headers, redact_target
+from odm_dyn.api.load import load_api
 from odm_dyn.testing import validate_exchange
+from odm_dyn.wire.exchange import Exchange, redact_headers, redact_target
 from tests.conftest import CURATOR_TOKEN
 from tests.scripted import ScriptedServer
 

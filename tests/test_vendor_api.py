@@ -26,7 +26,7 @@ pytestmark = pytest.mark.skipif(not ODM_API.is_file(), reason="the vendor's spec
 
 
 def _api() -> Any:
-    from odm_dyn.api import load_api
+    from odm_dyn.api.load import load_api
 
     return load_api(ODM_API)
 

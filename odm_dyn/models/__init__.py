@@ -12,12 +12,12 @@ import sys
 import types
 from typing import Any
 
-from ..model import Model
-from ..operations import snake_case
+from ..api.model import Model
+from ..names import snake_case
 
 
 def _bundled_models() -> dict[str, type[Model]]:
-    from ..api import load_api
+    from ..api.load import load_api
 
     return load_api().models
 

@@ -9,6 +9,9 @@
 Routes, validation and example answers come from the loaded spec; users, hashed tokens and
 tasks live in SQLite. This package never imports the client: it sits beside it, on the same
 spec loader and compiled checks.
+
+Layer: beside ``client``, above ``wire``; imports ``errors``, ``names``, ``secrets``, ``types``,
+``exit_codes``, ``spec``, ``api`` and ``wire``. Never imports ``client``, ``cli`` or ``testing``.
 """
 
 from __future__ import annotations

@@ -20,14 +20,14 @@ from typing import Any, Callable, Iterable
 
 from werkzeug.http import parse_cookie
 
-from ..api import Api, CallPlan
-from ..operations import is_json_media
+from ..api.plans import Api, CallPlan
+from ..spec.media import is_json_media
+from ..wire.routing import Router, raw_path_of
 from . import tasks
 from .auth import Credential, authenticate, credentials_of, guidance
 from .examples import NoValidExample, response_example
 from .negotiation import choose_media, is_table_media, render
 from .params import MAX_BODY_BYTES, BadBody, BodyTooLarge, Parsed, Problem, parse_query, read_body_bytes, read_request
-from .routing import Router, raw_path_of
 from .store import Store, User
 
 log = logging.getLogger("odm_dyn.server")

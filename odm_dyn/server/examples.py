@@ -13,9 +13,10 @@ import logging
 import re
 from typing import Any, Callable
 
-from ..operations import Operation, deref
-from ..spec import Document, resolve_pointer
-from ..validation import SchemaCheck
+from ..api.operations import Operation, deref
+from ..api.schemas import SchemaCheck
+from ..spec.document import Document
+from ..spec.pointers import resolve_pointer
 
 log = logging.getLogger("odm_dyn.server")
 

@@ -12,7 +12,7 @@ import io
 import json
 from typing import Any, Sequence
 
-from ..operations import base_media, is_json_media
+from ..spec.media import base_media, is_json_media
 
 
 def choose_media(offered: Sequence[str], accept: str | None) -> str:

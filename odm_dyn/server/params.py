@@ -14,8 +14,9 @@ from urllib.parse import parse_qs
 
 from werkzeug.http import parse_cookie
 
-from ..api import CallPlan
-from ..operations import Parameter, base_media, is_json_media
+from ..api.operations import Parameter
+from ..api.plans import CallPlan
+from ..spec.media import base_media, is_json_media
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 _DELIMITERS = {"spaceDelimited": " ", "pipeDelimited": "|"}

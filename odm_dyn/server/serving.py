@@ -23,10 +23,11 @@ from typing import Any, Callable, Iterable, Sequence
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, get_sockaddr, make_server, select_address_family
 
-from ..api import load_api
+from ..api.load import load_api
 from ..errors import SpecError
 from ..exit_codes import EXIT_OK, EXIT_USAGE
-from ..spec import SpecSource, spec_source
+from ..spec.document import SpecSource
+from ..spec.read import spec_source
 from .app import ServerApp
 from .logstream import batched_stderr
 from .store import MEMORY, Store, default_db_path

@@ -1,0 +1,75 @@
+"""The compiled Api of a spec source, built once per process and set of file versions."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+from ..spec.document import TASKS_SPEC, SpecSource
+from ..spec.load import load_documents
+from .plans import Api
+
+# --------------------------------------------------------------------------- cache of Apis
+
+_apis: dict[tuple, Api] = {}  # by the content of every file read
+_by_source: dict[tuple[str, ...], tuple[tuple[str, ...], tuple, Api]] = {}  # source → (files, their stamps, Api)
+_apis_lock = threading.Lock()
+# A file changed this recently may change again within its timestamp's resolution unseen:
+# an Api read from such files is not found by stamps (its next load checks the contents).
+_RACY_NS = 2_000_000_000
+
+
+def load_api(source: SpecSource | None = None) -> Api:
+    """The compiled Api for a spec source; built once per process and set of file versions.
+
+    While no file the documents were read from (nor a folder the source names) has changed
+    size or modification time, the Api is found without reading anything but their stats;
+    otherwise the documents are loaded, which compares file contents.
+    """
+    source = TASKS_SPEC if source is None else source
+    source_key = _source_key(source)
+    known = _by_source.get(source_key)
+    if known is not None and _stamps(known[0]) == known[1]:
+        return known[2]
+    documents = load_documents(source)
+    key = tuple((d.path, tuple(sorted(d.files.items()))) for d in documents)
+    with _apis_lock:
+        api = _apis.get(key)
+        if api is None:
+            api = _apis[key] = Api(documents)
+    paths = tuple(sorted({file for d in documents for file in d.files} | set(_folders(source_key))))
+    stamps = _stamps(paths)
+    if stamps is not None and all(mtime < time.time_ns() - _RACY_NS for _, mtime, _ in stamps):
+        _by_source[source_key] = (paths, stamps, api)
+    return api
+
+
+def _source_key(source: SpecSource) -> tuple[str, ...]:
+    items = [source] if isinstance(source, (str, os.PathLike)) else list(source)
+    return tuple(os.path.abspath(os.path.expanduser(os.fspath(item))) for item in items)
+
+
+def _folders(source_key: tuple[str, ...]) -> list[str]:
+    """The folders a source names: adding or removing a document changes their stamps."""
+    return [item for item in source_key if os.path.isdir(item)]
+
+
+def _stamps(paths: tuple[str, ...]) -> tuple | None:
+    """``(path, mtime_ns, size)`` of each path, or ``None`` when one is gone."""
+    stamps = []
+    for path in paths:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return None
+        stamps.append((path, stat.st_mtime_ns, stat.st_size))
+    return tuple(stamps)
+
+
+def source_label(source: SpecSource | None) -> str:
+    if source is None:
+        return os.path.basename(TASKS_SPEC)
+    if isinstance(source, (str, os.PathLike)):
+        return os.fspath(source)
+    return ", ".join(os.fspath(s) for s in source)

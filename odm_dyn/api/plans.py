@@ -1,0 +1,249 @@
+"""A loaded spec, compiled for calling: operations, call plans and model classes.
+
+Everything in an :class:`Api` depends on the spec alone, so it is built once per spec source
+and shared by every client made from it (``load_api`` caches it). A :class:`CallPlan` holds
+all that one operation's calls need, so the per-call path does dictionary look-ups and runs
+precompiled validators, nothing more.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..names import WITH_HTTP_INFO, free_name, pascal_case, snake_case
+from ..spec.document import Document
+from ..spec.media import is_json_media
+from .model import Model, make_model_class
+from .operations import Operation, Parameter, build_operations
+from .schemas import REQUEST, RESPONSE, SchemaCheck, SchemaCompiler
+
+# Names a Client (or a generated-client ``<Tag>Api`` object) owns; an operation or tag with
+# one of these names gets "_" appended. tests/test_openapi_features.py checks it is complete.
+CLIENT_ATTRIBUTES = frozenset(
+    {
+        "api",
+        "api_client",
+        "call",
+        "call_with_http_info",
+        "close",
+        "configuration",
+        "from_env",
+        "host",
+        "on_exchange",
+        "models",
+        "operations",
+        "session",
+        "transport",
+        "wait_for_task",
+    }
+)
+
+
+@dataclass
+class ResponsePlan:
+    status: str
+    description: str
+    checks: dict[str, SchemaCheck | None]  # media type → check (None: no schema declared)
+    models: dict[str, tuple[str, str] | None]  # media type → ("one"|"many", model name)
+
+
+@dataclass
+class CallPlan:
+    """What every call of one operation needs, prepared at load time."""
+
+    op: Operation
+    positional: tuple[str, ...]
+    params: dict[str, Parameter]  # python name → parameter
+    required: frozenset[str]
+    checks: dict[str, SchemaCheck]  # python name → compiled check
+    body_media: str | None
+    body_checks: dict[str, SchemaCheck | None]
+    responses: dict[str, ResponsePlan]
+    accept: str
+    allowed: frozenset[str] = field(default=frozenset())
+    returns_task: bool = False
+    # What to warn about when used: deprecated parameters' Python names, "" for the operation.
+    deprecations: tuple[str, ...] = ()
+
+    def response_for(self, status: int) -> ResponsePlan | None:
+        """The declared response for a status: exact, then ``2XX``-style, then ``default``."""
+        plans = self.responses
+        return plans.get(str(status)) or plans.get(f"{str(status)[0]}XX") or plans.get("default")
+
+
+class Api:
+    """A spec compiled for calling; shared by the clients made from it."""
+
+    def __init__(self, documents: list[Document]):
+        self.documents = documents
+        self.operations = build_operations(documents, reserved=CLIENT_ATTRIBUTES)
+        self.models: dict[str, type[Model]] = {}
+        self.discriminators: dict[str, tuple[str, dict[str, str]]] = {}  # schema → (property, value → schema)
+        for document in documents:
+            self._make_models(document)
+        self.tags = tag_names(self.operations)
+        self.security_schemes: dict[str, dict[str, Any]] = {}
+        for document in documents:
+            self.security_schemes.update((document.data.get("components") or {}).get("securitySchemes") or {})
+        self.servers = [s.get("url") for d in documents for s in d.data.get("servers") or [] if s.get("url")]
+        self._compilers = {id(d): SchemaCompiler(d) for d in documents}
+        self.plans = {op_id: self._plan(op) for op_id, op in self.operations.items()}
+        self.by_python_name = {op.python_name: self.plans[op.operation_id] for op in self.operations.values()}
+        # Lowercase names of the headers and query parameters the security schemes send credentials in.
+        self.secret_names = frozenset(
+            str(scheme["name"]).lower()
+            for scheme in self.security_schemes.values()
+            if isinstance(scheme, dict) and scheme.get("type") == "apiKey" and scheme.get("name")
+        )
+
+    # ------------------------------------------------------------------ look-up
+
+    def find_plan(self, name: str) -> CallPlan:
+        """An operation's plan by operationId, Python name or kebab-case name (``get-task-info``).
+
+        Raises :class:`LookupError` naming the closest operations when there is none.
+        """
+        plan = (
+            self.plans.get(name)
+            or self.by_python_name.get(name)
+            or self.by_python_name.get(name.replace("-", "_"))
+            or self.by_python_name.get(snake_case(name))
+        )
+        if plan is None:
+            raise LookupError(f"the spec has no operation {name!r}{self._did_you_mean(name)}")
+        return plan
+
+    def _did_you_mean(self, name: str) -> str:
+        """``; did you mean a, b?``: the closest operations, each named once, in the style asked."""
+        forms: dict[str, str] = {}  # a name as written → operationId
+        for op_id, plan in self.plans.items():
+            python_name = plan.op.python_name
+            for form in (op_id, python_name, python_name.replace("_", "-")):
+                forms.setdefault(form, op_id)
+        shown: dict[str, str] = {}
+        for form in difflib.get_close_matches(name, list(forms), n=9):
+            shown.setdefault(forms[form], form)
+        close = list(shown.values())[:3]
+        return f"; did you mean {', '.join(close)}?" if close else ""
+
+    # ------------------------------------------------------------------ models
+
+    def _make_models(self, document: Document) -> None:
+        schemas = (document.data.get("components") or {}).get("schemas") or {}
+        for name, schema in schemas.items():
+            if name not in self.models and isinstance(schema, dict):
+                make_model_class(name, schema, schemas, self.models)
+            if isinstance(schema, dict) and isinstance(schema.get("discriminator"), dict):
+                self.discriminators[name] = _discriminator(schema)
+
+    def model_for(self, name: str, data: Any) -> type[Model]:
+        """The model class for a value of schema ``name``: the discriminator's choice, if any."""
+        found = self.discriminators.get(name)
+        if found is not None and isinstance(data, dict):
+            chosen = found[1].get(str(data.get(found[0])))
+            if chosen in self.models:
+                return self.models[chosen]
+        return self.models[name]
+
+    # ------------------------------------------------------------------ tags
+
+    def tag_class_name(self, tag: str) -> str:
+        """The generated client's class name for a tag: ``Tasks API`` → ``TasksAPIApi``."""
+        return pascal_case(tag) + "Api"
+
+    # ------------------------------------------------------------------ plans
+
+    def _plan(self, op: Operation) -> CallPlan:
+        compiler = self._compilers[id(op.document)]
+        params = {p.python_name: p for p in op.parameters}
+        body_checks: dict[str, SchemaCheck | None] = {}
+        body_media = None
+        if op.body is not None:
+            for media, schema in op.body.content.items():
+                body_checks[media] = compiler.check(schema, REQUEST) if schema else None
+            body_media = _preferred_media(list(op.body.content))
+        responses = {status: self._response_plan(compiler, r) for status, r in op.responses.items()}
+        media = op.success_media_types()
+        accept = _preferred_media(media) or "application/json"
+        plan = CallPlan(
+            op=op,
+            positional=tuple(p.python_name for p in op.positional()),
+            params=params,
+            required=frozenset(p.python_name for p in op.parameters if p.required),
+            checks={name: compiler.check(p.schema, REQUEST) for name, p in params.items()},
+            body_media=body_media,
+            body_checks=body_checks,
+            responses=responses,
+            accept=accept,
+        )
+        plan.allowed = frozenset(params) | ({"body"} if op.body is not None else set())
+        plan.returns_task = _returns_model(responses, "TaskInfo")
+        plan.deprecations = ("",) * op.deprecated + tuple(p.python_name for p in op.parameters if p.deprecated)
+        return plan
+
+    def _response_plan(self, compiler: SchemaCompiler, response: Any) -> ResponsePlan:
+        checks: dict[str, SchemaCheck | None] = {}
+        models: dict[str, tuple[str, str] | None] = {}
+        for media, schema in response.content.items():
+            checks[media] = compiler.check(schema, RESPONSE) if schema else None
+            # Only a JSON answer becomes a model: a TSV or binary answer stays str or bytes.
+            models[media] = _model_of(schema, self.models) if is_json_media(media) else None
+        return ResponsePlan(response.status, response.description, checks, models)
+
+
+def _discriminator(schema: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """(property, value → schema name): explicit mappings, else each alternative by its own name."""
+    discriminator = schema["discriminator"]
+    choices: dict[str, str] = {}
+    for choice in schema.get("oneOf") or schema.get("anyOf") or []:
+        ref = choice.get("$ref") if isinstance(choice, dict) else None
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            choices[ref.rsplit("/", 1)[-1]] = ref.rsplit("/", 1)[-1]
+    for value, ref in (discriminator.get("mapping") or {}).items():
+        if isinstance(ref, str):
+            choices[str(value)] = ref.rsplit("/", 1)[-1]
+    return str(discriminator.get("propertyName", "")), choices
+
+
+def tag_names(operations: dict[str, Operation]) -> dict[str, tuple[str, list[str]]]:
+    """Tag attribute name → (tag, operationIds); names settled by the naming rule."""
+    taken = set(CLIENT_ATTRIBUTES)
+    for op in operations.values():
+        taken.update((op.python_name, op.python_name + WITH_HTTP_INFO))
+    by_tag: dict[str, list[str]] = {}
+    for op in operations.values():
+        for tag in op.tags:
+            by_tag.setdefault(tag, []).append(op.operation_id)
+    return {free_name(snake_case(tag), taken): (tag, ids) for tag, ids in by_tag.items()}
+
+
+def _preferred_media(media: list[str]) -> str | None:
+    """JSON first (the default of every call), else the first declared."""
+    for candidate in media:
+        if is_json_media(candidate):
+            return candidate
+    return media[0] if media else None
+
+
+def _model_of(schema: Any, models: dict[str, type[Model]]) -> tuple[str, str] | None:
+    if not isinstance(schema, dict):
+        return None
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+        name = ref.rsplit("/", 1)[-1]
+        return ("one", name) if name in models else None
+    if schema.get("type") == "array":
+        inner = _model_of(schema.get("items"), models)
+        return ("many", inner[1]) if inner and inner[0] == "one" else None
+    return None
+
+
+def _returns_model(responses: dict[str, ResponsePlan], name: str) -> bool:
+    return any(
+        models == ("one", name)
+        for plan in responses.values()
+        if plan.status.startswith("2")
+        for models in plan.models.values()
+    )

@@ -1,0 +1,125 @@
+"""Client settings and per-call options, checked before anything is sent."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+from ..api.plans import CallPlan
+from ..errors import RequestTypeError, RequestValidationError
+from .transport import RetryPolicy
+
+DEFAULT_SCHEME = "https"  # for a host given without one: Client("odm.example.com"), ODM_HOST=odm.example.com
+
+
+# --------------------------------------------------------------------------- settings and options
+
+
+def with_scheme(host: str, scheme: str | None = None) -> str:
+    """``host[:port][/path]`` given without a scheme gets ``scheme`` (default https); else as it is."""
+    return host if "://" in host else f"{scheme or DEFAULT_SCHEME}://{host}"
+
+
+def base_url(host: Any) -> str:
+    """The server's base URL: ``http(s)://host[:port][/path]``; a bare host gets the default scheme.
+
+    Anything else is refused with a :class:`RequestValidationError` (a ``ValueError``).
+    """
+    if not isinstance(host, str):
+        raise RequestTypeError(f"host must be a URL string, not {type(host).__name__}", parameter="host", rule="type")
+    url = with_scheme(host.strip())
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError as error:
+        raise _bad_host(host, str(error)) from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise _bad_host(host, f"the scheme {parts.scheme!r} is not http or https")
+    if not parts.hostname:
+        raise _bad_host(host, "it names no host")
+    if parts.username is not None or parts.password is not None:
+        raise _bad_host(host, "it holds credentials; pass token= or access_token= instead")
+    if "?" in url or "#" in url:
+        raise _bad_host(host, "a base URL takes no query or fragment")
+    if any(char.isspace() or not char.isprintable() for char in url):
+        raise _bad_host(host, "it holds spaces or control characters")
+    return url.rstrip("/")
+
+
+def _bad_host(host: str, why: str) -> RequestValidationError:
+    shown = "(not shown: it holds credentials)" if "@" in host else repr(host)
+    return RequestValidationError(
+        f"host {shown} is not a server URL: {why}; give http(s)://host[:port][/path], e.g. http://localhost:8080",
+        parameter="host",
+        rule="host",
+    )
+
+
+_NOTHING_SENT = "; nothing was sent"
+
+
+def check_timeout(value: Any, name: str, operation: str | None) -> None:
+    """``None``, positive seconds, or a ``(connect, read)`` pair of them (``None`` for a default)."""
+    if value is None:
+        return
+    pair = isinstance(value, (tuple, list))
+    parts = [part for part in value if part is not None] if pair else [value]
+    if (pair and len(value) != 2) or any(isinstance(p, bool) or not isinstance(p, (int, float)) for p in parts):
+        raise RequestTypeError(
+            f"{operation or 'Client'}: {name} must be seconds or a (connect, read) pair of seconds, "
+            f"not {value!r}{_NOTHING_SENT if operation else ''}",
+            operation=operation,
+            parameter=name,
+            rule="type",
+        )
+    if not all(0 < part < math.inf for part in parts):  # NaN fails too
+        raise RequestValidationError(
+            f"{operation or 'Client'}: {name} must be a positive, finite number of seconds, not {value!r}"
+            + (_NOTHING_SENT if operation else ""),
+            operation=operation,
+            parameter=name,
+            rule="range",
+        )
+
+
+def check_retries(value: Any, name: str, operation: str | None) -> RetryPolicy | None:
+    """``None``, a :class:`RetryPolicy`, or a number of retries (0 or more) as a policy."""
+    if value is None or isinstance(value, RetryPolicy):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise RequestTypeError(
+            f"{operation or 'Client'}: {name} must be a number of retries or a RetryPolicy, not {value!r}",
+            operation=operation,
+            parameter=name,
+            rule="type",
+        )
+    if value < 0:
+        raise RequestValidationError(
+            f"{operation or 'Client'}: {name} must be 0 or more, not {value!r}",
+            operation=operation,
+            parameter=name,
+            rule="range",
+        )
+    return RetryPolicy(total=value)
+
+
+def check_options(plan: CallPlan, options: dict[str, Any]) -> None:
+    """The per-call options' types and values; a bad one raises before anything is sent."""
+    op_id = plan.op.operation_id
+    check_timeout(options.get("_request_timeout"), "_request_timeout", op_id)
+    check_retries(options.get("_retries"), "_retries", op_id)
+    for name, kinds, wanted in (
+        ("_headers", Mapping, "a mapping of header names to values"),
+        ("_retry_unsafe", bool, "True or False"),
+        ("_content_type", str, "a media type"),
+        ("_accept", str, "a media type"),
+    ):
+        value = options.get(name)
+        if value is not None and not isinstance(value, kinds):
+            raise RequestTypeError(
+                f"{op_id}: {name} must be {wanted}, not {type(value).__name__}; nothing was sent",
+                operation=op_id,
+                parameter=name,
+                rule="type",
+            )

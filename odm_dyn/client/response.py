@@ -1,0 +1,154 @@
+"""From a raw answer to data: decode by media type, validate, map errors, build models."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Callable, Iterator, Mapping
+
+from ..api.plans import Api, CallPlan, ResponsePlan
+from ..api.schemas import Violation
+from ..errors import ApiException, ResponseValidationError, exception_for_status
+from ..wire.answer import _decode_loosely, _match_media, check_answer, decode
+from ..wire.messages import RawResponse
+
+log = logging.getLogger("odm_dyn")
+Hide = Callable[[str], str] | None  # takes credentials out of a text that is shown
+
+
+@dataclass
+class ApiResponse:
+    """What a ``*_with_http_info`` call returns."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    data: Any
+    raw_data: bytes
+
+
+def read_response(api: Api, plan: CallPlan, raw: RawResponse, mode: str, hide: Hide = None) -> Any:
+    """The data of a success answer, or the exception of an error answer.
+
+    ``hide`` takes the credentials out of the texts an error shows (its message, its reason).
+    """
+    if raw.status >= 400:
+        raise _api_exception(api, plan, raw, plan.response_for(raw.status), hide, check=mode != "off")
+    if mode == "off":  # decode only: no check runs
+        declared = plan.response_for(raw.status) if raw.status >= 200 else None
+        data = decode(declared, raw, check=False)[0] if declared is not None else _decode_loosely(raw)
+    else:
+        declared, data, violations = check_answer(plan, raw)
+        if violations:
+            _report(mode, plan, raw, violations, "; ".join(map(str, violations)), hide)
+    # Off-spec data of a declared model schema is still a model ("warn" and "off" return what
+    # came): its fields read as attributes, so callers (wait_for_task) see e.g. ``.status``.
+    return data if declared is None else _as_model(api, declared, raw, data)
+
+
+@contextlib.contextmanager
+def open_sink(destination: str | os.PathLike[str] | IO[bytes]) -> Iterator[tuple[IO[bytes], Any]]:
+    """Where a streamed download goes, and what the call returns for it.
+
+    A path is written as ``<path>.part`` and renamed over the path only when the call succeeds,
+    so an error answer or a broken connection never leaves a half file under the real name.
+    """
+    if hasattr(destination, "write"):
+        yield destination, destination  # type: ignore[misc]
+        return
+    path = Path(destination)  # type: ignore[arg-type]
+    partial = path.with_name(path.name + ".part")
+    try:
+        with open(partial, "wb") as handle:
+            yield handle, path
+        os.replace(partial, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(partial)
+
+
+def read_streamed(api: Api, plan: CallPlan, raw: RawResponse, mode: str, result: Any, hide: Hide = None) -> Any:
+    """A streamed answer: the file (path or handle) on success, the usual exception on error.
+
+    The body went to the file, not through the schema checks; the status and media type are
+    still held to the spec.
+    """
+    if "streamed" not in raw.extra:  # only success answers are streamed: an error raises here
+        return read_response(api, plan, raw, mode, hide)
+    if mode == "off":
+        return result
+    declared = plan.response_for(raw.status)
+    if declared is None or (declared.checks and _match_media(raw.media_type, declared.checks) is None):
+        offered = ", ".join(declared.checks) if declared else "nothing"
+        problem = (
+            f"answered HTTP {raw.status} {raw.media_type or 'without a Content-Type'}; the spec declares {offered}"
+        )
+        _report(mode, plan, raw, [Violation("$", "content-type", problem)], problem, hide)
+    return result
+
+
+def _as_model(api: Api, declared: ResponsePlan, raw: RawResponse, data: Any) -> Any:
+    model = declared.models.get(_match_media(raw.media_type, declared.models) or "", None)
+    if model is None:
+        return data
+    kind, name = model
+    if kind == "many" and isinstance(data, list):
+        return [api.model_for(name, item).from_dict(item) if isinstance(item, dict) else item for item in data]
+    return api.model_for(name, data).from_dict(data) if isinstance(data, dict) else data
+
+
+def _report(
+    mode: str, plan: CallPlan, raw: RawResponse, violations: list[Violation], summary: str, hide: Hide = None
+) -> None:
+    op_id = plan.op.operation_id
+    if mode == "off":
+        return
+    message = f"{op_id}: the server's answer (HTTP {raw.status}) breaks the spec: {summary}"
+    if mode == "warn":
+        log.warning("%s", hide(message) if hide else message)
+        return
+    raise ResponseValidationError(
+        message + ". Set validate_responses='warn' to accept it with a logged warning.",
+        operation=op_id,
+        status=raw.status,
+        headers=raw.headers,
+        body=raw.content,
+        errors=[str(v) for v in violations],
+        hide=hide,
+    )
+
+
+def _api_exception(
+    api: Api, plan: CallPlan, raw: RawResponse, declared: ResponsePlan | None, hide: Hide = None, check: bool = True
+) -> ApiException:
+    data: Any = None
+    description = declared.description if declared else None
+    if declared is not None and declared.checks and raw.content:
+        decoded, violations = decode(declared, raw, check)
+        if not violations:
+            data = _as_model(api, declared, raw, decoded)
+        else:
+            data = decoded if not isinstance(decoded, bytes) else None
+            summary = "; ".join(map(str, violations))
+            log.warning(
+                "%s: the error body (HTTP %d) breaks the spec: %s",
+                plan.op.operation_id,
+                raw.status,
+                hide(summary) if hide else summary,
+            )
+    elif raw.content:
+        loose = _decode_loosely(raw)
+        data = None if isinstance(loose, bytes) else loose
+    cls = exception_for_status(raw.status)
+    return cls(
+        raw.status,
+        raw.reason,
+        operation=plan.op.operation_id,
+        headers=raw.headers,
+        body=raw.content,
+        data=data,
+        description=description,
+        hide=hide,
+    )

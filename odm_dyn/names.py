@@ -1,0 +1,61 @@
+"""The naming rule: spec names as Python names.
+
+operationIds, tags and parameter names become snake_case; a name that is a Python keyword, one
+of the client's own attributes, or already taken by an earlier operation, tag or parameter of
+the same scope gets ``_`` appended until it is free. Spec order decides which one is
+"earlier"; operations come before tags, and an operation's name counts as taking its
+``<name>_with_http_info`` twin too.
+
+Layer: the bottom; imports nothing of odm_dyn.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+
+WITH_HTTP_INFO = "_with_http_info"
+
+
+def snake_case(name: str) -> str:
+    """``publishAllStudies`` → ``publish_all_studies``; ``Tasks API`` → ``tasks_api``.
+
+    A capitalised word written mostly in capitals is one acronym (``SPoT`` → ``spot``,
+    ``URLs`` → ``urls``), not a run of one-letter words.
+    """
+    words = [_snake_word(word) for word in re.split(r"[^0-9A-Za-z]+", name) if word]
+    name = "_".join(word for word in words if word) or "_"
+    return "_" + name if name[0].isdigit() else name
+
+
+def _snake_word(word: str) -> str:
+    upper = sum(ch.isupper() for ch in word)
+    if word[0].isupper() and upper > sum(ch.islower() for ch in word):
+        return word.lower()
+    word = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", word)
+    word = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", word)
+    return word.lower()
+
+
+def pascal_case(name: str) -> str:
+    """``Tasks API`` → ``TasksAPI``: words capitalised, the rest of each word kept."""
+    words = re.split(r"[^0-9A-Za-z]+", name)
+    joined = "".join(word[:1].upper() + word[1:] for word in words if word)
+    return joined if joined and not joined[0].isdigit() else "_" + joined
+
+
+def free_name(name: str, taken: set[str]) -> str:
+    """The naming rule: append ``_`` while the name is a keyword or taken; record it."""
+    while keyword.iskeyword(name) or name in taken:
+        name += "_"
+    taken.add(name)
+    return name
+
+
+def free_method_name(name: str, taken: set[str]) -> str:
+    """The naming rule for an operation, whose method comes with a ``_with_http_info`` twin:
+    both names must be free, and both are recorded."""
+    while keyword.iskeyword(name) or name in taken or name + WITH_HTTP_INFO in taken:
+        name += "_"
+    taken.update((name, name + WITH_HTTP_INFO))
+    return name

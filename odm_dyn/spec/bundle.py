@@ -1,0 +1,158 @@
+"""Bundling: a document spread over files becomes one with local references only."""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..errors import SpecError
+from .pointers import pointer_of, resolve_pointer
+from .read import parse_text
+
+# --------------------------------------------------------------------------- bundling
+
+
+class _Bundler:
+    """Turns a document spread over files into one with local references only."""
+
+    def __init__(self, root: Path):
+        self.root = str(root)
+        self.texts: dict[str, bytes] = {}
+        self.docs: dict[str, Any] = {}
+        self.hoisted: dict[tuple[str, str], str] = {}  # (file, pointer) → local ref
+        self.origins: dict[str, tuple[str, str]] = {}  # bundled pointer → (file, pointer)
+
+    def read(self, file: str) -> Any:
+        if file not in self.docs:
+            try:
+                with open(file, "rb") as handle:
+                    self.texts[file] = handle.read()
+            except OSError as exc:
+                raise SpecError(f"cannot read: {exc.strerror}", file=file) from None
+            self.docs[file] = parse_text(self.texts[file], file)
+        return self.docs[file]
+
+    def bundle(self) -> dict[str, Any]:
+        doc = self.read(self.root)
+        if not isinstance(doc, dict):
+            raise SpecError("not an OpenAPI document (not a mapping)", file=self.root)
+        doc = copy.deepcopy(doc)
+        self._register_components(doc)
+        out = self._walk(doc, self.root, [], ())
+        self._check_local_refs(out)
+        return out
+
+    def _register_components(self, doc: dict[str, Any]) -> None:
+        """A component that is only a ``$ref`` to a file becomes that file's content."""
+        for section, entries in (doc.get("components") or {}).items():
+            if not isinstance(entries, dict):
+                continue
+            for name, value in entries.items():
+                ref = value.get("$ref") if isinstance(value, dict) else None
+                if isinstance(ref, str) and not ref.startswith("#"):
+                    target = self._target(ref, self.root)
+                    local = "#" + pointer_of(["components", section, name])
+                    self.hoisted.setdefault(target, local)
+
+    def _target(self, ref: str, base: str) -> tuple[str, str]:
+        file_part, _, fragment = ref.partition("#")
+        file = os.path.normpath(os.path.join(os.path.dirname(base), file_part)) if file_part else base
+        return file, fragment
+
+    def _walk(self, node: Any, file: str, at: list[Any], stack: tuple) -> Any:
+        if isinstance(node, list):
+            return [self._walk(v, file, at + [i], stack) for i, v in enumerate(node)]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            return self._resolve_ref(node, ref, file, at, stack)
+        return {k: self._walk(v, file, at + [k], stack) for k, v in node.items()}
+
+    def _resolve_ref(self, node: dict, ref: str, file: str, at: list[Any], stack: tuple) -> Any:
+        here = pointer_of(at)
+        target = self._target(ref, file)
+        siblings = {k: v for k, v in node.items() if k != "$ref"}
+        if target in self.hoisted and self.hoisted[target][1:] != here:
+            return {"$ref": self.hoisted[target], **self._walk(siblings, file, at, stack)}
+        if target[0] == file and file != self.root:
+            target = self._local_in_fragment(target, file)
+        if target[0] == self.root:
+            return {"$ref": "#" + target[1], **self._walk(siblings, file, at, stack)}
+        if target in stack:
+            raise SpecError(
+                "recursive $ref across files; register its target under components",
+                file=file,
+                pointer=self._origin_pointer(file, here),
+            )
+        try:
+            referenced = self.read(target[0])
+        except SpecError as exc:
+            raise SpecError(
+                f"$ref {ref!r} names a file that cannot be loaded ({exc})",
+                file=file,
+                pointer=self._origin_pointer(file, here),
+            ) from None
+        try:
+            content = resolve_pointer(referenced, target[1])
+        except KeyError:
+            raise SpecError(
+                f"$ref {ref!r} points to nothing", file=file, pointer=self._origin_pointer(file, here)
+            ) from None
+        self.origins[here] = target
+        resolved = self._walk(copy.deepcopy(content), target[0], at, stack + (target,))
+        if siblings and isinstance(resolved, dict):
+            resolved = {**resolved, **self._walk(siblings, file, at, stack)}
+        return resolved
+
+    def _local_in_fragment(self, target: tuple[str, str], file: str) -> tuple[str, str]:
+        """``#/...`` inside a fragment file: that file's own node, else the root document's.
+
+        Published specs (the vendor's among them) write ``#/components/schemas/X`` in their
+        schema files, meaning the document that includes them.
+        """
+        try:
+            resolve_pointer(self.read(file), target[1])
+            return target
+        except KeyError:
+            return self.root, target[1]
+
+    def _origin_pointer(self, file: str, here: str) -> str:
+        return origin_of(self.origins, here, self.root)[1] if file != self.root else here
+
+    def _check_local_refs(self, doc: dict[str, Any]) -> None:
+        for where, ref in _iter_refs(doc, []):
+            if not ref.startswith("#"):
+                continue
+            try:
+                resolve_pointer(doc, ref[1:])
+            except KeyError:
+                file, pointer = origin_of(self.origins, where, self.root)
+                raise SpecError(f"$ref {ref!r} points to nothing", file=file, pointer=pointer) from None
+
+
+def _iter_refs(node: Any, at: list[Any]) -> Iterator[tuple[str, str]]:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            yield pointer_of(at), ref
+        for key, value in node.items():
+            if key != "$ref":
+                yield from _iter_refs(value, at + [key])
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _iter_refs(value, at + [index])
+
+
+def origin_of(origins: dict[str, tuple[str, str]], pointer: str, root: str) -> tuple[str, str]:
+    """The file and pointer a place of the bundled document came from."""
+    best = ""
+    for prefix in origins:
+        if (pointer == prefix or pointer.startswith(prefix + "/")) and len(prefix) > len(best):
+            best = prefix
+    if not best:
+        return root, pointer
+    file, inner = origins[best]
+    return file, inner + pointer[len(best) :]

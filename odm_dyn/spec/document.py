@@ -1,0 +1,30 @@
+"""An OpenAPI document after bundling, and what names a spec source."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Union
+
+SpecSource = Union[str, "os.PathLike[str]", Iterable[Union[str, "os.PathLike[str]"]]]
+
+SPEC_FILE_SUFFIXES = (".yaml", ".yml", ".json")
+CACHE_FORMAT = 1
+
+_PACKAGE_SPEC_DIR = Path(__file__).resolve().parent.parent / "data" / "spec"
+TASKS_SPEC = str(_PACKAGE_SPEC_DIR / "tasks.yaml")
+
+
+@dataclass
+class Document:
+    """One bundled OpenAPI document: only local ``$ref``s remain."""
+
+    path: str
+    data: dict[str, Any]
+    files: dict[str, str] = field(default_factory=dict)  # every file read → sha256
+
+    @property
+    def version(self) -> str:
+        """``"3.0"`` or ``"3.1"``: the schema dialect of this document."""
+        return "3.0" if str(self.data.get("openapi", "")).startswith("3.0") else "3.1"

@@ -1,0 +1,118 @@
+"""One request and its answer, as a client's ``on_exchange`` observer sees them.
+
+``Client(on_exchange=callback)`` calls ``callback(exchange)`` once per answer received, before
+the answer is read (so a strict client still raises afterwards). The exchange carries no secret:
+credential headers and query parameters (by their names, and those the spec's security schemes
+declare) are redacted when it is made. Its verdict (``violations``) is worked out on
+first access, so an observer that only logs costs no validation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import AbstractSet, Any, Mapping
+from urllib.parse import parse_qsl, quote, urlsplit
+
+from ..api.plans import CallPlan
+from ..api.schemas import Violation
+from .answer import check_answer
+from .messages import RawResponse
+
+REDACTED = "[redacted]"
+# Headers that carry credentials by name; any other whose name mentions a token or key too.
+SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "set-cookie", "genestack-api-token", "x-api-key"}
+)
+_SECRET_WORDS = ("token", "key", "secret", "password")
+
+
+def is_secret_name(name: str, declared: AbstractSet[str] = frozenset()) -> bool:
+    """Whether a header or query parameter name may carry a credential: by its name, or because
+    a security scheme sends one in it (``declared``: lowercase names, ``Api.secret_names``)."""
+    lowered = name.lower()
+    return lowered in SECRET_HEADERS or lowered in declared or any(word in lowered for word in _SECRET_WORDS)
+
+
+def redact_headers(headers: Mapping[str, str], declared: AbstractSet[str] = frozenset()) -> dict[str, str]:
+    """A copy with every credential-bearing header's value replaced."""
+    return {name: (REDACTED if is_secret_name(name, declared) else str(value)) for name, value in headers.items()}
+
+
+def redact_target(target: str, declared: AbstractSet[str] = frozenset()) -> str:
+    """A path and query with the values of credential-bearing query parameters replaced."""
+    path, sep, query = target.partition("?")
+    if not sep:
+        return target
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if not any(is_secret_name(name, declared) for name, _ in pairs):
+        return target
+    shown = [
+        f"{quote(name, safe='')}={REDACTED if is_secret_name(name, declared) else quote(value, safe='')}"
+        for name, value in pairs
+    ]
+    return path + "?" + "&".join(shown)
+
+
+@dataclass
+class Exchange:
+    """A request a client sent and the answer it got, with secrets already redacted."""
+
+    plan: CallPlan
+    method: str
+    url: str  # base URL and target (query redacted)
+    request_headers: dict[str, str]
+    request_body: bytes | None
+    response: RawResponse
+    extra: dict[str, Any] = field(default_factory=dict)  # for observers' own notes
+    secret_names: AbstractSet[str] = frozenset()  # the security schemes' header and query names
+
+    @classmethod
+    def capture(
+        cls,
+        plan: CallPlan,
+        base_url: str,
+        method: str,
+        target: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        response: RawResponse,
+        secret_names: AbstractSet[str] = frozenset(),
+    ) -> Exchange:
+        """The exchange as sent and received, redacted: headers and query parameters named like
+        credentials, and those the security schemes name (``secret_names``, lowercase)."""
+        url = base_url + redact_target(target, secret_names)
+        return cls(plan, method, url, redact_headers(headers, secret_names), body, response, {}, secret_names)
+
+    @property
+    def operation_id(self) -> str:
+        return self.plan.op.operation_id
+
+    @property
+    def status(self) -> int:
+        return self.response.status
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path
+
+    @property
+    def response_headers(self) -> dict[str, str]:
+        return redact_headers(self.response.headers, self.secret_names)
+
+    @cached_property
+    def violations(self) -> list[Violation]:
+        """How the answer breaks the spec; empty when it keeps to it."""
+        return response_violations(self.plan, self.response)
+
+    @property
+    def verdict(self) -> str:
+        return "violation" if self.violations else "ok"
+
+    def __repr__(self) -> str:
+        return f"<Exchange {self.operation_id}: {self.method} {self.path} -> {self.status} {self.verdict}>"
+
+
+def response_violations(plan: CallPlan, raw: RawResponse) -> list[Violation]:
+    """The answer checked against the declared response of its status, errors included."""
+    return check_answer(plan, raw)[2]
