@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import IO, Any, Callable, Iterable, Protocol
+from typing import IO, Any, Callable, Iterable
 
 from ..errors import ApiTimeoutError, TransportError
 from ..secrets import LogFilter
@@ -45,13 +45,17 @@ __all__ = [
 ]
 
 
-class BaseTransport(Protocol):
-    """What the client needs of a transport. ``timeout`` and ``retries`` are its defaults,
-    used for a call that gives none; ``sink``: a success (2xx) answer's body is written there
-    chunk by chunk instead of being kept (``content`` is then empty, ``extra["streamed"]`` counts)."""
+class BaseTransport:
+    """What the client needs of a transport: ``send`` and ``close``.
 
-    timeout: Timeout
-    retries: RetryPolicy
+    ``timeout`` and ``retries`` are its defaults, for a call that gives none. ``send`` retries
+    by the policy around :meth:`attempt`, which a transport implements (or it overrides ``send``
+    as a whole). ``sink``: a success (2xx) answer's body is written there chunk by chunk instead
+    of being kept (``content`` is then empty and ``extra["streamed"]`` counts the bytes).
+    """
+
+    timeout: Timeout = DEFAULT_TIMEOUT
+    retries: RetryPolicy = DEFAULT_RETRIES
 
     def send(
         self,
@@ -61,12 +65,22 @@ class BaseTransport(Protocol):
         retries: RetryPolicy | None = None,
         retry_unsafe: bool = False,
         sink: IO[bytes] | None = None,
-    ) -> RawResponse: ...
+    ) -> RawResponse:
+        """Send ``request``, retrying by the policy (``retries`` or the transport's own)."""
+        limit = timeout or self.timeout
+        return send_with_retries(
+            lambda: self.attempt(request, limit, sink), request, retries or self.retries, retry_unsafe
+        )
 
-    def close(self) -> None: ...
+    def attempt(self, request: Request, timeout: Timeout, sink: IO[bytes] | None) -> RawResponse:
+        """One try at sending ``request``; a failure raises a :class:`~odm_dyn.errors.TransportError`."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release what the transport holds (connections, the values it hides in logs)."""
 
 
-class Transport:
+class Transport(BaseTransport):
     """Sends requests to one base URL over HTTP; safe to share between threads."""
 
     def __init__(
@@ -108,22 +122,7 @@ class Transport:
         self._log_filter.remove()
         self.session.close()
 
-    def send(
-        self,
-        request: Request,
-        *,
-        timeout: Timeout | None = None,
-        retries: RetryPolicy | None = None,
-        retry_unsafe: bool = False,
-        sink: IO[bytes] | None = None,
-    ) -> RawResponse:
-        """Send ``request`` to the base URL, retrying by the policy."""
-        limit = timeout or self.timeout
-        return send_with_retries(
-            lambda: self._send_once(request, limit, sink), request, retries or self.retries, retry_unsafe
-        )
-
-    def _send_once(self, request: Request, timeout: Timeout, sink: IO[bytes] | None) -> RawResponse:
+    def attempt(self, request: Request, timeout: Timeout, sink: IO[bytes] | None) -> RawResponse:
         started = time.monotonic()
         try:
             response = self._open(request, timeout)

@@ -23,16 +23,16 @@ from typing import IO, Any, Callable, Iterable
 from urllib.parse import unquote, urlsplit
 
 from ..errors import TransportError
-from ..types import DEFAULT_TIMEOUT, Timeout
+from ..types import Timeout
 from ..wire.messages import RawResponse, Request
 from .failures import reason
-from .retry import DEFAULT_RETRIES, RetryPolicy, send_with_retries
-from .transport import DEFAULT_BODY_SECONDS, MAX_RESPONSE_BYTES, Counting, read_chunks, streamed
+from .retry import DEFAULT_RETRIES, RetryPolicy
+from .transport import DEFAULT_BODY_SECONDS, MAX_RESPONSE_BYTES, BaseTransport, Counting, read_chunks, streamed
 
 WsgiApp = Callable[[dict, Callable[..., Any]], Iterable[bytes]]
 
 
-class WsgiTransport:
+class WsgiTransport(BaseTransport):
     """Sends requests to a WSGI application in this process; ``base_url`` says which server
     the app believes it is (host, port, scheme, and a path prefix the app is mounted at)."""
 
@@ -47,7 +47,6 @@ class WsgiTransport:
         self.app = app
         self.base_url = base_url.rstrip("/")
         self.retries = retries
-        self.timeout: Timeout = DEFAULT_TIMEOUT  # not applied: here for code that reads a transport's
         self.max_response_bytes = max_response_bytes
         self._base = _environ_base(self.base_url)
 
@@ -57,19 +56,8 @@ class WsgiTransport:
     def close(self) -> None:
         """Nothing to release: the app belongs to the caller."""
 
-    def send(
-        self,
-        request: Request,
-        *,
-        timeout: Timeout | None = None,
-        retries: RetryPolicy | None = None,
-        retry_unsafe: bool = False,
-        sink: IO[bytes] | None = None,
-    ) -> RawResponse:
-        """Call the app with ``request``, retrying by the policy; ``timeout`` is not applied."""
-        return send_with_retries(lambda: self._send_once(request, sink), request, retries or self.retries, retry_unsafe)
-
-    def _send_once(self, request: Request, sink: IO[bytes] | None) -> RawResponse:
+    def attempt(self, request: Request, timeout: Timeout, sink: IO[bytes] | None) -> RawResponse:
+        """Call the app once with ``request``; ``timeout`` does not apply in-process."""
         started = time.monotonic()
         answer = _Answer()
         try:
