@@ -99,20 +99,23 @@ class Client(TaskWaits):
             check_mode("validate_requests", validate_requests),
             check_mode("validate_responses", validate_responses),
         )
-        if transport is None:
-            transport = self._http_transport(timeout, retries, verify, session)
-        elif timeout is not None or retries is not None or verify is not True or session is not None:
-            raise RequestTypeError(
-                "Client: timeout=, retries=, verify= and session= are settings of the transport; "
-                "give them to it, not beside transport=",
-                parameter="transport",
-                rule="type",
-            )
-        self.transport: BaseTransport = transport
+        self.transport = self._transport(transport, timeout, retries, verify, session)
         self._namespaces: dict[str, Any] = {}
         self.observers: list[Observer] = _observers(on_exchange)
 
-    def _http_transport(self, timeout: Any, retries: Any, verify: bool | str, session: Any) -> Transport:
+    def _transport(
+        self, given: BaseTransport | None, timeout: Any, retries: Any, verify: bool | str, session: Any
+    ) -> BaseTransport:
+        """The transport given, or an HTTP one made from the settings (checked here, once)."""
+        if given is not None:
+            if timeout is not None or retries is not None or verify is not True or session is not None:
+                raise RequestTypeError(
+                    "Client: timeout=, retries=, verify= and session= are settings of the transport; "
+                    "give them to it, not beside transport=",
+                    parameter="transport",
+                    rule="type",
+                )
+            return given
         limit = check_timeout(timeout, "timeout", None)
         policy = check_retries(retries, "retries", None) or RetryPolicy(total=3)
         hidden = outside_headers(self.api, self._credentials)  # urllib3 logs request lines, queries included
@@ -152,6 +155,10 @@ class Client(TaskWaits):
             self.observers = _observers(observers)
         elif observers not in self.observers:
             self.observers.append(observers)
+
+    @property
+    def _validate_responses(self) -> str:
+        return self._settings.validate_responses  # read by the contract recorder (testing/)
 
     @property
     def operations(self) -> dict[str, Any]:
