@@ -213,9 +213,7 @@ class Client(TaskWaits):
     def _observe(self, plan: CallPlan, request: Request, raw: RawResponse) -> None:
         from ..wire.exchange import Exchange
 
-        exchange = Exchange.capture(
-            plan, self.host, request.method, request.target, request.headers, request.body, raw, self.api.secret_names
-        )
+        exchange = Exchange.of(plan, self.host, request, raw, self.api.secret_names)
         for observer in list(self.observers):
             observer(exchange)
 

@@ -18,7 +18,7 @@ from ..api.plans import CallPlan
 from ..api.schemas import Violation
 from ..secrets import REDACTED, is_secret_name, redact_headers, redact_target
 from .answer import check_answer
-from .messages import RawResponse
+from .messages import RawResponse, Request
 
 __all__ = [
     "REDACTED",
@@ -59,6 +59,15 @@ class Exchange:
         credentials, and those the security schemes name (``secret_names``, lowercase)."""
         url = base_url + redact_target(target, secret_names)
         return cls(plan, method, url, redact_headers(headers, secret_names), body, response, {}, secret_names)
+
+    @classmethod
+    def of(
+        cls, plan: CallPlan, base_url: str, request: Request, response: RawResponse, secret_names: AbstractSet[str]
+    ) -> Exchange:
+        """The exchange of a request sent and its answer, redacted (as :meth:`capture`)."""
+        return cls.capture(
+            plan, base_url, request.method, request.target, request.headers, request.body, response, secret_names
+        )
 
     @property
     def operation_id(self) -> str:
