@@ -204,8 +204,11 @@ class Client(TaskWaits):
 
     def _send(self, plan: CallPlan, request: Request, options: dict[str, Any], sink: Any = None) -> RawResponse:
         """The transport's part of a call, with the call's options; the observers see the exchange."""
-        log.debug("%s: %s %s", request.operation_id, request.method, request.path)
-        raw = self.transport.send(request, sink=sink, **send_options(options, self._retry_unsafe))
+        log.debug("%s: %s %s", request.operation_id, request.method, request.target.partition("?")[0])
+        if options:
+            raw = self.transport.send(request, sink=sink, **send_options(options, self._retry_unsafe))
+        else:  # most calls: no per-call option to read
+            raw = self.transport.send(request, sink=sink, retry_unsafe=self._retry_unsafe)
         if self.observers:  # one test when nobody observes
             self._observe(plan, request, raw)
         return raw

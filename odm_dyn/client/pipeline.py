@@ -112,7 +112,9 @@ def encode_parameters(
         if param is None:
             continue
         if param.location == "path":
-            segments[param.name] = _segment(plan, name, path_segment(param, value))
+            segment = segments[param.name] = path_segment(param, value)
+            if not segment:  # "/tasks/" + "" would name another resource than the one asked for
+                raise _empty_path(plan, name)
         elif param.location == "query":
             query.extend(query_pairs(param, value))
         elif param.location == "header":
@@ -126,16 +128,14 @@ def encode_parameters(
     return segments, query
 
 
-def _segment(plan: CallPlan, name: str, segment: str) -> str:
-    if not segment:  # "/tasks/" + "" would name another resource than the one asked for
-        op_id = plan.op.operation_id
-        raise RequestValidationError(
-            f"{op_id}: path parameter {name!r} is empty; nothing was sent",
-            operation=op_id,
-            parameter=name,
-            rule="empty",
-        )
-    return segment
+def _empty_path(plan: CallPlan, name: str) -> RequestValidationError:
+    op_id = plan.op.operation_id
+    return RequestValidationError(
+        f"{op_id}: path parameter {name!r} is empty; nothing was sent",
+        operation=op_id,
+        parameter=name,
+        rule="empty",
+    )
 
 
 def choose_accept(plan: CallPlan, requested: str | None) -> str:

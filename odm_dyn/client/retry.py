@@ -102,22 +102,23 @@ def nothing_sent(error: TransportError) -> bool:
 
 
 def send_with_retries(
-    attempt_once: Callable[[], RawResponse], request: Request, policy: RetryPolicy, retry_unsafe: bool
+    attempt_once: Callable[..., RawResponse], args: tuple, request: Request, policy: RetryPolicy, retry_unsafe: bool
 ) -> RawResponse:
-    """``attempt_once()`` until it gives an answer that is not retried by ``policy``."""
+    """``attempt_once(*args)`` until it gives an answer that is not retried by ``policy``."""
     if not policy.allows(request.method, retry_unsafe):
-        return attempt_once()
+        return attempt_once(*args)
     started, attempt = time.monotonic(), 0
     while True:
         try:
-            answer = attempt_once()
+            answer = attempt_once(*args)
         except TransportError as error:
             wait = policy.wait_after_error(error, attempt, started)
             if wait is None:
                 raise
             _log_retry(request, f"failed ({type(error).__name__})", attempt, policy, wait)
         else:
-            wait = policy.wait_after_answer(answer, attempt, started)
+            # The status test first: most answers are not retried, and this is every call's path.
+            wait = None if answer.status not in policy.statuses else policy.wait_after_answer(answer, attempt, started)
             if wait is None:
                 answer.attempts = attempt + 1
                 return answer

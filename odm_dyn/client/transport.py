@@ -68,9 +68,8 @@ class BaseTransport:
     ) -> RawResponse:
         """Send ``request``, retrying by the policy (``retries`` or the transport's own)."""
         limit = timeout or self.timeout
-        return send_with_retries(
-            lambda: self.attempt(request, limit, sink), request, retries or self.retries, retry_unsafe
-        )
+        policy = retries or self.retries
+        return send_with_retries(self.attempt, (request, limit, sink), request, policy, retry_unsafe)
 
     def attempt(self, request: Request, timeout: Timeout, sink: IO[bytes] | None) -> RawResponse:
         """One try at sending ``request``; a failure raises a :class:`~odm_dyn.errors.TransportError`."""
@@ -129,7 +128,7 @@ class Transport(BaseTransport):
             if sink is not None and 200 <= response.status_code < 300:
                 return self._stream_body(response, sink, started)
             chunks: list[bytes] = []
-            _read_body(response, chunks.append, self.max_response_bytes, self.body_seconds)
+            read_body(response, chunks.append, self.max_response_bytes, self.body_seconds)
         except Exception as exc:  # noqa: BLE001 - mapped to odm_dyn's errors, or raised as it is
             error = as_transport_error(exc, request, self.base_url, self._log_filter.hide)
             if error is exc:
@@ -165,7 +164,7 @@ class Transport(BaseTransport):
 
         counter = Counting(sink)
         try:
-            _read_body(response, counter.write, None, self.body_seconds)
+            read_body(response, counter.write, None, self.body_seconds)
         except requests.exceptions.RequestException as exc:
             # Not an ApiConnectionError: a retry would append to what the sink already holds.
             raise TransportError(
@@ -197,29 +196,24 @@ def streamed(status: int, reason: str, headers: Any, size: int, started: float) 
     return raw
 
 
-def _read_body(response: Any, write: Callable[[bytes], Any], max_bytes: int | None, seconds: float) -> None:
-    """A requests-style response's body to ``write``; the response closed however the reading ends."""
-    try:
-        read_chunks(response.iter_content(CHUNK_BYTES), write, max_bytes, seconds)
-    finally:
-        response.close()
-
-
-def read_chunks(chunks: Iterable[bytes], write: Callable[[bytes], Any], max_bytes: int | None, seconds: float) -> None:
-    """Hand every chunk of a body to ``write``.
+def read_body(response: Any, write: Callable[[bytes], Any], max_bytes: int | None, seconds: float) -> None:
+    """Hand every chunk of a body (``response.iter_content``) to ``write``, then close the response.
 
     The read timeout bounds each wait for data; a server trickling bytes forever is stopped by
     the deadline for the whole body (``seconds``) and, when given, the size cap.
     """
     size = 0
     deadline = time.monotonic() + seconds
-    for chunk in chunks:
-        size += len(chunk)
-        if max_bytes is not None and size > max_bytes:
-            raise TransportError(f"the answer is larger than {max_bytes} bytes; refusing to read on")
-        if time.monotonic() > deadline:
-            raise ApiTimeoutError(f"the answer took longer than {seconds}s to arrive; gave up")
-        write(chunk)
+    try:
+        for chunk in response.iter_content(CHUNK_BYTES):
+            size += len(chunk)
+            if max_bytes is not None and size > max_bytes:
+                raise TransportError(f"the answer is larger than {max_bytes} bytes; refusing to read on")
+            if time.monotonic() > deadline:
+                raise ApiTimeoutError(f"the answer took longer than {seconds}s to arrive; gave up")
+            write(chunk)
+    finally:
+        response.close()
 
 
 def _quiet_wire_dumps(session: Any) -> None:

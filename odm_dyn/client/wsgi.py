@@ -27,7 +27,7 @@ from ..types import Timeout
 from ..wire.messages import RawResponse, Request
 from .failures import reason
 from .retry import DEFAULT_RETRIES, RetryPolicy
-from .transport import DEFAULT_BODY_SECONDS, MAX_RESPONSE_BYTES, BaseTransport, Counting, read_chunks, streamed
+from .transport import DEFAULT_BODY_SECONDS, MAX_RESPONSE_BYTES, BaseTransport, Counting, read_body, streamed
 
 WsgiApp = Callable[[dict, Callable[..., Any]], Iterable[bytes]]
 
@@ -64,15 +64,13 @@ class WsgiTransport(BaseTransport):
             chunks = self.app(self._environ(request), answer.start)
         except Exception as exc:  # noqa: BLE001 - the app's failure is the exchange's failure
             raise TransportError(f"{request.method} {request.path}: the WSGI app failed: {reason(exc)}") from None
-        try:
-            if sink is not None and 200 <= answer.status < 300:
-                counter = Counting(sink)
-                read_chunks(chunks, counter.write, None, DEFAULT_BODY_SECONDS)
-                return streamed(answer.status, answer.reason, answer.headers, counter.size, started)
-            parts: list[bytes] = []
-            read_chunks(chunks, parts.append, self.max_response_bytes, DEFAULT_BODY_SECONDS)
-        finally:
-            getattr(chunks, "close", lambda: None)()
+        body = _Body(chunks)
+        if sink is not None and 200 <= answer.status < 300:
+            counter = Counting(sink)
+            read_body(body, counter.write, None, DEFAULT_BODY_SECONDS)
+            return streamed(answer.status, answer.reason, answer.headers, counter.size, started)
+        parts: list[bytes] = []
+        read_body(body, parts.append, self.max_response_bytes, DEFAULT_BODY_SECONDS)
         return RawResponse(answer.status, answer.reason, answer.headers, b"".join(parts), time.monotonic() - started)
 
     def _environ(self, request: Request) -> dict[str, Any]:
@@ -97,6 +95,19 @@ class WsgiTransport(BaseTransport):
             else:
                 environ["HTTP_" + key] = value
         return environ
+
+
+class _Body:
+    """The app's iterable, read the way a transport reads a response's body."""
+
+    def __init__(self, chunks: Iterable[bytes]):
+        self.chunks = chunks
+
+    def iter_content(self, chunk_size: int) -> Iterable[bytes]:
+        return iter(self.chunks)
+
+    def close(self) -> None:
+        getattr(self.chunks, "close", lambda: None)()  # PEP 3333: the server calls close()
 
 
 class _Answer:

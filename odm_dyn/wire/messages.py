@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 from ..spec.media import base_media
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
+class Request(NamedTuple):
     """One request as it will be sent: ``method target`` (path and query), headers and body.
 
     ``operation_id`` names the operation of the spec it calls (for logs, errors and observers).
+    A named tuple rather than a frozen dataclass: it is made on every call, in a fifth of the time.
     """
 
     method: str
