@@ -218,6 +218,19 @@ def test_a_request_cannot_be_changed_once_made():
         request.headers["Accept"] = "text/plain"  # type: ignore[index]
 
 
+@pytest.mark.parametrize(
+    ("given", "value"),
+    [(None, None), (2.5, (2.5, 2.5)), ((1, None), (1, 60.0)), ((None, 3), (10.0, 3)), ([4, 5], (4, 5))],
+)
+def test_a_timeout_is_checked_and_normalised_once_into_a_value(given, value):
+    from odm_dyn.client.options import check_timeout
+    from odm_dyn.types import DEFAULT_TIMEOUT, Timeout
+
+    made = check_timeout(given, "timeout", None)
+    assert made == value and (made is None or isinstance(made, Timeout))
+    assert Timeout.of(made, DEFAULT_TIMEOUT) == (value or DEFAULT_TIMEOUT)
+
+
 def test_assigning_on_exchange_adds_an_observer_and_none_removes_them():
     first, second = [].append, [].append
     client = odm_dyn.Client("http://127.0.0.1:9", on_exchange=first)
