@@ -178,6 +178,17 @@ def test_an_app_that_raises_is_a_transport_error():
         client.get_task_info("GSF000001")
 
 
+def test_an_app_whose_body_breaks_off_is_a_transport_error():
+    def broken(environ: dict, start_response: Any) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Type", "application/json")])
+        yield b'{"id": '
+        raise OSError("the body broke off")
+
+    client = odm_dyn.Client("http://testserver", transport=WsgiTransport(broken, retries=RetryPolicy(total=0)))
+    with pytest.raises(odm_dyn.TransportError, match="OSError: the body broke off"):
+        client.get_task_info("GSF000001")
+
+
 def test_the_app_sees_the_target_as_sent_and_the_headers(embedded_server):
     got: dict[str, Any] = {}
 

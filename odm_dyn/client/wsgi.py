@@ -22,7 +22,7 @@ import time
 from typing import IO, Any, Callable, Iterable
 from urllib.parse import unquote, urlsplit
 
-from ..errors import TransportError
+from ..errors import OdmError, TransportError
 from ..types import Timeout
 from ..wire.messages import RawResponse, Request
 from .failures import reason
@@ -61,10 +61,14 @@ class WsgiTransport(BaseTransport):
         started = time.monotonic()
         answer = _Answer()
         try:
-            chunks = self.app(self._environ(request), answer.start)
-        except Exception as exc:  # noqa: BLE001 - the app's failure is the exchange's failure
+            body = _Body(self.app(self._environ(request), answer.start))
+            return self._read(answer, body, sink, started)
+        except OdmError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the app's failure (at once or in its body) is the exchange's
             raise TransportError(f"{request.method} {request.path}: the WSGI app failed: {reason(exc)}") from None
-        body = _Body(chunks)
+
+    def _read(self, answer: _Answer, body: _Body, sink: IO[bytes] | None, started: float) -> RawResponse:
         if sink is not None and 200 <= answer.status < 300:
             counter = Counting(sink)
             read_body(body, counter.write, None, DEFAULT_BODY_SECONDS)
