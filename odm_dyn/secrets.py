@@ -1,47 +1,92 @@
 """Credentials kept out of every text that leaves the process: logs, messages, reports.
 
+The one place of both rules that hide a secret:
+
+- **by value**: :func:`scrubber` takes known credential values out of any text (as sent,
+  without a ``Bearer``-style prefix, percent-encoded); :class:`LogFilter` does it to the records
+  of urllib3's loggers, registered by the transport that sends the values and removed by its
+  ``close()``, so a closed client's values are no longer held anywhere;
+- **by name**: :func:`is_secret_name` says which header or query parameter may carry a
+  credential; :func:`redact_headers` and :func:`redact_target` replace their values.
+
+:func:`hide_queries` takes every URL's query out of a text (a query may hold credentials or
+values the caller passed), for messages made from a library's exception.
+
 Layer: the bottom; imports nothing of odm_dyn.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from typing import Any, Callable, Iterable
-from urllib.parse import quote, quote_plus
+import re
+from typing import AbstractSet, Callable, Iterable, Mapping
+from urllib.parse import parse_qsl, quote, quote_plus
 
-# --------------------------------------------------------------------------- credentials in logs
+REDACTED = "[redacted]"
+
+Hide = Callable[[str], str]
+
+# --------------------------------------------------------------------------- by value
 
 
-class _CredentialFilter(logging.Filter):
-    """Replaces known credential values in the records of urllib3's loggers.
+def secret_forms(values: Iterable[str | None]) -> tuple[str, ...]:
+    """Every form a credential value can take in a text: as given, without its ``Bearer``-style
+    prefix, percent-encoded (path and form style); longest first, so none is left half hidden."""
+    forms: set[str] = set()
+    for value in values:
+        if not value:
+            continue
+        words = str(value).split()
+        for text in {str(value), words[-1] if words else ""} - {""}:
+            forms |= {text, quote(text, safe=""), quote_plus(text, safe="")}
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+def scrub(text: str, forms: Iterable[str]) -> str:
+    """``text`` with every one of ``forms`` (from :func:`secret_forms`) replaced."""
+    for form in forms:
+        if form in text:
+            text = text.replace(form, REDACTED)
+    return text
+
+
+def scrubber(values: Iterable[str | None]) -> Hide:
+    """A function that takes these credential values, in every form, out of a text."""
+    forms = secret_forms(values)
+    return lambda text: scrub(text, forms)
+
+
+class LogFilter(logging.Filter):
+    """Replaces credential values in the records of urllib3's loggers, while installed.
 
     urllib3 logs each request line at DEBUG, query included, so a credential sent in the query
     (an ``apiKey`` scheme ``in: query``) would reach every handler that shows DEBUG records.
+    Each transport installs its own filter for the values it sends and removes it on close.
     """
 
     LOGGERS = ("urllib3.connectionpool", "urllib3.connection", "urllib3.poolmanager", "urllib3.util.retry")
 
-    def __init__(self) -> None:
+    def __init__(self, values: Iterable[str | None]) -> None:
         super().__init__()
-        self.values: tuple[str, ...] = ()
-        self._lock = threading.Lock()
+        self.forms = secret_forms(values)
 
-    def add(self, values: Iterable[str]) -> None:
-        with self._lock:
-            if not self.values:
-                for name in self.LOGGERS:
-                    logging.getLogger(name).addFilter(self)
-            known = set(self.values) | {value for value in values if value}
-            self.values = tuple(sorted(known, key=len, reverse=True))  # longest first: no half-hidden value
+    def install(self) -> LogFilter:
+        if self.forms:
+            for name in self.LOGGERS:
+                logging.getLogger(name).addFilter(self)
+        return self
+
+    def remove(self) -> None:
+        """Off the loggers, and the values forgotten: nothing of a closed client stays held."""
+        for name in self.LOGGERS:
+            logging.getLogger(name).removeFilter(self)
+        self.forms = ()
 
     def hide(self, text: str) -> str:
-        for value in self.values:
-            text = text.replace(value, "[redacted]")
-        return text
+        return scrub(text, self.forms)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.values:
+        if self.forms:
             message = record.getMessage()
             hidden = self.hide(message)
             if hidden != message:
@@ -49,35 +94,45 @@ class _CredentialFilter(logging.Filter):
         return True
 
 
-_credential_filter = _CredentialFilter()
+_URL_QUERY = re.compile(r"(/[^\s?'\"]*)\?[^\s'\")]*")
 
 
-def hide_in_logs(values: Iterable[str]) -> None:
-    """Never let these values (credentials, as sent and percent-encoded) reach urllib3's log lines."""
-    from urllib.parse import quote
-
-    values = [value for value in values if value]
-    _credential_filter.add(values + [quote(value, safe="") for value in values])
+def hide_queries(text: str) -> str:
+    """``text`` with the query of every URL (or path) in it taken out."""
+    return _URL_QUERY.sub(r"\1", text)
 
 
-def hide_credentials(text: str) -> str:
-    """The text with every value given to :func:`hide_in_logs` replaced."""
-    return _credential_filter.hide(text)
+# --------------------------------------------------------------------------- by name
+
+# Headers that carry credentials by name; any other whose name mentions a token or key too.
+SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "set-cookie", "genestack-api-token", "x-api-key"}
+)
+_SECRET_WORDS = ("token", "key", "secret", "password")
 
 
-def scrubber(credentials: Any) -> Callable[[str], str]:
-    """A function that takes these credential values out of a text: as sent, without their
-    ``Bearer``-style prefix, and percent-encoded; then every value :func:`hide_in_logs` knows."""
-    values: set[str] = set()
-    for value in credentials:
-        words = str(value).split()
-        for text in {str(value), words[-1] if words else ""} - {""}:
-            values |= {text, quote(text, safe=""), quote_plus(text, safe="")}
-    ordered = sorted(values, key=len, reverse=True)  # longest first: no half-hidden value
+def is_secret_name(name: str, declared: AbstractSet[str] = frozenset()) -> bool:
+    """Whether a header or query parameter name may carry a credential: by its name, or because
+    a security scheme sends one in it (``declared``: lowercase names, ``Api.secret_names``)."""
+    lowered = name.lower()
+    return lowered in SECRET_HEADERS or lowered in declared or any(word in lowered for word in _SECRET_WORDS)
 
-    def hide(text: str) -> str:
-        for value in ordered:
-            text = text.replace(value, "[redacted]")
-        return hide_credentials(text)
 
-    return hide
+def redact_headers(headers: Mapping[str, str], declared: AbstractSet[str] = frozenset()) -> dict[str, str]:
+    """A copy with every credential-bearing header's value replaced."""
+    return {name: (REDACTED if is_secret_name(name, declared) else str(value)) for name, value in headers.items()}
+
+
+def redact_target(target: str, declared: AbstractSet[str] = frozenset()) -> str:
+    """A path and query with the values of credential-bearing query parameters replaced."""
+    path, sep, query = target.partition("?")
+    if not sep:
+        return target
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if not any(is_secret_name(name, declared) for name, _ in pairs):
+        return target
+    shown = [
+        f"{quote(name, safe='')}={REDACTED if is_secret_name(name, declared) else quote(value, safe='')}"
+        for name, value in pairs
+    ]
+    return path + "?" + "&".join(shown)

@@ -675,7 +675,7 @@ def test_api_find_plan_says_what_is_close():
 def test_a_connect_timeout_is_retried_and_a_read_timeout_is_not(scripted, monkeypatch):
     import requests
 
-    monkeypatch.setattr("odm_dyn.client.transport._sleep", lambda seconds: None)
+    monkeypatch.setattr("odm_dyn.client.retry._sleep", lambda seconds: None)
     answer_json(scripted, TASK)
     with odm_dyn.Client(scripted.url, retries=2) as client:
         real = client.transport._open

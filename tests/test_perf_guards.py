@@ -345,7 +345,7 @@ def test_a_document_added_to_a_folder_is_seen(split_spec: Path) -> None:
 
 
 def test_a_body_is_converted_and_its_media_type_chosen_once_per_call(monkeypatch: pytest.MonkeyPatch) -> None:
-    from odm_dyn.client import client as client_module
+    from odm_dyn.client import pipeline as client_module
 
     pet = {"id": 8, "name": "Rex", "nickname": None, "born": "2024-01-01T00:00:00Z"}
     with ScriptedServer() as server:

@@ -46,8 +46,8 @@ class Sent(Exception):
 
 
 def capturing(client: odm_dyn.Client) -> odm_dyn.Client:
-    def send(method, target, headers, body=None, **options):
-        raise Sent(method, target, headers, body)
+    def send(request, **options):
+        raise Sent(request.method, request.target, dict(request.headers), request.body)
 
     client.transport.send = send  # type: ignore[method-assign]
     return client

@@ -43,7 +43,7 @@ def scripted():
 def sleeps(monkeypatch):
     """The transport's waits, recorded instead of slept."""
     recorded: list[float] = []
-    monkeypatch.setattr("odm_dyn.client.transport._sleep", recorded.append)  # not time.sleep: test servers still sleep
+    monkeypatch.setattr("odm_dyn.client.retry._sleep", recorded.append)  # not time.sleep: test servers still sleep
     return recorded
 
 
@@ -98,7 +98,7 @@ def test_backoff_doubles_up_to_its_cap_with_full_jitter(scripted, sleeps, monkey
         bounds.append(high)
         return high
 
-    monkeypatch.setattr("odm_dyn.client.transport._jitter", highest)
+    monkeypatch.setattr("odm_dyn.client.retry._jitter", highest)
     scripted.default.status = 503
     policy = RetryPolicy(total=5, backoff=0.1, max_backoff=0.5)
     with odm_dyn.Client(scripted.url, retries=policy) as client:

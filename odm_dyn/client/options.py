@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 
 from ..api.plans import CallPlan
 from ..errors import RequestTypeError, RequestValidationError
-from .transport import RetryPolicy
+from ..types import DEFAULT_TIMEOUT, Timeout
+from .retry import RetryPolicy
 
 DEFAULT_SCHEME = "https"  # for a host given without one: Client("odm.example.com"), ODM_HOST=odm.example.com
 
@@ -59,10 +60,11 @@ def _bad_host(host: str, why: str) -> RequestValidationError:
 _NOTHING_SENT = "; nothing was sent"
 
 
-def check_timeout(value: Any, name: str, operation: str | None) -> None:
-    """``None``, positive seconds, or a ``(connect, read)`` pair of them (``None`` for a default)."""
+def check_timeout(value: Any, name: str, operation: str | None) -> Timeout | None:
+    """``None``, positive seconds, or a ``(connect, read)`` pair of them (``None`` for a default),
+    as a :class:`~odm_dyn.types.Timeout` (a ``None`` part: the default's); the one check of a timeout."""
     if value is None:
-        return
+        return None
     pair = isinstance(value, (tuple, list))
     parts = [part for part in value if part is not None] if pair else [value]
     if (pair and len(value) != 2) or any(isinstance(p, bool) or not isinstance(p, (int, float)) for p in parts):
@@ -81,6 +83,7 @@ def check_timeout(value: Any, name: str, operation: str | None) -> None:
             parameter=name,
             rule="range",
         )
+    return Timeout.of(value, DEFAULT_TIMEOUT)
 
 
 def check_retries(value: Any, name: str, operation: str | None) -> RetryPolicy | None:
@@ -105,10 +108,15 @@ def check_retries(value: Any, name: str, operation: str | None) -> RetryPolicy |
 
 
 def check_options(plan: CallPlan, options: dict[str, Any]) -> None:
-    """The per-call options' types and values; a bad one raises before anything is sent."""
+    """The per-call options' types and values; a bad one raises before anything is sent.
+
+    ``_request_timeout`` and ``_retries`` are replaced by their values (a Timeout, a RetryPolicy).
+    """
     op_id = plan.op.operation_id
-    check_timeout(options.get("_request_timeout"), "_request_timeout", op_id)
-    check_retries(options.get("_retries"), "_retries", op_id)
+    if "_request_timeout" in options:
+        options["_request_timeout"] = check_timeout(options["_request_timeout"], "_request_timeout", op_id)
+    if "_retries" in options:
+        options["_retries"] = check_retries(options["_retries"], "_retries", op_id)
     for name, kinds, wanted in (
         ("_headers", Mapping, "a mapping of header names to values"),
         ("_retry_unsafe", bool, "True or False"),

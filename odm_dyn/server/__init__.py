@@ -21,6 +21,7 @@ from .serving import (
     DEFAULT_TASK_SECONDS,
     EmbeddedServer,
     add_serve_arguments,
+    make_app,
     serve,
 )
 from .store import Store, default_db_path
@@ -32,5 +33,6 @@ __all__ = [
     "Store",
     "add_serve_arguments",
     "default_db_path",
+    "make_app",
     "serve",
 ]

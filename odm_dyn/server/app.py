@@ -153,6 +153,8 @@ def _example(plan: CallPlan, response: Any, media: str) -> Any:
 class ServerApp:
     """The WSGI application for one compiled spec and one store."""
 
+    token: str | None = None  # the curator token make_app made, when it made one
+
     def __init__(
         self, api: Api, store: Store, *, task_seconds: float = 5.0, handlers: dict[str, Handler] | None = None
     ):

@@ -136,6 +136,37 @@ class _Handler(WSGIRequestHandler):
         pass  # the app logs each request itself, without header values
 
 
+def make_app(
+    spec: SpecSource | None = None,
+    db: str | os.PathLike[str] = MEMORY,
+    *,
+    task_seconds: float = DEFAULT_TASK_SECONDS,
+    tokens: Iterable[str] | None = None,
+    user_tokens: Iterable[str] | None = None,
+) -> ServerApp:
+    """The embedded server's WSGI app, without serving it: for an in-process transport
+    (``odm_dyn.client.wsgi.WsgiTransport``) or any WSGI server.
+
+    Tokens as for :class:`EmbeddedServer`; with none given, one curator token is made and kept in
+    ``app.token``. ``app.store.close()`` closes the database when the app is done with.
+    """
+    api = load_api(spec)
+    store = Store(db)
+    made = None
+    tokens, user_tokens = list(tokens or ()), list(user_tokens or ())
+    if not tokens and not user_tokens:
+        # Made for this run; it revokes the one the previous run on this database made.
+        made = secrets.token_urlsafe(24)
+        store.add_token(made, CURATOR, (ACCESS_ALL_DATA,), auto=True)
+    for token in tokens:
+        store.add_token(token, CURATOR, (ACCESS_ALL_DATA,))
+    for token in user_tokens:
+        store.add_token(token, USER, ())
+    app = ServerApp(api, store, task_seconds=task_seconds)
+    app.token = made
+    return app
+
+
 class EmbeddedServer:
     """An ODM server on loopback, in a background thread; a context manager.
 
@@ -155,20 +186,9 @@ class EmbeddedServer:
         tokens: Iterable[str] | None = None,
         user_tokens: Iterable[str] | None = None,
     ):
-        self.api = load_api(spec)
-        self.store = Store(db)
+        self.app = make_app(spec, db, task_seconds=task_seconds, tokens=tokens, user_tokens=user_tokens)
+        self.api, self.store, self.token = self.app.api, self.app.store, self.app.token
         self.task_seconds = task_seconds
-        self.token: str | None = None
-        tokens, user_tokens = list(tokens or ()), list(user_tokens or ())
-        if not tokens and not user_tokens:
-            # Made for this run; it revokes the one the previous run on this database made.
-            self.token = secrets.token_urlsafe(24)
-            self.store.add_token(self.token, CURATOR, (ACCESS_ALL_DATA,), auto=True)
-        for token in tokens:
-            self.add_token(token)
-        for token in user_tokens:
-            self.add_token(token, user=USER, permissions=())
-        self.app = ServerApp(self.api, self.store, task_seconds=task_seconds)
         try:
             self._server = _make_server(host, port, self.app)
         except BaseException:

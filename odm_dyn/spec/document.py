@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Union
+from typing import Any
 
-SpecSource = Union[str, "os.PathLike[str]", Iterable[Union[str, "os.PathLike[str]"]]]
+from ..types import SpecSource  # noqa: F401 - named here since 0.1.0
 
 SPEC_FILE_SUFFIXES = (".yaml", ".yml", ".json")
 CACHE_FORMAT = 1

@@ -14,7 +14,7 @@ from typing import Any, Iterable
 
 from .. import __version__
 from ..api.plans import Api
-from ..wire.exchange import REDACTED
+from ..secrets import scrubber
 from .recorder import Record, Recorder
 
 BODY_CHARS = 20_000  # enough for any TaskInfo; keeps a report readable when a server answers a page
@@ -23,7 +23,7 @@ BODY_CHARS = 20_000  # enough for any TaskInfo; keeps a report readable when a s
 def build_report(recorder: Recorder, apis: Iterable[Api], meta: dict[str, Any]) -> dict[str, Any]:
     """The report as a JSON-ready dict; ``meta`` (spec, server) is copied in as it is."""
     records = list(recorder.records)
-    scrub = _scrubber(recorder.secrets)
+    scrub = scrubber(recorder.secrets)
     operations = [_operation_entry(plan, records) for api in _unique(apis) for plan in api.plans.values()]
     declared = [(op["operation_id"], s) for op in operations for s, row in op["statuses"].items() if row["declared"]]
     exercised = [(o, s) for o, s in declared if _row(operations, o, s)["exchanges"]]
@@ -124,18 +124,6 @@ def _text(content: bytes | None, scrub: Any) -> str | None:
     text = content[: BODY_CHARS * 4].decode("utf-8", "replace")
     more = f"... ({len(content)} bytes in all)" if len(text) > BODY_CHARS else ""
     return scrub(text[:BODY_CHARS]) + more
-
-
-def _scrubber(secrets: set[str]) -> Any:
-    """Replaces every known token in free text (a body or URL that echoes one back)."""
-    ordered = sorted(secrets, key=len, reverse=True)
-
-    def scrub(text: str) -> str:
-        for secret in ordered:
-            text = text.replace(secret, REDACTED)
-        return text
-
-    return scrub
 
 
 # --------------------------------------------------------------------------- terminal

@@ -12,46 +12,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import AbstractSet, Any, Mapping
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import urlsplit
 
 from ..api.plans import CallPlan
 from ..api.schemas import Violation
+from ..secrets import REDACTED, is_secret_name, redact_headers, redact_target
 from .answer import check_answer
-from .messages import RawResponse
+from .messages import RawResponse, Request
 
-REDACTED = "[redacted]"
-# Headers that carry credentials by name; any other whose name mentions a token or key too.
-SECRET_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "cookie", "set-cookie", "genestack-api-token", "x-api-key"}
-)
-_SECRET_WORDS = ("token", "key", "secret", "password")
-
-
-def is_secret_name(name: str, declared: AbstractSet[str] = frozenset()) -> bool:
-    """Whether a header or query parameter name may carry a credential: by its name, or because
-    a security scheme sends one in it (``declared``: lowercase names, ``Api.secret_names``)."""
-    lowered = name.lower()
-    return lowered in SECRET_HEADERS or lowered in declared or any(word in lowered for word in _SECRET_WORDS)
-
-
-def redact_headers(headers: Mapping[str, str], declared: AbstractSet[str] = frozenset()) -> dict[str, str]:
-    """A copy with every credential-bearing header's value replaced."""
-    return {name: (REDACTED if is_secret_name(name, declared) else str(value)) for name, value in headers.items()}
-
-
-def redact_target(target: str, declared: AbstractSet[str] = frozenset()) -> str:
-    """A path and query with the values of credential-bearing query parameters replaced."""
-    path, sep, query = target.partition("?")
-    if not sep:
-        return target
-    pairs = parse_qsl(query, keep_blank_values=True)
-    if not any(is_secret_name(name, declared) for name, _ in pairs):
-        return target
-    shown = [
-        f"{quote(name, safe='')}={REDACTED if is_secret_name(name, declared) else quote(value, safe='')}"
-        for name, value in pairs
-    ]
-    return path + "?" + "&".join(shown)
+__all__ = [
+    "REDACTED",
+    "Exchange",
+    "is_secret_name",
+    "redact_headers",
+    "redact_target",
+    "response_violations",
+]  # the redaction rules live in odm_dyn.secrets; named here as before
 
 
 @dataclass
@@ -83,6 +59,15 @@ class Exchange:
         credentials, and those the security schemes name (``secret_names``, lowercase)."""
         url = base_url + redact_target(target, secret_names)
         return cls(plan, method, url, redact_headers(headers, secret_names), body, response, {}, secret_names)
+
+    @classmethod
+    def of(
+        cls, plan: CallPlan, base_url: str, request: Request, response: RawResponse, secret_names: AbstractSet[str]
+    ) -> Exchange:
+        """The exchange of a request sent and its answer, redacted (as :meth:`capture`)."""
+        return cls.capture(
+            plan, base_url, request.method, request.target, request.headers, request.body, response, secret_names
+        )
 
     @property
     def operation_id(self) -> str:

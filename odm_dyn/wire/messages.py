@@ -1,11 +1,43 @@
-"""The values that cross the transport: what came back, before any decoding."""
+"""The values that cross the transport: the request as it will be sent, and what came back.
+
+A :class:`Request` is made once per call, complete and immutable (its headers are a read-only
+view), so a transport, an observer and a retry all see exactly what was sent. Its ``target`` is
+the path and query, already percent-encoded; the transport puts its base URL in front.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from types import MappingProxyType
+from typing import Any, Mapping, NamedTuple
 
 from ..spec.media import base_media
+
+
+class Request(NamedTuple):
+    """One request as it will be sent: ``method target`` (path and query), headers and body.
+
+    ``operation_id`` names the operation of the spec it calls (for logs, errors and observers).
+    A named tuple rather than a frozen dataclass: it is made on every call, in a fifth of the time.
+    """
+
+    method: str
+    target: str
+    headers: Mapping[str, str]
+    body: bytes | None = None
+    operation_id: str = ""
+
+    @classmethod
+    def make(
+        cls, method: str, target: str, headers: Mapping[str, str], body: bytes | None = None, operation_id: str = ""
+    ) -> Request:
+        """A request whose headers no one can change afterwards (a read-only copy of ``headers``)."""
+        return cls(method.upper(), target, MappingProxyType(dict(headers)), body, operation_id)
+
+    @property
+    def path(self) -> str:
+        """The target without its query (which may hold credentials): what logs and messages show."""
+        return self.target.split("?", 1)[0]
 
 
 @dataclass

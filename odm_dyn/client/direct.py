@@ -1,0 +1,199 @@
+"""The direct route: a requests session's own urllib3 pool, without ``Session.send``'s per-call work.
+
+Taken only when requests would do exactly the same (see :class:`DirectRoute`); failures are
+raised as the requests exceptions ``HTTPAdapter.send`` raises, so the transport handles both
+routes alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from ..types import Timeout
+from ..wire.messages import Request
+
+_BYPASSED_ADAPTER_METHODS = (
+    "send",
+    "get_connection_with_tls_context",
+    "build_connection_pool_key_attributes",
+    "cert_verify",
+    "request_url",
+    "add_headers",
+    "build_response",
+)
+
+
+class DirectRoute:
+    """The session's own urllib3 pool, called the way ``HTTPAdapter.send`` calls it.
+
+    ``Session.send`` and ``HTTPAdapter.send`` redo per call what is fixed for a transport
+    (URL parsing, proxy selection, pool-key building, two cookie-jar extractions, hooks):
+    about a third of a small call's CPU. The session still owns the pools, TLS settings and
+    certificates; this route is taken only when requests would do exactly the same: the
+    session's stock ``send``, an adapter whose sending methods are ``HTTPAdapter``'s, and no
+    proxy for the URL. Failures are raised as the requests exceptions ``HTTPAdapter.send``
+    raises, so the caller handles both routes alike. (Cookies the server sets are not put in
+    the session's jar: odm_dyn never sends the jar's cookies anyway.)
+    """
+
+    def __init__(self, session: Any, adapter: Any, base_url: str, options: dict[str, Any], timeout: Any):
+        from urllib.parse import urlsplit
+
+        import requests
+
+        self.session = session
+        self.adapter = adapter
+        self.base_url = base_url
+        self.verify, self.cert = options["verify"], options["cert"]
+        self.https = base_url.lower().startswith("https")
+        probe = requests.PreparedRequest()
+        probe.url = base_url
+        self.host_params, self.pool_kwargs = adapter.build_connection_pool_key_attributes(probe, self.verify, self.cert)
+        self.base_path = urlsplit(base_url).path
+        self.default_timeout = timeout
+        self.default_u3_timeout = urllib3_timeout(timeout)
+
+    @classmethod
+    def for_session(cls, session: Any, base_url: str, options: dict[str, Any], timeout: Any) -> DirectRoute | None:
+        """The route, when taking it changes nothing that requests would do; else ``None``."""
+        import requests
+        from requests.adapters import HTTPAdapter
+        from requests.utils import select_proxy
+
+        if type(session).send is not requests.Session.send or "send" in vars(session):
+            return None  # a session that sends its own way (a test double, a wrapper) is used as it is
+        adapter = session.get_adapter(base_url)
+        if not isinstance(adapter, HTTPAdapter) or any(
+            getattr(type(adapter), name) is not getattr(HTTPAdapter, name) for name in _BYPASSED_ADAPTER_METHODS
+        ):
+            return None
+        if select_proxy(base_url, options["proxies"]):
+            return None  # proxies (from the environment or the session) go through requests
+        try:
+            return cls(session, adapter, base_url, options, timeout)
+        except (ValueError, TypeError):
+            return None  # a URL requests would refuse: let it say so, on the usual route
+
+    def usable(self) -> bool:
+        """Whether the session still routes this URL to the same adapter (a later ``mount`` wins)."""
+        return self.session.get_adapter(self.base_url) is self.adapter
+
+    def open(self, request: Request, timeout: Timeout) -> Any:
+        """Send the request; a response object with what the transport reads of ``requests.Response``."""
+        import requests
+        from urllib3.exceptions import LocationValueError
+
+        body = request.body
+        sent: Any = dict(request.headers)
+        if body is not None:
+            sent["Content-Length"] = str(len(body))
+        if len({name.lower() for name in sent}) != len(sent):
+            # Names differing only in case: requests keeps the last value of each; so must we.
+            sent = requests.structures.CaseInsensitiveDict(sent)
+        u3_timeout = self.default_u3_timeout if timeout == self.default_timeout else urllib3_timeout(timeout)
+        try:
+            pool = self.adapter.poolmanager.connection_from_host(**self.host_params, pool_kwargs=self.pool_kwargs)
+        except LocationValueError as exc:
+            raise requests.exceptions.InvalidURL(exc) from None
+        if self.https:
+            self.adapter.cert_verify(pool, self.base_url, self.verify, self.cert)
+        try:
+            answer = pool.urlopen(
+                method=request.method,
+                url=(self.base_path + request.target) or "/",
+                body=body,
+                headers=sent,
+                redirect=False,
+                assert_same_host=False,
+                preload_content=False,
+                decode_content=False,
+                retries=self.adapter.max_retries,
+                timeout=u3_timeout,
+                chunked=False,
+            )
+        except Exception as exc:  # noqa: BLE001 - mapped exactly as HTTPAdapter.send maps them
+            raise _as_requests_error(exc) from None
+        return DirectAnswer(answer)
+
+
+def urllib3_timeout(timeout: Timeout) -> Any:
+    from urllib3.util import Timeout as Urllib3Timeout
+
+    return Urllib3Timeout(connect=timeout.connect, read=timeout.read)
+
+
+def _as_requests_error(exc: Exception) -> Exception:
+    """The requests exception ``HTTPAdapter.send`` raises for a urllib3 failure of ``urlopen``."""
+    from requests import exceptions as rex
+    from urllib3 import exceptions as u3
+
+    if isinstance(exc, u3.MaxRetryError):
+        return _as_retry_error(exc)
+    for kind, mapped in (
+        (u3.ProtocolError, rex.ConnectionError),
+        (OSError, rex.ConnectionError),
+        (u3.ClosedPoolError, rex.ConnectionError),
+        (u3.ProxyError, rex.ProxyError),
+        (u3.SSLError, rex.SSLError),
+        (u3.ReadTimeoutError, rex.ReadTimeout),
+        (u3.InvalidHeader, rex.InvalidHeader),
+    ):
+        if isinstance(exc, kind):
+            return mapped(exc)
+    return exc
+
+
+def _as_retry_error(exc: Any) -> Exception:
+    """A ``MaxRetryError`` by its reason, as ``HTTPAdapter.send`` maps it."""
+    from requests import exceptions as rex
+    from urllib3 import exceptions as u3
+
+    cause = exc.reason
+    if isinstance(cause, u3.ConnectTimeoutError) and not isinstance(cause, u3.NewConnectionError):
+        return rex.ConnectTimeout(exc)
+    for kind, mapped in (
+        (u3.ResponseError, rex.RetryError),
+        (u3.ProxyError, rex.ProxyError),
+        (u3.SSLError, rex.SSLError),
+    ):
+        if isinstance(cause, kind):
+            return mapped(exc)
+    return rex.ConnectionError(exc)
+
+
+class DirectAnswer:
+    """The parts of ``requests.Response`` the transport reads, over a urllib3 response."""
+
+    __slots__ = ("raw", "status_code", "reason", "headers", "_consumed")
+
+    def __init__(self, raw: Any):
+        from requests.structures import CaseInsensitiveDict
+
+        self.raw = raw
+        self.status_code = raw.status
+        self.reason = raw.reason
+        self.headers = CaseInsensitiveDict(raw.headers)
+        self._consumed = False
+
+    def iter_content(self, chunk_size: int) -> Iterator[bytes]:
+        """Decoded body chunks; failures become the requests exceptions ``iter_content`` raises."""
+        from requests import exceptions as rex
+        from urllib3 import exceptions as u3
+
+        try:
+            yield from self.raw.stream(chunk_size, decode_content=True)
+        except u3.ProtocolError as exc:
+            raise rex.ChunkedEncodingError(exc) from None
+        except u3.DecodeError as exc:
+            raise rex.ContentDecodingError(exc) from None
+        except u3.ReadTimeoutError as exc:
+            raise rex.ConnectionError(exc) from None
+        except u3.SSLError as exc:
+            raise rex.SSLError(exc) from None
+        self._consumed = True
+
+    def close(self) -> None:
+        # As requests.Response.close: an unread body closes the connection; a read one goes back to the pool.
+        if not self._consumed:
+            self.raw.close()
+        self.raw.release_conn()

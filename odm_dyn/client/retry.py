@@ -1,0 +1,133 @@
+"""When to try a request again, and how long to wait first: the same for every transport.
+
+The decisions (:meth:`RetryPolicy.wait_after_error`, :meth:`RetryPolicy.wait_after_answer`)
+do no I/O and never sleep; :func:`send_with_retries` is the one loop that sleeps between
+attempts. An async transport mirrors that loop with ``await asyncio.sleep`` and shares the rest.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from ..errors import ApiConnectionError, ApiTimeoutError, TransportError
+from ..wire.messages import RawResponse, Request
+
+log = logging.getLogger("odm_dyn.transport")
+
+
+# The waits of retries and their jitter: tests patch these, never the time and random modules
+# (a patched time.sleep would change every thread, test servers included).
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def _jitter(low: float, high: float) -> float:
+    return random.uniform(low, high)
+
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When and how often to retry.
+
+    ``total``: retries after the first attempt; ``backoff``: first delay in seconds, doubled
+    each time with full jitter, at most ``max_backoff``; ``retry_after_cap``: the longest
+    ``Retry-After`` honoured; ``total_time``: no retry is made whose wait would end after this
+    many seconds from the first attempt (a longer ``Retry-After`` ends the retries at once);
+    ``methods``: methods retried (``publishAllStudies`` is a POST: not retried unless asked).
+    """
+
+    total: int = 3
+    backoff: float = 0.5
+    max_backoff: float = 8.0
+    retry_after_cap: float = 30.0
+    total_time: float = 60.0
+    statuses: frozenset[int] = RETRY_STATUSES
+    methods: frozenset[str] = IDEMPOTENT_METHODS
+
+    def allows(self, method: str, retry_unsafe: bool) -> bool:
+        return self.total > 0 and (retry_unsafe or method in self.methods)
+
+    def delay(self, attempt: int, retry_after: str | None) -> float:
+        wait = parse_retry_after(retry_after)
+        if wait is not None:
+            return min(wait, self.retry_after_cap)
+        return _jitter(0, min(self.max_backoff, self.backoff * 2**attempt))
+
+    def wait_after_error(self, error: TransportError, attempt: int, started: float) -> float | None:
+        """Seconds to wait before trying again after a failed attempt; ``None``: give up."""
+        if not nothing_sent(error) or attempt >= self.total:
+            return None
+        return self._in_time(self.delay(attempt, None), started)
+
+    def wait_after_answer(self, answer: RawResponse, attempt: int, started: float) -> float | None:
+        """Seconds to wait before asking again after this answer; ``None``: it is the answer."""
+        if answer.status not in self.statuses or attempt >= self.total:
+            return None
+        return self._in_time(self.delay(attempt, answer.headers.get("Retry-After")), started)
+
+    def _in_time(self, wait: float, started: float) -> float | None:
+        return wait if time.monotonic() - started + wait < self.total_time else None
+
+
+DEFAULT_RETRIES = RetryPolicy()
+NO_RETRIES = RetryPolicy(total=0)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def nothing_sent(error: TransportError) -> bool:
+    """Whether the request never left: a refused, reset-before-sending or timed-out connect."""
+    return isinstance(error, ApiConnectionError) or (isinstance(error, ApiTimeoutError) and error.connect)
+
+
+def send_with_retries(
+    attempt_once: Callable[..., RawResponse], args: tuple, request: Request, policy: RetryPolicy, retry_unsafe: bool
+) -> RawResponse:
+    """``attempt_once(*args)`` until it gives an answer that is not retried by ``policy``."""
+    if not policy.allows(request.method, retry_unsafe):
+        return attempt_once(*args)
+    started, attempt = time.monotonic(), 0
+    while True:
+        try:
+            answer = attempt_once(*args)
+        except TransportError as error:
+            wait = policy.wait_after_error(error, attempt, started)
+            if wait is None:
+                raise
+            _log_retry(request, f"failed ({type(error).__name__})", attempt, policy, wait)
+        else:
+            # The status test first: most answers are not retried, and this is every call's path.
+            wait = None if answer.status not in policy.statuses else policy.wait_after_answer(answer, attempt, started)
+            if wait is None:
+                answer.attempts = attempt + 1
+                return answer
+            _log_retry(request, f"answered {answer.status}", attempt, policy, wait)
+        _sleep(wait)
+        attempt += 1
+
+
+def _log_retry(request: Request, what: str, attempt: int, policy: RetryPolicy, wait: float) -> None:
+    log.warning(
+        "%s %s %s; retry %d of %d in %.2fs", request.method, request.path, what, attempt + 1, policy.total, wait
+    )
