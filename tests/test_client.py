@@ -308,6 +308,8 @@ def items(scripted):
         (lambda c: c.get_task_info("A", colour="red"), odm_dyn.RequestTypeError, "unknown", "colour"),
         (lambda c: c.get_task_info(123), odm_dyn.RequestTypeError, "type", "id"),
         (lambda c: c.get_task_info("A", "B"), odm_dyn.RequestTypeError, "signature", None),
+        (lambda c: c.get_task_info(b"GSF1"), odm_dyn.RequestTypeError, "type", "id"),  # not JSON data
+        (lambda c: c.get_task_info({"GSF1"}), odm_dyn.RequestTypeError, "type", "id"),
         (lambda c: c.publish_all_studies(version_message=7), odm_dyn.RequestTypeError, "type", "version_message"),
     ],
 )
@@ -316,6 +318,12 @@ def test_bad_arguments_are_refused_before_sending(client, scripted, call, cls, r
         call(client)
     assert caught.value.rule == rule and caught.value.parameter == parameter
     assert caught.value.operation in ("getTaskInfo", "publishAllStudies")
+    assert scripted.received == []
+
+
+def test_a_value_json_has_no_form_for_is_named_by_its_type(client, scripted):
+    with pytest.raises(odm_dyn.RequestTypeError, match="got a bytes, which is not JSON data"):
+        client.get_task_info(b"GSF1")
     assert scripted.received == []
 
 

@@ -239,3 +239,10 @@ def test_a_discriminator_checks_the_chosen_alternative_only(openapi: str) -> Non
     assert verdicts == [reference.is_valid(value) for value in values]
     assert verdicts == [True, True, False, False, False, False]  # both alternatives fit the first: oneOf alone fails it
     assert ours.violations({"a": 1})[0].rule == "required"
+
+
+def test_a_violation_carries_the_offending_value_but_never_shows_it() -> None:
+    check = load_api(odm_dyn.TASKS_SPEC).plans["getTaskInfo"].responses["200"].checks["application/json"]
+    (violation,) = check.violations({"id": "GSF1", "status": "s3cr3t"})
+    assert (violation.path, violation.rule, violation.value) == ("$.status", "enum", "s3cr3t")
+    assert "s3cr3t" not in str(violation) and "s3cr3t" not in repr(violation)

@@ -103,15 +103,20 @@ class SchemaCheck:
     def violations(self, value: Any, root: str = "$") -> list[Violation]:
         """Every broken rule (empty when the value is valid); fast when it is."""
         try:
-            if self._validator.is_valid(value):
-                return []
-            errors = list(self._validator.iter_errors(value))
-        except ValueError:
-            value = _json_view(value)
-            if value is _NOT_JSON:
-                return [_not_json(root)]
-            return self.violations(value, root)
-        errors.sort(key=lambda e: [str(p) for p in e.instance_path])
+            return self._judge(value, root)
+        except ValueError:  # jsonschema-rs takes JSON data only
+            found = _not_json(value, root)
+            if found:
+                return found
+        try:
+            return self._judge(_as_json(value), root)
+        except ValueError as exc:
+            return [Violation(root, "type", f"breaks 'type': not JSON data ({exc})", value=value)]
+
+    def _judge(self, value: Any, root: str) -> list[Violation]:
+        if self._validator.is_valid(value):
+            return []
+        errors = sorted(self._validator.iter_errors(value), key=lambda e: [str(p) for p in e.instance_path])
         return [_violation(error, root) for error in errors]
 
     def fits(self, value: Any, part: Any) -> bool:
@@ -122,33 +127,44 @@ class SchemaCheck:
         if key not in self._parts:
             self._parts[key] = (part, self._part_validator(part))  # the part is kept so its id stays unique
         try:
-            return bool(self._parts[key][1].is_valid(_json_view(value)))
+            return bool(self._parts[key][1].is_valid(value))
         except ValueError:
             return False
 
 
-_NOT_JSON = object()
-
-
-def _json_view(value: Any) -> Any:
-    """The value as JSON data: bytes read as a (binary) string; anything else not JSON: ``_NOT_JSON``."""
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value).decode("latin-1")
+def _not_json(value: Any, root: str) -> list[Violation]:
+    """A violation for the first part of ``value`` that is not JSON data, if any (bytes, a set, ...)."""
     if isinstance(value, dict):
-        if not all(isinstance(k, str) for k in value):
-            return _NOT_JSON
-        items = {k: _json_view(v) for k, v in value.items()}
-        return _NOT_JSON if _NOT_JSON in items.values() else items
+        for key, item in value.items():
+            if not isinstance(key, str):
+                message = f"breaks 'type': got a key of type {type(key).__name__}; JSON keys are strings"
+                return [Violation(root, "type", message, value=key)]
+            found = _not_json(item, f"{root}.{key}")
+            if found:
+                return found
+        return []
     if isinstance(value, (list, tuple)):
-        listed = [_json_view(v) for v in value]
-        return _NOT_JSON if any(v is _NOT_JSON for v in listed) else listed
+        for index, item in enumerate(value):
+            found = _not_json(item, f"{root}[{index}]")
+            if found:
+                return found
+        return []
     if value is None or isinstance(value, (str, int, float)):
-        return value
-    return _NOT_JSON
+        return []
+    message = f"breaks 'type': got a {type(value).__name__}, which is not JSON data"
+    return [Violation(root, "type", message, value=value)]
 
 
-def _not_json(root: str) -> Violation:
-    return Violation(root, "type", "breaks 'type': not JSON data (a value of a type JSON has no form for)")
+def _as_json(value: Any) -> Any:
+    """JSON data that jsonschema-rs still refuses (a str or int subclass, say) as the plain type."""
+    if isinstance(value, dict):
+        return {str(k): _as_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_as_json(v) for v in value]
+    for plain in (bool, str, int, float):
+        if isinstance(value, plain):
+            return plain(value)
+    return value
 
 
 def _violation(error: Any, root: str) -> Violation:
@@ -261,7 +277,7 @@ class SchemaCompiler:
         try:
             return compile_validator(json_schema)
         except (ValueError, jsonschema_rs.ReferencingError) as exc:  # a bad pattern, a dangling reference
-            raise SpecError(f"a schema of the spec cannot be compiled: {str(exc).splitlines()[0]}") from exc
+            raise SpecError(f"a schema cannot be compiled: {str(exc).splitlines()[0]}") from exc
 
     def inline(self, schema: Any, direction: str, stack: tuple[str, ...] = ()) -> Any:
         """The schema with local ``$ref``s replaced by their targets (recursion kept as refs)."""
