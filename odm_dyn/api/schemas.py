@@ -83,7 +83,7 @@ class SchemaCheck:
     ``schema`` on demand (the embedded server's example generator asks whether a part fits).
     """
 
-    __slots__ = ("schema", "json_schema", "_validator", "_part_validator", "_parts")
+    __slots__ = ("schema", "json_schema", "_validator", "_part_validator")
 
     def __init__(
         self, schema: Any, json_schema: Any, validator: Any, part_validator: Callable[[Any], Any] | None = None
@@ -92,7 +92,6 @@ class SchemaCheck:
         self.json_schema = json_schema
         self._validator = validator
         self._part_validator = part_validator
-        self._parts: dict[int, Any] = {}
 
     def is_valid(self, value: Any) -> bool:
         try:
@@ -120,14 +119,11 @@ class SchemaCheck:
         return [_violation(error, root) for error in errors]
 
     def fits(self, value: Any, part: Any) -> bool:
-        """Whether ``value`` fits ``part``, a piece of ``schema`` (compiled once per part)."""
+        """Whether ``value`` fits ``part``, a piece of ``schema`` (each distinct part compiled once)."""
         if self._part_validator is None:
             return not self.violations(value)
-        key = id(part)
-        if key not in self._parts:
-            self._parts[key] = (part, self._part_validator(part))  # the part is kept so its id stays unique
         try:
-            return bool(self._parts[key][1].is_valid(value))
+            return bool(self._part_validator(part).is_valid(value))
         except ValueError:
             return False
 
@@ -237,6 +233,7 @@ class SchemaCompiler:
         self._checks: dict[tuple[int, str], SchemaCheck] = {}
         self._by_inlined: dict[tuple[int, str], SchemaCheck] = {}
         self._compiled: dict[str, Any] = {}  # canonical JSON of a normalised schema → its validator
+        self._parts: dict[tuple[str, str], Any] = {}  # (canonical JSON of a piece, direction) → validator
 
     def check(self, schema: dict[str, Any], direction: str) -> SchemaCheck:
         key = (id(schema), direction)
@@ -255,8 +252,15 @@ class SchemaCompiler:
             inlined,
             json_schema,
             self._compile(json_schema),
-            lambda part: self._compile(self.json_schema(self.inline(part, direction), direction)),
+            lambda part: self._part_validator(part, direction),
         )
+
+    def _part_validator(self, part: Any, direction: str) -> Any:
+        """The validator of a piece of a schema (example generators ask), by the piece's content."""
+        key = (json.dumps(part, sort_keys=True, default=repr), direction)
+        if key not in self._parts:
+            self._parts[key] = self._compile(self.json_schema(self.inline(part, direction), direction))
+        return self._parts[key]
 
     def json_schema(self, inlined: Any, direction: str) -> Any:
         """The 2020-12 rewrite of an inlined schema, with the ``$defs`` its references need."""
@@ -325,7 +329,9 @@ def _absolute_mapping(schema: dict[str, Any]) -> dict[str, Any]:
         if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
             mapping[ref.rsplit("/", 1)[-1]] = DOC_URI + ref
     for value, ref in (discriminator.get("mapping") or {}).items():
-        if isinstance(ref, str):
+        if isinstance(ref, str) and ref.startswith(DOC_URI):
+            mapping[value] = ref  # already absolute: a piece of an inlined schema, inlined again
+        elif isinstance(ref, str):
             mapping[value] = DOC_URI + ref if ref.startswith("#") else DOC_URI + "#/components/schemas/" + ref
     discriminator["mapping"] = mapping
     return discriminator
