@@ -246,3 +246,25 @@ def test_a_violation_carries_the_offending_value_but_never_shows_it() -> None:
     (violation,) = check.violations({"id": "GSF1", "status": "s3cr3t"})
     assert (violation.path, violation.rule, violation.value) == ("$.status", "enum", "s3cr3t")
     assert "s3cr3t" not in str(violation) and "s3cr3t" not in repr(violation)
+
+
+@pytest.mark.parametrize(
+    ("schema", "value", "rule", "text"),
+    [
+        ({"type": "string", "enum": ["a", "b"]}, "zz-secret", "enum", "breaks 'enum': got a str, allowed: a, b"),
+        ({"type": "integer", "nullable": True}, "zz-secret", "type", "expected integer or null, got string"),
+        ({"type": "object", "required": ["id"]}, {}, "required", "breaks 'required': 'id' is missing"),
+        ({"type": "string", "format": "date-time"}, "zz-secret", "format", "not a valid date-time (str)"),
+        ({"type": "integer", "format": "int32"}, 2**40, "format", "not a valid int32 (int)"),
+        ({"additionalProperties": False, "properties": {"a": {}}}, {"zz": 1}, "additionalProperties", "'zz'"),
+        ({"additionalProperties": False}, {"zz": "zz-secret"}, "additionalProperties", "allows nothing"),
+        ({"oneOf": [{"type": "integer"}, {"type": "number"}]}, 3, "oneOf", "more than one of the alternatives"),
+        ({"type": "string", "maxLength": 2}, "zz-secret", "maxLength", "breaks 'maxLength' (2) with a str"),
+    ],
+)
+def test_messages_name_the_rule_and_the_type_never_the_value(schema: Any, value: Any, rule: str, text: str) -> None:
+    from odm_dyn.spec.document import Document
+
+    compiler = SchemaCompiler(Document(path="inline", data={"openapi": "3.0.3"}))
+    (violation,) = compiler.check(schema, RESPONSE).violations(value)
+    assert violation.rule == rule and text in violation.message and "zz-secret" not in violation.message

@@ -165,7 +165,7 @@ def _as_json(value: Any) -> Any:
 
 def _violation(error: Any, root: str) -> Violation:
     path = root + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.instance_path)
-    rule = error.kind.name
+    rule = error.kind.name if error.kind.name != "falseSchema" else _false_rule(error.schema_path)
     details = error.kind.as_dict()
     instance = error.instance
     got = type(instance).__name__ if instance is not None else "null"
@@ -174,18 +174,27 @@ def _violation(error: Any, root: str) -> Violation:
     if rule == "enum":
         message = f"breaks 'enum': got a {got}, allowed: {', '.join(map(str, details['options']))}"
     elif rule == "type":
-        message = f"breaks 'type': expected {' or '.join(details['types'])}, got {_type_name(instance)}"
+        expected = " or ".join(sorted(details["types"], key=lambda name: name == "null"))  # null last
+        message = f"breaks 'type': expected {expected}, got {_type_name(instance)}"
     elif rule == "required":
         message = f"breaks 'required': {details['property']!r} is missing"
     elif rule == "format":
         message = f"breaks 'format': not a valid {details['format']} ({got})"
-    elif rule == "additionalProperties":
+    elif error.kind.name == "additionalProperties":
         message = f"breaks 'additionalProperties': {', '.join(map(repr, details['unexpected']))} not allowed"
-    elif rule in ("oneOf", "anyOf", "not", "falseSchema"):
-        message = f"breaks {rule!r}: a {got} {_combinator_text(rule)}"
+    elif rule in ("oneOf", "anyOf", "not") or error.kind.name == "falseSchema":
+        message = f"breaks {rule!r}: a {got} {_combinator_text(type(error.kind).__name__)}"
     else:
-        message = f"breaks {rule!r} ({_detail(details)!r:.60}) with a {got}"
+        detail = _detail(details)
+        message = f"breaks {rule!r} ({detail!r:.60}) with a {got}" if detail != "" else f"breaks {rule!r} with a {got}"
     return Violation(path=path, rule=rule, message=message, value=instance)
+
+
+def _false_rule(schema_path: list[Any]) -> str:
+    """The keyword whose ``false`` schema refused a value (``additionalProperties: false``, say)."""
+    if len(schema_path) >= 2 and schema_path[-2] in ("properties", "patternProperties"):
+        return str(schema_path[-2])
+    return str(schema_path[-1]) if schema_path and isinstance(schema_path[-1], str) else "false"
 
 
 def _integer_format(limit: Any) -> str | None:
@@ -196,13 +205,14 @@ def _integer_format(limit: Any) -> str | None:
     return None
 
 
-def _combinator_text(rule: str) -> str:
+def _combinator_text(kind: str) -> str:
+    """What a value did wrong, by the kind of jsonschema-rs error."""
     return {
-        "oneOf": "that matches none, or more than one, of the alternatives",
-        "anyOf": "that matches none of the alternatives",
-        "not": "that matches a schema it must not",
-        "falseSchema": "where the schema allows nothing",
-    }[rule]
+        "OneOfNotValid": "that matches none of the alternatives",
+        "OneOfMultipleValid": "that matches more than one of the alternatives",
+        "AnyOf": "that matches none of the alternatives",
+        "Not": "that matches a schema it must not",
+    }.get(kind, "where the schema allows nothing")
 
 
 def _detail(details: dict[str, Any]) -> Any:
