@@ -126,6 +126,53 @@ def test_methods_have_real_signatures_names_and_docstrings(client):
     assert "sent as 'versionMessage'" in client.publish_all_studies.__doc__
 
 
+ORDERED_SPEC = """
+openapi: 3.0.3
+info: {title: argument order, version: "1"}
+paths:
+  /things/{kind}/{id}:
+    post:
+      operationId: putThing
+      parameters:
+        - {name: dryRun, in: query, schema: {type: boolean}}
+        - {name: id, in: path, required: true, schema: {type: integer}}
+        - {name: X-Trace, in: header, schema: {type: string}}
+        - {name: reason, in: query, required: true, schema: {type: string}}
+        - {name: kind, in: path, required: true, schema: {type: string}}
+      requestBody:
+        required: true
+        content: {application/json: {schema: {type: object}}}
+      responses: {"204": {description: done}}
+    patch:
+      operationId: patchThing
+      parameters:
+        - {name: kind, in: path, required: true, schema: {type: string}}
+        - {name: id, in: path, required: true, schema: {type: integer}}
+        - {name: note, in: query, schema: {type: string}}
+        - {name: version, in: query, required: true, schema: {type: integer}}
+      requestBody:
+        content: {application/json: {schema: {type: object}}}
+      responses: {"204": {description: done}}
+"""
+
+
+def test_required_arguments_the_body_among_them_come_before_optional_ones(tmp_path):
+    spec = tmp_path / "ordered.yaml"
+    spec.write_text(ORDERED_SPEC)
+    client = odm_dyn.Client("http://127.0.0.1:1", spec=spec)
+    options = [option.name for option in client.api.operations["putThing"].call_options()]
+    put = inspect.signature(client.put_thing).parameters
+    assert list(put) == ["kind", "id", "reason", "body", "dry_run", "x_trace", *options]
+    assert [put[n].default for n in ("reason", "body", "dry_run")] == [inspect.Parameter.empty] * 2 + [None]
+    patch = inspect.signature(client.patch_thing).parameters
+    assert list(patch)[:4] == ["kind", "id", "version", "note"] and list(patch)[4] == "body"
+    assert patch["body"].default is None
+    from odm_dyn.cli.stubs import signature_text
+
+    shown = signature_text(client.api, "putThing")  # odm-dyn ops and the IDE stubs: the same order
+    assert shown.startswith("put_thing(kind: str, id: int, *, reason: str, body: dict[str, Any], dry_run: bool | None")
+
+
 def test_dir_lists_operations_tags_and_variants(client):
     names = set(dir(client))
     assert {
@@ -261,6 +308,8 @@ def items(scripted):
         (lambda c: c.get_task_info("A", colour="red"), odm_dyn.RequestTypeError, "unknown", "colour"),
         (lambda c: c.get_task_info(123), odm_dyn.RequestTypeError, "type", "id"),
         (lambda c: c.get_task_info("A", "B"), odm_dyn.RequestTypeError, "signature", None),
+        (lambda c: c.get_task_info(b"GSF1"), odm_dyn.RequestTypeError, "type", "id"),  # not JSON data
+        (lambda c: c.get_task_info({"GSF1"}), odm_dyn.RequestTypeError, "type", "id"),
         (lambda c: c.publish_all_studies(version_message=7), odm_dyn.RequestTypeError, "type", "version_message"),
     ],
 )
@@ -269,6 +318,12 @@ def test_bad_arguments_are_refused_before_sending(client, scripted, call, cls, r
         call(client)
     assert caught.value.rule == rule and caught.value.parameter == parameter
     assert caught.value.operation in ("getTaskInfo", "publishAllStudies")
+    assert scripted.received == []
+
+
+def test_a_value_json_has_no_form_for_is_named_by_its_type(client, scripted):
+    with pytest.raises(odm_dyn.RequestTypeError, match="got a bytes, which is not JSON data"):
+        client.get_task_info(b"GSF1")
     assert scripted.received == []
 
 

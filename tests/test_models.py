@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import copy
+import json
 import pickle
 import pprint
 
 import pytest
 
 import odm_dyn
+from tests.scripted import ScriptedServer
 
 NESTED = "tests/data/split/api.yaml"
+SIBLING = "tests/data/sibling/api.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +70,28 @@ def test_model_docstring_lists_attributes():
 def test_from_dict_refuses_non_dicts():
     with pytest.raises(TypeError, match="needs a dict"):
         odm_dyn.models.TaskInfo.from_dict(["not", "a", "dict"])
+
+
+def test_a_schema_of_a_sibling_file_is_a_model_as_one_of_the_main_file():
+    """``schemas.yaml#/components/schemas/Gadget`` becomes the bundle's own Gadget, hence a model."""
+    gadget = {"id": "g1", "size": 2, "parts": [{"id": "g2"}]}
+    with ScriptedServer() as server:
+        client = odm_dyn.Client(server.url, spec=SIBLING)
+        server.answer(200, json.dumps(gadget).encode())
+        got = client.get_gadget("g1")
+        server.answer(200, json.dumps({"id": "w1", "gadget": gadget}).encode())
+        widget = client.get_widget("w1")
+        server.answer(200, json.dumps({"id": 5}).encode())
+        with pytest.raises(odm_dyn.ResponseValidationError, match="expected string, got integer"):
+            client.get_gadget("g1")  # the hoisted schema still checks the answer
+    assert type(got) is client.models.Gadget and type(got.parts[0]) is client.models.Gadget
+    assert type(widget) is client.models.Widget and type(widget.gadget) is client.models.Gadget
+    assert got.to_dict() == gadget
+
+
+def test_a_sibling_schema_whose_name_the_main_file_takes_is_inlined_and_checked():
+    client = odm_dyn.Client("http://127.0.0.1:1", spec=SIBLING)
+    schemas = client.api.documents[0].data["components"]["schemas"]
+    assert schemas["Label"]["properties"] == {"main": {"type": "boolean"}}  # the main file's own
+    answer = client.api.plans["listLabels"].responses["200"].checks["application/json"]
+    assert [v.rule for v in answer.violations({"main": True})] == ["required"]  # the sibling's Label

@@ -21,7 +21,6 @@ import pytest
 
 import odm_dyn
 from odm_dyn import spec
-from odm_dyn.api import fastcheck
 from odm_dyn.api import load as api_load
 from odm_dyn.api import plans as api_module
 from odm_dyn.api import schemas as validation
@@ -71,9 +70,8 @@ def _spec_entry_points() -> Iterator[tuple[Any, str]]:
         (validation, "resolve_pointer"),
         (validation.SchemaCompiler, "inline"),
         (validation.SchemaCompiler, "check"),
-        (validation, "_dialect"),
-        (fastcheck, "compile_for"),
-        (fastcheck, "compile_schema"),
+        (validation, "compile_validator"),
+        (validation.SchemaCompiler, "json_schema"),
     ]:
         yield owner, name
     for module, owner_name, name in [
@@ -96,7 +94,7 @@ def _exercise(client: Any, server: ScriptedServer, rounds: int) -> None:
             client.get_task_info("GSF999999")
         server.answer(200, json.dumps({**TASK, "status": "LOST"}))
         with pytest.raises(odm_dyn.ResponseValidationError):
-            client.get_task_info("GSF000001")  # an invalid answer: explained by jsonschema, still no spec work
+            client.get_task_info("GSF000001")  # an invalid answer: explained by jsonschema-rs, still no spec work
         with pytest.raises(odm_dyn.RequestValidationError):
             client.get_task_info(7)
 
@@ -105,12 +103,27 @@ def test_calls_never_reach_spec_loading_or_resolution(monkeypatch: pytest.Monkey
     with ScriptedServer() as server:
         server.default = Answer(200, json.dumps(TASK).encode())
         client = odm_dyn.Client(server.url, token="t")
-        _exercise(client, server, 2)  # warm-up: validators are made on first need
+        _exercise(client, server, 2)  # warm-up: the client's own first-call work
         counter = Counter(monkeypatch)
         for owner, name in _spec_entry_points():
             counter.watch(owner, name)
         _exercise(client, server, 9)  # 54 calls
     assert counter.calls and all(count == 0 for count in counter.calls.values()), counter.calls
+
+
+def test_each_schema_is_compiled_once_at_load_and_never_per_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(api_load, "_apis", {})  # no Api from an earlier test: this one compiles
+    monkeypatch.setattr(api_load, "_by_source", {})
+    counter = Counter(monkeypatch)
+    counter.watch(validation, "compile_validator")
+    with ScriptedServer() as server:
+        server.default = Answer(200, json.dumps(TASK).encode())
+        client = odm_dyn.Client(server.url, token="t")
+        distinct = {id(v) for c in client.api._compilers.values() for v in c._compiled.values()}
+        at_load = counter.calls["odm_dyn.api.schemas.compile_validator"]
+        assert at_load == len(distinct) > 0, "each distinct schema is compiled exactly once, at load"
+        _exercise(client, server, 3)
+    assert counter.calls["odm_dyn.api.schemas.compile_validator"] == at_load, "a call compiled a schema"
 
 
 def test_a_second_client_reuses_the_compiled_api(monkeypatch: pytest.MonkeyPatch) -> None:

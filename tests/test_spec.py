@@ -212,3 +212,17 @@ def test_the_command_line_adds_the_bundled_spec_once(capsys):
     assert main(["--spec", "+" + odm_dyn.TASKS_SPEC, "--spec", f"+{DATA / 'params.yaml'}", "ops"]) == 0
     out = capsys.readouterr().out
     assert out.count("get_task_info(") == 1 and "create_item(" in out
+
+
+def test_a_schema_the_validator_cannot_compile_is_a_spec_error_naming_the_operation(tmp_path):
+    """A pattern the spec check lets through but jsonschema-rs's regex engine refuses: refused at load."""
+    spec = tmp_path / "pattern.yaml"
+    spec.write_text(
+        "openapi: 3.1.0\ninfo: {title: pattern, version: '1'}\npaths:\n  /things/{id}:\n    get:\n"
+        "      operationId: getThing\n      parameters:\n"
+        "        - {name: id, in: path, required: true, schema: {type: string, pattern: '\\\\p{Foo}'}}\n"
+        "      responses: {'204': {description: none}}\n"
+    )
+    with pytest.raises(odm_dyn.SpecError, match="getThing: a schema cannot be compiled") as caught:
+        load_api(spec)
+    assert caught.value.file == str(spec) and caught.value.pointer == "/paths/~1things~1{id}/get"

@@ -123,8 +123,24 @@ class Operation:
         """Path parameters, in the order the path names them: positional in calls."""
         return [p for p in self.parameters if p.location == "path"]
 
+    def keyword_arguments(self) -> list[tuple[str, bool, Parameter | None]]:
+        """(Python name, required, parameter; ``None`` for the body) of the keyword-only arguments.
+
+        The required ones (the body among them) come before the optional ones; each group keeps
+        the spec's order. Used by ``signature`` and by the stubs, so the two always agree.
+        """
+        found: list[tuple[str, bool, Parameter | None]] = [
+            (p.python_name, p.required, p) for p in self.parameters if p.location != "path"
+        ]
+        if self.body is not None:
+            found.append(("body", self.body.required, None))
+        return sorted(found, key=lambda argument: not argument[1])  # a stable sort
+
     def signature(self) -> inspect.Signature:
-        """Required first (path positional), every other argument keyword-only."""
+        """Path parameters positional, then the keyword-only arguments, then the call options.
+
+        The keyword-only ones are in ``keyword_arguments`` order: required before optional.
+        """
         params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
         for p in self.positional():
             params.append(
@@ -133,17 +149,10 @@ class Operation:
                 )
             )
         keyword_only = inspect.Parameter.KEYWORD_ONLY
-        others = [p for p in self.parameters if p.location != "path"]
-        for p in sorted(others, key=lambda p: not p.required):
-            default = inspect.Parameter.empty if p.required else None
-            params.append(
-                inspect.Parameter(
-                    p.python_name, keyword_only, default=default, annotation=_annotation(p.schema, p.required)
-                )
-            )
-        if self.body is not None:
-            default = inspect.Parameter.empty if self.body.required else None
-            params.append(inspect.Parameter("body", keyword_only, default=default, annotation=Any))
+        for name, required, param in self.keyword_arguments():
+            annotation = _annotation(param.schema, required) if param is not None else Any
+            default = inspect.Parameter.empty if required else None
+            params.append(inspect.Parameter(name, keyword_only, default=default, annotation=annotation))
         for option in self.call_options():
             params.append(inspect.Parameter(option.name, keyword_only, default=None, annotation=option.annotation))
         return inspect.Signature(params)

@@ -12,6 +12,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import SpecError
 from ..names import WITH_HTTP_INFO, free_name, pascal_case, snake_case
 from ..spec.document import Document
 from ..spec.media import is_json_media
@@ -89,7 +90,7 @@ class Api:
             self.security_schemes.update((document.data.get("components") or {}).get("securitySchemes") or {})
         self.servers = [s.get("url") for d in documents for s in d.data.get("servers") or [] if s.get("url")]
         self._compilers = {id(d): SchemaCompiler(d) for d in documents}
-        self.plans = {op_id: self._plan(op) for op_id, op in self.operations.items()}
+        self.plans = {op_id: self._located_plan(op) for op_id, op in self.operations.items()}
         self.by_python_name = {op.python_name: self.plans[op.operation_id] for op in self.operations.values()}
         # Lowercase names of the headers and query parameters the security schemes send credentials in.
         self.secret_names = frozenset(
@@ -154,6 +155,15 @@ class Api:
         return pascal_case(tag) + "Api"
 
     # ------------------------------------------------------------------ plans
+
+    def _located_plan(self, op: Operation) -> CallPlan:
+        """The plan; a schema that cannot be compiled is named by the operation it belongs to."""
+        try:
+            return self._plan(op)
+        except SpecError as exc:
+            if exc.file is not None:
+                raise
+            raise SpecError(f"{op.operation_id}: {exc}", file=op.document.path, pointer=op.pointer) from exc
 
     def _plan(self, op: Operation) -> CallPlan:
         compiler = self._compilers[id(op.document)]

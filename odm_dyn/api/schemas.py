@@ -1,11 +1,13 @@
-"""Schema validation, compiled once per schema at load time.
+"""Schema validation, compiled once per schema at load time with jsonschema-rs.
 
-openapi-core's stack supplies the OpenAPI dialects (openapi-schema-validator's OAS 3.0 and
-3.1 validators and format checkers). Each parameter, body and response schema is compiled
-once into a :class:`SchemaCheck`: its local ``$ref``s are inlined, ``readOnly``/``writeOnly``
-are applied for the direction (a readOnly property is never required in a request, a
-writeOnly one never in a response), and a jsonschema validator is built. The per-call path
-only runs these checks: no spec walking, no ``$ref`` resolution.
+Each parameter, body and response schema is compiled once into a :class:`SchemaCheck`: its
+local ``$ref``s are inlined, ``readOnly``/``writeOnly`` are applied for the direction (a
+readOnly property is never required in a request, a writeOnly one never in a response; either
+is accepted when sent, so a model read from the server can be sent back as it is), the result is
+rewritten as plain JSON Schema 2020-12 (:mod:`odm_dyn.api.normalise`) and compiled by
+jsonschema-rs. The per-call path only runs these compiled validators: no spec walking, no
+``$ref`` resolution, no compiling. Error paths and kinds come from jsonschema-rs; the messages
+name the rule and the value's type, never the value (it may be a secret).
 
 ``openapi_core_errors`` is the slow, independent cross-check that runs
 openapi-core's own request and response validators (used by tests and ``odm_dyn.testing``).
@@ -13,94 +15,210 @@ openapi-core's own request and response validators (used by tests and ``odm_dyn.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import binascii
+import json
+from base64 import b64decode
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import jsonschema_rs
+
+from ..errors import SpecError
 from ..spec.document import Document
 from ..spec.pointers import resolve_pointer
-from .fastcheck import STATIC_DIALECTS, compile_for, compile_schema
+from .normalise import DOC_URI, INTEGER_BOUNDS, LITERAL_KEYWORDS, SCHEMA_MAPS, Normaliser
 
 REQUEST = "request"
 RESPONSE = "response"
 MODES = ("strict", "warn", "off")
-_DOC_URI = "urn:odm-dyn:document"
 
 
 @dataclass(frozen=True)
 class Violation:
-    """One broken rule: where (a JSON path), which keyword, and the offending value's type."""
+    """One broken rule: where (a JSON path), which keyword, and a message naming the value's type.
+
+    ``value`` is the offending instance, for code that needs it; it is left out of ``repr`` and
+    of comparisons, as it may hold a secret.
+    """
 
     path: str
     rule: str
     message: str
+    value: Any = field(default=None, kw_only=True, repr=False, compare=False)
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
 
 
+def _is_byte(value: str) -> bool:
+    try:
+        b64decode(value.encode("ascii"), validate=True)
+    except (ValueError, binascii.Error):  # a non-ASCII character is a UnicodeEncodeError, a ValueError
+        return False
+    return True
+
+
+def _any_string(_value: str) -> bool:
+    return True
+
+
+# OpenAPI's own formats (custom formats only ever see strings; int32/int64 bounds are in the
+# schema, see normalise). date-time, date, email, uuid, ... are jsonschema-rs's own checks.
+FORMATS: dict[str, Callable[[str], bool]] = {
+    "byte": _is_byte,
+    **dict.fromkeys(("binary", "password", "int32", "int64", "float", "double"), _any_string),
+}
+
+
+def compile_validator(schema: Any) -> Any:
+    """The jsonschema-rs validator of one normalised schema (the only place one is compiled)."""
+    return jsonschema_rs.Draft202012Validator(schema, formats=FORMATS, validate_formats=True, offline=True)
+
+
 class SchemaCheck:
     """A compiled validator for one schema in one direction.
 
-    ``validator`` is a jsonschema validator, or a function making one on first need; ``fast``
-    answers yes/no from closures (odm_dyn.fastcheck). Without ``fast``, ``make_fast`` (when
-    given) makes such a function on the first call, from the dialect's own format checker. With
-    a validator function and a fast check, a process that only meets valid values never imports
-    the validator stack (openapi-schema-validator imports pydantic: 0.35 s).
+    ``schema`` is the inlined OpenAPI schema (what example generators walk); ``json_schema`` its
+    2020-12 rewrite, which ``validator`` was compiled from. ``part_validator`` compiles a part of
+    ``schema`` on demand (the embedded server's example generator asks whether a part fits).
     """
 
-    __slots__ = ("schema", "_made", "_make", "_make_fast", "_is_valid")
+    __slots__ = ("schema", "json_schema", "_validator", "_part_validator")
 
     def __init__(
-        self,
-        schema: dict[str, Any],
-        validator: Any,
-        fast: Callable[[Any], bool] | None = None,
-        make_fast: Callable[[], Callable[[Any], bool] | None] | None = None,
+        self, schema: Any, json_schema: Any, validator: Any, part_validator: Callable[[Any], Any] | None = None
     ):
         self.schema = schema
-        made = hasattr(validator, "iter_errors")
-        self._made: Any = validator if made else None
-        self._make: Callable[[], Any] | None = None if made else validator
-        self._make_fast = make_fast
-        self._is_valid: Callable[[Any], bool] = fast or (validator.is_valid if made else self._first_is_valid)
+        self.json_schema = json_schema
+        self._validator = validator
+        self._part_validator = part_validator
 
-    @property
-    def _validator(self) -> Any:
-        if self._made is None:
-            assert self._make is not None
-            self._made = self._make()
-        return self._made
-
-    def _first_is_valid(self, value: Any) -> bool:
-        # No closure without the dialect's own format checker: make one (once), else use the validator.
-        fast = self._make_fast() if self._make_fast is not None else None
-        self._is_valid = fast or self._validator.is_valid
-        return self._is_valid(value)
+    def is_valid(self, value: Any) -> bool:
+        try:
+            return bool(self._validator.is_valid(value))
+        except ValueError:  # not a JSON value: judged by violations
+            return not self.violations(value)
 
     def violations(self, value: Any, root: str = "$") -> list[Violation]:
         """Every broken rule (empty when the value is valid); fast when it is."""
-        if self._is_valid(value):
+        try:
+            return self._judge(value, root)
+        except ValueError:  # jsonschema-rs takes JSON data only
+            found = _not_json(value, root)
+            if found:
+                return found
+        try:
+            return self._judge(_as_json(value), root)
+        except ValueError as exc:
+            return [Violation(root, "type", f"breaks 'type': not JSON data ({exc})", value=value)]
+
+    def _judge(self, value: Any, root: str) -> list[Violation]:
+        if self._validator.is_valid(value):
             return []
-        errors = sorted(self._validator.iter_errors(value), key=lambda e: list(map(str, e.absolute_path)))
+        errors = sorted(self._validator.iter_errors(value), key=lambda e: [str(p) for p in e.instance_path])
         return [_violation(error, root) for error in errors]
+
+    def fits(self, value: Any, part: Any) -> bool:
+        """Whether ``value`` fits ``part``, a piece of ``schema`` (each distinct part compiled once)."""
+        if self._part_validator is None:
+            return not self.violations(value)
+        try:
+            return bool(self._part_validator(part).is_valid(value))
+        except ValueError:
+            return False
+
+
+def _not_json(value: Any, root: str) -> list[Violation]:
+    """A violation for the first part of ``value`` that is not JSON data, if any (bytes, a set, ...)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                message = f"breaks 'type': got a key of type {type(key).__name__}; JSON keys are strings"
+                return [Violation(root, "type", message, value=key)]
+            found = _not_json(item, f"{root}.{key}")
+            if found:
+                return found
+        return []
+    if isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found = _not_json(item, f"{root}[{index}]")
+            if found:
+                return found
+        return []
+    if value is None or isinstance(value, (str, int, float)):
+        return []
+    message = f"breaks 'type': got a {type(value).__name__}, which is not JSON data"
+    return [Violation(root, "type", message, value=value)]
+
+
+def _as_json(value: Any) -> Any:
+    """JSON data that jsonschema-rs still refuses (a str or int subclass, say) as the plain type."""
+    if isinstance(value, dict):
+        return {str(k): _as_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_as_json(v) for v in value]
+    for plain in (bool, str, int, float):
+        if isinstance(value, plain):
+            return plain(value)
+    return value
 
 
 def _violation(error: Any, root: str) -> Violation:
-    path = root + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
-    rule = str(error.validator)
-    got = type(error.instance).__name__ if error.instance is not None else "null"
-    schema_value = error.validator_value
+    path = root + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.instance_path)
+    rule = error.kind.name if error.kind.name != "falseSchema" else _false_rule(error.schema_path)
+    details = error.kind.as_dict()
+    instance = error.instance
+    got = type(instance).__name__ if instance is not None else "null"
+    if rule in ("minimum", "maximum") and _integer_format(details.get("limit")):
+        rule, details = "format", {"format": _integer_format(details.get("limit"))}
     if rule == "enum":
-        message = f"breaks 'enum': got a {got}, allowed: {', '.join(map(str, schema_value))}"
+        message = f"breaks 'enum': got a {got}, allowed: {', '.join(map(str, details['options']))}"
     elif rule == "type":
-        message = f"breaks 'type': expected {schema_value}, got {_type_name(error.instance)}"
+        expected = " or ".join(sorted(details["types"], key=lambda name: name == "null"))  # null last
+        message = f"breaks 'type': expected {expected}, got {_type_name(instance)}"
     elif rule == "required":
-        message = f"breaks 'required': {error.message.split(' is a required')[0]} is missing"
+        message = f"breaks 'required': {details['property']!r} is missing"
     elif rule == "format":
-        message = f"breaks 'format': not a valid {schema_value} ({got})"
+        message = f"breaks 'format': not a valid {details['format']} ({got})"
+    elif error.kind.name == "additionalProperties":
+        message = f"breaks 'additionalProperties': {', '.join(map(repr, details['unexpected']))} not allowed"
+    elif rule in ("oneOf", "anyOf", "not") or error.kind.name == "falseSchema":
+        message = f"breaks {rule!r}: a {got} {_combinator_text(type(error.kind).__name__)}"
     else:
-        message = f"breaks {rule!r} ({schema_value!r:.60}) with a {got}"
-    return Violation(path=path, rule=rule, message=message)
+        detail = _detail(details)
+        message = f"breaks {rule!r} ({detail!r:.60}) with a {got}" if detail != "" else f"breaks {rule!r} with a {got}"
+    return Violation(path=path, rule=rule, message=message, value=instance)
+
+
+def _false_rule(schema_path: list[Any]) -> str:
+    """The keyword whose ``false`` schema refused a value (``additionalProperties: false``, say)."""
+    if len(schema_path) >= 2 and schema_path[-2] in ("properties", "patternProperties"):
+        return str(schema_path[-2])
+    return str(schema_path[-1]) if schema_path and isinstance(schema_path[-1], str) else "false"
+
+
+def _integer_format(limit: Any) -> str | None:
+    """``int32`` / ``int64`` when a bound is one of theirs (normalise says those formats as bounds)."""
+    for name, bounds in INTEGER_BOUNDS.items():
+        if limit in bounds and not isinstance(limit, bool):
+            return name
+    return None
+
+
+def _combinator_text(kind: str) -> str:
+    """What a value did wrong, by the kind of jsonschema-rs error."""
+    return {
+        "OneOfNotValid": "that matches none of the alternatives",
+        "OneOfMultipleValid": "that matches more than one of the alternatives",
+        "AnyOf": "that matches none of the alternatives",
+        "Not": "that matches a schema it must not",
+    }.get(kind, "where the schema allows nothing")
+
+
+def _detail(details: dict[str, Any]) -> Any:
+    """The schema's side of a broken rule (its limit, pattern, ...), without error objects."""
+    values = [v for v in details.values() if not isinstance(v, list) or not v or not isinstance(v[0], list)]
+    return values[0] if len(values) == 1 else (values or "")
 
 
 def _type_name(value: Any) -> str:
@@ -123,31 +241,57 @@ class SchemaCompiler:
         self.document = document
         self._inlined: dict[tuple[str, str], Any] = {}
         self._checks: dict[tuple[int, str], SchemaCheck] = {}
-        self._registry: Any = None
+        self._by_inlined: dict[tuple[int, str], SchemaCheck] = {}
+        self._compiled: dict[str, Any] = {}  # canonical JSON of a normalised schema → its validator
+        self._parts: dict[tuple[str, str], Any] = {}  # (canonical JSON of a piece, direction) → validator
 
     def check(self, schema: dict[str, Any], direction: str) -> SchemaCheck:
         key = (id(schema), direction)
         if key not in self._checks:
             inlined = self.inline(schema, direction)
-            # Closures from the static description of the dialect (no import of it); the
-            # jsonschema validator is made when first needed.
-            fast = compile_for(inlined, STATIC_DIALECTS[self.document.version])
-            self._checks[key] = SchemaCheck(
-                inlined, lambda: self._validator_for(inlined), fast, lambda: self._fast_check_for(inlined)
-            )
+            # Parameters and bodies that refer to one schema share its inlined form, hence its check.
+            shared = self._by_inlined.get((id(inlined), direction))
+            if shared is None:
+                shared = self._by_inlined[(id(inlined), direction)] = self._new_check(inlined, direction)
+            self._checks[key] = shared
         return self._checks[key]
 
-    def _validator_for(self, inlined: dict[str, Any]) -> Any:
-        """The jsonschema validator of the document's dialect (imports openapi-schema-validator)."""
-        validator_class, format_checker = _dialect(self.document.version)
-        kwargs: dict[str, Any] = {"format_checker": format_checker}
-        if _has_ref(inlined):
-            kwargs["registry"] = self._document_registry()
-        return validator_class(inlined, **kwargs)
+    def _new_check(self, inlined: Any, direction: str) -> SchemaCheck:
+        json_schema = self.json_schema(inlined, direction)
+        return SchemaCheck(
+            inlined,
+            json_schema,
+            self._compile(json_schema),
+            lambda part: self._part_validator(part, direction),
+        )
 
-    def _fast_check_for(self, inlined: dict[str, Any]) -> Callable[[Any], bool] | None:
-        """Closures from the real dialect and its format checker, when the schema compiles."""
-        return compile_schema(inlined, *_dialect(self.document.version))
+    def _part_validator(self, part: Any, direction: str) -> Any:
+        """The validator of a piece of a schema (example generators ask), by the piece's content."""
+        key = (json.dumps(part, sort_keys=True, default=repr), direction)
+        if key not in self._parts:
+            self._parts[key] = self._compile(self.json_schema(self.inline(part, direction), direction))
+        return self._parts[key]
+
+    def json_schema(self, inlined: Any, direction: str) -> Any:
+        """The 2020-12 rewrite of an inlined schema, with the ``$defs`` its references need."""
+        return Normaliser(self.document.version, lambda pointer: self._target(pointer, direction)).root(inlined)
+
+    def _target(self, pointer: str, direction: str) -> Any:
+        found = self._inlined.get(("#" + pointer, direction))
+        return found if found is not None else self.inline({"$ref": "#" + pointer}, direction)
+
+    def _compile(self, json_schema: Any) -> Any:
+        """One validator per distinct schema: many parameters say ``{type: string}``."""
+        text = json.dumps(json_schema, sort_keys=True, default=repr)
+        if text not in self._compiled:
+            self._compiled[text] = self._compile_new(json_schema)
+        return self._compiled[text]
+
+    def _compile_new(self, json_schema: Any) -> Any:
+        try:
+            return compile_validator(json_schema)
+        except (ValueError, jsonschema_rs.ReferencingError) as exc:  # a bad pattern, a dangling reference
+            raise SpecError(f"a schema cannot be compiled: {str(exc).splitlines()[0]}") from exc
 
     def inline(self, schema: Any, direction: str, stack: tuple[str, ...] = ()) -> Any:
         """The schema with local ``$ref``s replaced by their targets (recursion kept as refs)."""
@@ -158,7 +302,7 @@ class SchemaCompiler:
         ref = schema.get("$ref")
         if isinstance(ref, str) and ref.startswith("#"):
             if ref in stack:
-                return {"$ref": _DOC_URI + ref}
+                return {"$ref": DOC_URI + ref}
             key = (ref, direction)
             if key not in self._inlined:
                 target = resolve_pointer(self.document.data, ref[1:])
@@ -175,43 +319,30 @@ class SchemaCompiler:
 
     def _inline_keyword(self, keyword: str, value: Any, direction: str, stack: tuple[str, ...]) -> Any:
         """One keyword's value, inlined: literals as they are, each schema of a name map by itself."""
-        if keyword in _LITERAL_KEYWORDS:
+        if keyword in LITERAL_KEYWORDS:
             return value
-        if keyword in _SCHEMA_MAPS and isinstance(value, dict):
+        if keyword in SCHEMA_MAPS and isinstance(value, dict):
             return {name: self.inline(schema, direction, stack) for name, schema in value.items()}
         return self.inline(value, direction, stack)
-
-    def _document_registry(self) -> Any:
-        if self._registry is None:
-            from referencing import Registry, Resource
-            from referencing.jsonschema import DRAFT202012
-
-            resource = Resource.from_contents(self.document.data, default_specification=DRAFT202012)
-            self._registry = Registry().with_resource(_DOC_URI, resource)
-        return self._registry
-
-
-# Values that are data or names, not schemas: never inlined.
-_LITERAL_KEYWORDS = frozenset({"example", "examples", "enum", "const", "default", "discriminator"})
-# Values that map names (of properties, patterns, definitions) to schemas: a name is never a keyword.
-_SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
 
 
 def _absolute_mapping(schema: dict[str, Any]) -> dict[str, Any]:
     """The discriminator with every mapping (explicit, and implicit by schema name) made absolute.
 
-    The validator resolves a mapping against the schema it runs, which is inlined and no longer
-    the document; absolute references resolve through the document registry instead.
+    The inlined schema is no longer the document, so a mapping names its target by an absolute
+    reference into the document, which the normaliser turns into one of the root's ``$defs``.
     """
     discriminator = dict(schema["discriminator"])
     mapping = {}
     for choice in schema.get("oneOf") or schema.get("anyOf") or []:
         ref = choice.get("$ref") if isinstance(choice, dict) else None
         if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
-            mapping[ref.rsplit("/", 1)[-1]] = _DOC_URI + ref
+            mapping[ref.rsplit("/", 1)[-1]] = DOC_URI + ref
     for value, ref in (discriminator.get("mapping") or {}).items():
-        if isinstance(ref, str):
-            mapping[value] = _DOC_URI + ref if ref.startswith("#") else _DOC_URI + "#/components/schemas/" + ref
+        if isinstance(ref, str) and ref.startswith(DOC_URI):
+            mapping[value] = ref  # already absolute: a piece of an inlined schema, inlined again
+        elif isinstance(ref, str):
+            mapping[value] = DOC_URI + ref if ref.startswith("#") else DOC_URI + "#/components/schemas/" + ref
     discriminator["mapping"] = mapping
     return discriminator
 
@@ -259,41 +390,6 @@ def _without_required(part: Any, names: set[str]) -> Any:
         part = dict(part)
         _drop_required(part, names)
     return part
-
-
-def _has_ref(node: Any) -> bool:
-    if isinstance(node, dict):
-        return "$ref" in node or "discriminator" in node or any(_has_ref(v) for v in node.values())
-    if isinstance(node, list):
-        return any(_has_ref(v) for v in node)
-    return False
-
-
-def _dialect(version: str) -> tuple[Any, Any]:
-    import openapi_schema_validator as oas
-
-    if version == "3.0":
-        return _oas30_by_direction(), oas.oas30_format_checker
-    return oas.OAS31Validator, oas.oas31_format_checker
-
-
-_OAS30: Any = None
-
-
-def _oas30_by_direction() -> Any:
-    """OAS 3.0's validator with JSON Schema's own ``required``.
-
-    openapi-schema-validator's 3.0 ``required`` excuses readOnly *and* writeOnly properties
-    in both directions; the compiler has already dropped from ``required`` what the direction
-    excuses (``_apply_direction``), so the plain keyword gives the right answer each way.
-    """
-    global _OAS30
-    if _OAS30 is None:
-        import openapi_schema_validator as oas
-        from jsonschema import Draft4Validator, validators
-
-        _OAS30 = validators.extend(oas.OAS30Validator, {"required": Draft4Validator.VALIDATORS["required"]})
-    return _OAS30
 
 
 def check_mode(name: str, mode: str) -> str:

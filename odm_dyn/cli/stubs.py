@@ -142,14 +142,10 @@ def parameter_list(namer: TypeNamer, plan: CallPlan, options: bool = True) -> li
     """The method's parameters after ``self``, as in ``Operation.signature()``, typed."""
     op = plan.op
     params = [f"{p.python_name}: {namer.parameter(op, p)}" for p in op.positional()]
-    others = sorted((p for p in op.parameters if p.location != "path"), key=lambda p: not p.required)
     keyword = []
-    for p in others:
-        kind = namer.parameter(op, p)
-        keyword.append(f"{p.python_name}: {kind}" if p.required else f"{p.python_name}: {optional(kind)} = None")
-    if op.body is not None:
-        kind = namer.body(op)
-        keyword.append(f"body: {kind}" if op.body.required else f"body: {optional(kind)} = None")
+    for name, required, param in op.keyword_arguments():
+        kind = namer.parameter(op, param) if param is not None else namer.body(op)
+        keyword.append(f"{name}: {kind}" if required else f"{name}: {optional(kind)} = None")
     if options:
         keyword += [f"{option.name}: {option_type(option)} = None" for option in op.call_options()]
     return params + (["*"] + keyword if keyword else [])

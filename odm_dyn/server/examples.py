@@ -181,15 +181,14 @@ _JSON_TYPES = {"string": str, "boolean": bool, "array": list, "object": dict, "n
 
 
 def fits_with(check: SchemaCheck | None) -> Callable[[Any, Any], bool]:
-    """Whether a value fits a part of the response's schema, by the check's own validator."""
-    validator = getattr(check, "_validator", None)
-    if validator is None or not hasattr(validator, "evolve"):
+    """Whether a value fits a part of the response's schema, by the check's own compiled rules."""
+    if check is None:
         return shallow_fits
 
     def fits(value: Any, schema: Any) -> bool:
         try:
-            return bool(validator.evolve(schema=schema).is_valid(value))
-        except Exception:  # a reference the part cannot resolve alone: judge by type and enum
+            return check.fits(value, schema)
+        except Exception:  # a part that cannot be compiled alone: judge by type and enum
             return shallow_fits(value, schema)
 
     return fits

@@ -23,6 +23,8 @@ class _Bundler:
         self.docs: dict[str, Any] = {}
         self.hoisted: dict[tuple[str, str], str] = {}  # (file, pointer) → local ref
         self.origins: dict[str, tuple[str, str]] = {}  # bundled pointer → (file, pointer)
+        self.adopted: dict[str, Any] = {}  # name → schema: other files' components/schemas, made the bundle's
+        self.taken: set[str] = set()  # names of the bundle's components/schemas
 
     def read(self, file: str) -> Any:
         if file not in self.docs:
@@ -40,7 +42,11 @@ class _Bundler:
             raise SpecError("not an OpenAPI document (not a mapping)", file=self.root)
         doc = copy.deepcopy(doc)
         self._register_components(doc)
+        self.taken = set((doc.get("components") or {}).get("schemas") or {})
         out = self._walk(doc, self.root, [], ())
+        if self.adopted:
+            components = out.setdefault("components", {})
+            components["schemas"] = {**(components.get("schemas") or {}), **self.adopted}
         self._check_local_refs(out)
         return out
 
@@ -101,11 +107,35 @@ class _Bundler:
             raise SpecError(
                 f"$ref {ref!r} points to nothing", file=file, pointer=self._origin_pointer(file, here)
             ) from None
+        adopted = self._adopt(target, content)
+        if adopted is not None:
+            return {"$ref": adopted, **self._walk(siblings, file, at, stack)}
         self.origins[here] = target
         resolved = self._walk(copy.deepcopy(content), target[0], at, stack + (target,))
         if siblings and isinstance(resolved, dict):
             resolved = {**resolved, **self._walk(siblings, file, at, stack)}
         return resolved
+
+    def _adopt(self, target: tuple[str, str], content: Any) -> str | None:
+        """The local reference of another file's ``components/schemas/<Name>``, made the bundle's own.
+
+        A schema another file declares as a component is one in the bundle too, under its name
+        (so it becomes a model, and recursion through it is a plain local ``$ref``), when the
+        name is free; else (``None``) it is inlined where it is referenced, as any other part.
+        """
+        parts = target[1].split("/")
+        if len(parts) != 4 or parts[:3] != ["", "components", "schemas"] or not isinstance(content, dict):
+            return None
+        name = parts[3].replace("~1", "/").replace("~0", "~")
+        if name in self.taken:
+            return None
+        self.taken.add(name)
+        at = ["components", "schemas", name]
+        local = "#" + pointer_of(at)
+        self.hoisted[target] = local  # before the walk: a reference back to it is local
+        self.origins[pointer_of(at)] = target
+        self.adopted[name] = self._walk(copy.deepcopy(content), target[0], at, (target,))
+        return local
 
     def _local_in_fragment(self, target: tuple[str, str], file: str) -> tuple[str, str]:
         """``#/...`` inside a fragment file: that file's own node, else the root document's.

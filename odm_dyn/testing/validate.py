@@ -161,7 +161,7 @@ def _body_bytes(body: Any) -> bytes:
 
 
 def _tagged(violation: Violation, where: str) -> ExchangeViolation:
-    return ExchangeViolation(violation.path, violation.rule, violation.message, where)
+    return ExchangeViolation(violation.path, violation.rule, violation.message, where, value=violation.value)
 
 
 __all__ = ["ExchangeViolation", "body_violations", "find_operation", "raw_response", "validate_exchange"]
