@@ -28,6 +28,7 @@ _QUERY_SAFE = "-._~"
 # spaceDelimited and pipeDelimited join with a percent-encoded delimiter; form joins with ",".
 _DELIMITERS = {"spaceDelimited": "%20", "pipeDelimited": "%7C"}
 _RESERVED_SAFE = ":/?#[]@!$&'()*+,;="
+_NOT_KEPT = str.maketrans("", "", "&=#+")
 
 
 def scalar_text(value: Any) -> str:
@@ -119,9 +120,9 @@ def query_pairs(param: Parameter, value: Any) -> list[str]:
 
 
 def _query_encoder(param: Parameter) -> Callable[[Any], str]:
-    safe = _QUERY_SAFE + (
-        _RESERVED_SAFE.replace("&", "").replace("=", "").replace("#", "") if param.allow_reserved else ""
-    )
+    # allowReserved keeps RFC 3986's reserved characters as they are, except those that would end
+    # the pair or the query ("&", "=", "#") and "+", which every query reader takes for a space.
+    safe = _QUERY_SAFE + (_RESERVED_SAFE.translate(_NOT_KEPT) if param.allow_reserved else "")
     return lambda text: quote(scalar_text(text), safe=safe)
 
 
