@@ -363,44 +363,65 @@ def _decode_path_simple(param: Parameter, shape: Shape, wire: WireText, others: 
     return MISSING if raw is None else _read(shape, raw, _COMMA, param.explode, unquote)
 
 
-def _decode_label(param: Parameter, shape: Shape, wire: WireText, others: frozenset[str]) -> Any:
+def _led(param: Parameter, wire: WireText, lead: str) -> str | None:
+    """A label (``.``) or matrix (``;``) segment without its leading character; None if absent."""
     raw = wire.path.get(param.name)
-    if raw is None:
-        return MISSING
-    if not raw.startswith("."):
-        raise StyleError("style", f"{raw[:60]!r} is not in style label (a value starting with '.')")
-    return _read(shape, raw[1:], _split_on("." if param.explode else ","), param.explode, unquote)
+    if raw is not None and not raw.startswith(lead):
+        raise StyleError("style", f"{raw[:60]!r} is not in style {param.style} (a value starting with {lead!r})")
+    return None if raw is None else raw[1:]
+
+
+def _decode_label(param: Parameter, shape: Shape, wire: WireText, others: frozenset[str]) -> Any:
+    body = _led(param, wire, ".")
+    split = _split_on("." if param.explode else ",")
+    return MISSING if body is None else _read(shape, body, split, param.explode, unquote)
 
 
 def _decode_matrix(param: Parameter, shape: Shape, wire: WireText, others: frozenset[str]) -> Any:
-    raw = wire.path.get(param.name)
+    raw = _led(param, wire, ";")
     if raw is None:
         return MISSING
-    if not raw.startswith(";"):
-        raise StyleError("style", f"{raw[:60]!r} is not in style matrix (a value starting with ';')")
     if param.explode and shape.kind != "scalar":
-        pairs = [piece.partition("=")[::2] for piece in raw[1:].split(";")] if raw != ";" else []
+        pairs = [piece.partition("=")[::2] for piece in raw.split(";")] if raw else []
         if shape.kind == "array":
             return [typed(unquote(v), shape.items) for k, v in pairs if k == param.name]
         return _typed_object(shape, [(unquote(k), unquote(v)) for k, v in pairs])
-    name, _, body = raw[1:].partition("=")
+    name, _, body = raw.partition("=")
     if name != param.name:
-        raise StyleError("style", f"{raw[:60]!r} is not in style matrix (';{param.name}=...')")
+        raise StyleError("style", f"{';' + raw[:60]!r} is not in style matrix (';{param.name}=...')")
     return _read(shape, body, _COMMA, False, unquote)
 
 
 def _decode_form(param: Parameter, shape: Shape, wire: WireText, others: frozenset[str]) -> Any:
-    if shape.kind == "object" and param.explode and param.style == "form":
-        pairs = [(n, v) for n, v in wire.query if _property_of(shape, n, others)]
-        return _typed_object(shape, [(n, unquote_plus(v)) for n, v in pairs]) if pairs else MISSING
-    values = [v for n, v in wire.query if n == param.name]
+    split = _QUERY_SPLITTERS.get(param.style, _COMMA)
+    exploded = param.explode and param.style == "form"
+    return _form(param, shape, wire.query, unquote_plus, others, split, exploded, strict=True)
+
+
+def _form(
+    param: Parameter,
+    shape: Shape,
+    pairs: Sequence[tuple[str, str]],
+    dec: Callable[[str], str],
+    others: frozenset[str],
+    split: Splitter,
+    exploded: bool,
+    strict: bool,
+) -> Any:
+    """Style form over ``name=value`` pairs (a query's or a Cookie header's): an exploded
+    object's properties are pairs of their own, an exploded array repeats the name; else one
+    pair (``strict``: a repeated one is refused; otherwise the first counts)."""
+    if shape.kind == "object" and exploded:
+        found = [(n, v) for n, v in pairs if _property_of(shape, n, others)]
+        return _typed_object(shape, [(n, dec(v)) for n, v in found]) if found else MISSING
+    values = [v for n, v in pairs if n == param.name]
     if not values:
         return MISSING
     if shape.kind == "array" and param.explode:
-        return [typed(unquote_plus(v), shape.items) for v in values]
-    _refuse_repeats(param, values)
-    split = _QUERY_SPLITTERS.get(param.style, _COMMA)
-    return _read(shape, values[0], split, False, unquote_plus)
+        return [typed(dec(v), shape.items) for v in values]
+    if strict:
+        _refuse_repeats(param, values)
+    return _read(shape, values[0], split, False, dec)
 
 
 def _decode_deep(param: Parameter, shape: Shape, wire: WireText, others: frozenset[str]) -> Any:
@@ -417,15 +438,8 @@ def _decode_header(param: Parameter, shape: Shape, wire: WireText, others: froze
 
 
 def _decode_cookie(param: Parameter, shape: Shape, wire: WireText, others: frozenset[str]) -> Any:
-    if shape.kind == "object" and param.explode:
-        pairs = [(n, v) for n, v in wire.cookies if _property_of(shape, n, others)]
-        return _typed_object(shape, [(n, unquote(v)) for n, v in pairs]) if pairs else MISSING
-    values = [v for n, v in wire.cookies if n == param.name]
-    if not values:
-        return MISSING
-    if shape.kind == "array" and param.explode:
-        return [typed(unquote(v), shape.items) for v in values]
-    return _read(shape, values[0], _COMMA, False, unquote)
+    # A cookie may come twice (set for two paths): the first, the most specific, counts.
+    return _form(param, shape, wire.cookies, unquote, others, _COMMA, param.explode, strict=False)
 
 
 def _property_of(shape: Shape, name: str, others: frozenset[str]) -> bool:
