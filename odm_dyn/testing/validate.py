@@ -112,12 +112,7 @@ def body_violations(plan: CallPlan, content_type: str, body: bytes) -> list[Exch
 
 
 def _from_problem(problem: Problem) -> ExchangeViolation:
-    message = problem.message
-    if message.startswith(problem.path + ": "):  # the path is shown on its own
-        message = message[len(problem.path) + 2 :]
-    elif message.startswith("body" + problem.path[1:] + ": "):
-        message = message[len(problem.path) + 5 :]
-    return ExchangeViolation(problem.path, problem.rule, message, REQUEST)
+    return ExchangeViolation(problem.path, problem.rule, problem.detail, REQUEST)
 
 
 def raw_response(response: Any) -> RawResponse:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 from urllib.parse import unquote_plus, urlsplit
 
 from ..api.plans import CallPlan
@@ -45,16 +45,13 @@ class IncomingRequest:
     @classmethod
     def from_environ(cls, environ: Mapping[str, Any], path: str, body: bytes) -> IncomingRequest:
         """From a WSGI environ, its raw path (see :func:`~.routing.raw_path_of`) and its body."""
-        headers = {key[5:].lower().replace("_", "-"): str(v) for key, v in environ.items() if key.startswith("HTTP_")}
-        for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            if environ.get(key):
-                headers[key.lower().replace("_", "-")] = str(environ[key])
+        cookie = environ.get("HTTP_COOKIE")
         return cls(
             method=str(environ.get("REQUEST_METHOD", "GET")).upper(),
             path=path,
             query=str(environ.get("QUERY_STRING", "")),
-            headers=headers,
-            cookies=cookie_pairs(headers.get("cookie", "")),
+            headers=EnvironHeaders(environ),
+            cookies=cookie_pairs(cookie) if cookie else (),
             body=body,
         )
 
@@ -74,6 +71,34 @@ class IncomingRequest:
             cookies=cookie_pairs(lowered.get("cookie", "")),
             body=body,
         )
+
+
+class EnvironHeaders(Mapping[str, str]):
+    """A WSGI environ's headers by lower-case name, looked up when asked for: a request
+    reads only the few its operation declares, so none is copied."""
+
+    __slots__ = ("_environ",)
+
+    def __init__(self, environ: Mapping[str, Any]):
+        self._environ = environ
+
+    def __getitem__(self, name: str) -> str:
+        key = name.upper().replace("-", "_")
+        value = self._environ.get(key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + key)
+        if value is None:
+            raise KeyError(name)
+        return str(value)
+
+    def __iter__(self) -> Iterator[str]:
+        for key in self._environ:
+            if key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                yield key.removeprefix("HTTP_").lower().replace("_", "-")
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __repr__(self) -> str:
+        return f"<EnvironHeaders {sorted(self)}>"  # names only: values may be credentials
 
 
 def cookie_pairs(header: str) -> tuple[tuple[str, str], ...]:
@@ -108,8 +133,17 @@ class Problem:
     location: str  # path, query, header, cookie or body
     name: str
     rule: str
-    message: str
+    message: str  # what the server's 400 says: the place, then what is wrong
     path: str = "$"  # where inside the value (a JSON path whose root names the parameter)
+    detail: str = ""  # what is wrong without the place (``validate_exchange`` shows the path apart)
+
+    def __post_init__(self) -> None:
+        self.detail = self.detail or self.message
+
+    @classmethod
+    def of(cls, location: str, name: str, violation: Violation, shown: str) -> Problem:
+        """A schema check's violation; ``shown`` is the path as the server's message names it."""
+        return cls(location, name, violation.rule, f"{shown}: {violation.message}", violation.path, violation.message)
 
     def to_dict(self) -> dict[str, str]:
         return {"in": self.location, "name": self.name, "rule": self.rule, "message": self.message}
@@ -151,7 +185,7 @@ def read_incoming(plan: CallPlan, incoming: IncomingRequest) -> Reading:
             continue
         check = plan.checks.get(python_name)
         for violation in check.violations(value, where) if check is not None else []:
-            reading.problems.append(Problem(param.location, param.name, violation.rule, str(violation), violation.path))
+            reading.problems.append(Problem.of(param.location, param.name, violation, violation.path))
         reading.params[param.name] = value
     _read_body(plan, incoming, reading)
     return reading
@@ -192,11 +226,7 @@ def _read_body(plan: CallPlan, incoming: IncomingRequest, reading: Reading) -> N
         return
     check = plan.body_checks.get(declared)
     for violation in check.violations(reading.body, "$") if check is not None else []:
-        reading.problems.append(Problem("body", "body", violation.rule, _body_message(violation), violation.path))
-
-
-def _body_message(violation: Violation) -> str:
-    return f"body{violation.path[1:]}: {violation.message}"
+        reading.problems.append(Problem.of("body", "body", violation, "body" + violation.path[1:]))
 
 
 # --------------------------------------------------------------------------- per plan, once
