@@ -50,7 +50,7 @@ def _pairs(value: dict) -> list[tuple[str, str]]:
 
 def path_segment(param: Parameter, value: Any) -> str:
     """One path parameter, styled and percent-encoded (``/``, ``?``, ``#``, ``%`` included)."""
-    return style_of(param).encode(param, value)
+    return _ENCODERS[param.location].get(param.style, _DEFAULT_ENCODER[param.location])(param, value)
 
 
 def _encode_path_text(text: str) -> str:
@@ -116,7 +116,7 @@ def query_pairs(param: Parameter, value: Any) -> list[str]:
     if param.media_type and is_json_media(param.media_type):
         enc = _query_encoder(param)
         return [f"{_query_name(param)}={enc(json.dumps(value, separators=(',', ':')))}"]
-    return style_of(param).encode(param, value)
+    return _ENCODERS[param.location].get(param.style, _DEFAULT_ENCODER[param.location])(param, value)
 
 
 def _query_encoder(param: Parameter) -> Callable[[Any], str]:
@@ -157,7 +157,7 @@ def _encode_deep(param: Parameter, value: Any) -> list[str]:
 def header_value(param: Parameter, value: Any) -> str:
     if param.media_type and is_json_media(param.media_type):
         return json.dumps(value, separators=(",", ":"))
-    return style_of(param).encode(param, value)
+    return _ENCODERS[param.location].get(param.style, _DEFAULT_ENCODER[param.location])(param, value)
 
 
 def _encode_header_simple(param: Parameter, value: Any) -> str:
@@ -172,7 +172,7 @@ def cookie_value(param: Parameter, value: Any) -> str:
     property, as OpenAPI 3.2's ``cookie`` style spells out. Each value is percent-encoded so
     that it can never end the pair or the header.
     """
-    return style_of(param).encode(param, value)
+    return _ENCODERS[param.location].get(param.style, _DEFAULT_ENCODER[param.location])(param, value)
 
 
 def _encode_cookie_form(param: Parameter, value: Any) -> str:
@@ -504,6 +504,11 @@ STYLES: dict[tuple[str, str], Style] = {
     ("header", "simple"): Style(_encode_header_simple, _decode_header),
     ("cookie", "form"): Style(_encode_cookie_form, _decode_cookie),
 }
+
+
+# The encoders by location and style, for the client's per-call path (one dict look-up each).
+_ENCODERS = {where: {style: e.encode for (loc, style), e in STYLES.items() if loc == where} for where in DEFAULT_STYLE}
+_DEFAULT_ENCODER = {where: STYLES[(where, style)].encode for where, style in DEFAULT_STYLE.items()}
 
 
 def style_of(param: Parameter) -> Style:
