@@ -12,6 +12,7 @@ come back unchanged.
 
 from __future__ import annotations
 
+import io
 import json
 import string
 from pathlib import Path
@@ -293,6 +294,7 @@ CORPUS = [
     (WIRE, "GET", "/search", {"Cookie": "session=twelve"}, b"", False),
     (WIRE, "POST", "/upload", {"Content-Type": "application/json"}, b'{"name": "x"}', True),
     (WIRE, "POST", "/upload", {"Content-Type": "application/vnd.x+json"}, b'{"name": "x"}', True),
+    (WIRE, "POST", "/upload", {"Content-Type": "Application/JSON; charset=UTF-8"}, b'{"name": "x"}', True),
     (WIRE, "POST", "/upload", {"Content-Type": "application/json"}, b'{"label": "x"}', False),
     (WIRE, "POST", "/upload", {"Content-Type": "application/json"}, b"{not json", False),
     (WIRE, "POST", "/upload", {"Content-Type": "text/plain"}, b"name", False),
@@ -332,3 +334,58 @@ def test_the_server_and_validate_exchange_give_one_verdict(servers, spec, method
     server_accepts = response.status_code != 400
     request_violations = [v for v in validate_exchange(spec, response) if v.where == "request"]
     assert (server_accepts, not request_violations) == (valid, valid), (response.text, request_violations)
+
+
+# --------------------------------------------------------------------------- one verdict on any text
+
+QUERY_PIECES = ["filter[size]", "filter%5Bcolour%5D", "filter[colour]", "limit", "tags", "x", "=", "&", ","]
+QUERY_PIECES += ["1", "-2", "3.5", "red", "blue", "true", "%2C", "%20", "+", "%zz", "[", "]"]
+
+
+def wsgi_status(app: Any, prepared: requests.PreparedRequest) -> int:
+    """The status the embedded server's WSGI app gives a prepared request, in process."""
+    path, _, query = prepared.path_url.partition("?")
+    environ = {"REQUEST_METHOD": prepared.method, "PATH_INFO": path, "RAW_URI": prepared.path_url}
+    body = prepared.body if isinstance(prepared.body, bytes) else b""
+    environ.update({"QUERY_STRING": query, "wsgi.input": io.BytesIO(body), "SERVER_NAME": "127.0.0.1"})
+    for name, value in prepared.headers.items():
+        key = name.upper().replace("-", "_")
+        environ[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + key] = value
+    statuses: list[str] = []
+    app(environ, lambda status, headers: statuses.append(status))
+    return int(statuses[0].split()[0])
+
+
+@pytest.fixture(scope="module")
+def wire_app():
+    with EmbeddedServer(spec=WIRE, tokens=["roundtrip-token-0123"]) as server:
+        yield server.app
+
+
+@SETTINGS
+@given(
+    query=st.lists(st.sampled_from(QUERY_PIECES), max_size=8).map("".join),
+    segment=st.lists(st.sampled_from([".", "1", ",", "x", "%2C", "-3", "%2E"]), min_size=1, max_size=5).map("".join),
+    trace=st.none() | st.lists(st.sampled_from(["1", ",", " ", "x", "-"]), max_size=4).map("".join).map(str.strip),
+)
+def test_any_request_text_gets_one_verdict(wire_app, query: str, segment: str, trace: str | None) -> None:
+    headers = {"X-Trace": trace} if trace is not None else {}
+    for target in (f"/search?{query}", f"/items/{segment}?{query}"):
+        prepared = requests.Request("GET", "http://localhost" + target, headers=headers).prepare()
+        assert_one_verdict(wire_app, prepared)
+
+
+MEDIA = ["application/json", "Application/JSON; charset=utf-8", "application/*", "application/x+json", "text/plain"]
+
+
+@SETTINGS
+@given(media=st.none() | st.sampled_from(MEDIA), body=st.sampled_from([b'{"name": "x"}', b'{"n": 1}', b"{", b""]))
+def test_any_body_gets_one_verdict(wire_app, media: str | None, body: bytes) -> None:
+    headers = {"Content-Type": media} if media else {}
+    prepared = requests.Request("POST", "http://localhost/upload", headers=headers, data=body).prepare()
+    assert_one_verdict(wire_app, prepared)
+
+
+def assert_one_verdict(app: Any, prepared: requests.PreparedRequest) -> None:
+    refused = wsgi_status(app, prepared) in (400, 404)  # 404: a dot segment that requests removed
+    assert refused == bool(validate_exchange(WIRE, prepared)), (prepared.url, prepared.headers)
