@@ -159,3 +159,36 @@ def test_a_body_without_content_type_is_read_as_the_one_declared(wire_api) -> No
     assert check_incoming(plan, IncomingRequest("POST", "/upload", body=b'{"name": "x"}')) == []
     [problem] = check_incoming(plan, IncomingRequest("POST", "/upload", body=b"{not json"))
     assert problem.rule == "json"
+
+
+# --------------------------------------------------------------------------- what a style carries
+
+FEATURES = str(Path(__file__).parent / "data" / "features31.yaml")
+
+
+@pytest.mark.parametrize(
+    ("operation", "value", "segment"),
+    [
+        ("pathLabelExplode", ["a.b", "c"], ".a%2Eb.c"),  # "." separates: one inside an item is encoded
+        ("pathLabel", ["a.b", "c,d"], ".a.b,c%2Cd"),
+        ("pathSimple", ["a/b", "..", "%"], "a%2Fb,%2E%2E,%25"),
+        ("pathMatrixExplode", ["x;y", "="], ";arr=x%3By;arr=%3D"),
+    ],
+)
+def test_a_delimiter_inside_a_path_item_is_sent_encoded_and_read_back(operation, value, segment) -> None:
+    from odm_dyn.wire.styles import path_segment
+
+    plan = load_api(FEATURES).plans[operation]
+    param = plan.params["arr"]
+    assert path_segment(param, value) == segment
+    path = plan.op.path.replace("{prim}", path_segment(plan.params["prim"], "p")).replace("{arr}", segment)
+    path = path.replace("{obj}", path_segment(plan.params["obj"], {"R": 1}))
+    reading = read_incoming(plan, IncomingRequest("GET", path))
+    assert reading.problems == [] and reading.params["arr"] == value
+
+
+def test_allow_reserved_keeps_reserved_characters_but_not_plus() -> None:
+    from odm_dyn.wire.styles import query_pairs
+
+    param = load_api(FEATURES).plans["queryStyles"].params["reserved"]
+    assert query_pairs(param, "a/b:c,d+e&f") == ["reserved=a/b:c,d%2Be%26f"]
