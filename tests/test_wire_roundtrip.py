@@ -287,6 +287,8 @@ CORPUS = [
     (WIRE, "GET", "/search?limit=0", {}, b"", False),
     (WIRE, "GET", "/search?limit=2&limit=3", {}, b"", False),
     (WIRE, "GET", "/search?tags=1,2,3", {}, b"", True),
+    (WIRE, "GET", "/search?level=2", {}, b"", True),  # an enum without a type: typed by its values
+    (WIRE, "GET", "/search?level=3", {}, b"", False),
     (WIRE, "GET", "/search?tags=1,b", {}, b"", False),
     (WIRE, "GET", "/search", {"X-Trace": "4,5"}, b"", True),
     (WIRE, "GET", "/search", {"X-Trace": "4,five"}, b"", False),

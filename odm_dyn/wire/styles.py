@@ -274,12 +274,16 @@ def _kinds(schema: dict[str, Any], resolve: Callable[[str], Any], depth: int) ->
             kinds.append("array")
         elif "properties" in schema:
             kinds.append("object")
+        for value in [*(schema.get("enum") or []), *([schema["const"]] if "const" in schema else [])]:
+            kind = _JSON_KINDS.get(type(value), "string")  # an untyped enum [1, 2] is typed by its values
+            kinds += [kind] if kind not in kinds else []
     for key in ("allOf", "oneOf", "anyOf"):
         for member in schema.get(key) or []:
             kinds += [k for k in shape_of(member, resolve, depth + 1).kinds if k not in kinds]
     return tuple(kinds)
 
 
+_JSON_KINDS = {bool: "boolean", int: "integer", float: "number", type(None): "null", list: "array", dict: "object"}
 _INTEGER = re.compile(r"-?[0-9]+")
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 
