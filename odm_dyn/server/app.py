@@ -27,7 +27,7 @@ from . import tasks
 from .auth import Credential, authenticate, credentials_of, guidance
 from .examples import NoValidExample, response_example
 from .negotiation import choose_media, is_table_media, render
-from .params import MAX_BODY_BYTES, BadBody, BodyTooLarge, Parsed, Problem, parse_query, read_body_bytes, read_request
+from .params import MAX_BODY_BYTES, BadBody, BodyTooLarge, Problem, Reading, parse_query, read_body_bytes, read_request
 from .store import Store, User
 
 log = logging.getLogger("odm_dyn.server")
@@ -203,7 +203,7 @@ class ServerApp:
         if found is None:
             _drain(environ)
             return error(404, f"no operation of the spec serves the path {path}"), "-"
-        route, path_params = found
+        route, _ = found
         plan = route.plans.get(method)
         if plan is None:
             _drain(environ)
@@ -212,10 +212,10 @@ class ServerApp:
             return answer, "-"
         prepared = self.prepared[plan.op.operation_id]
         query = parse_query(environ)
-        parsed = read_request(plan, environ, path_params, query)
+        parsed = read_request(plan, environ, path)
         return self._serve(prepared, environ, query, parsed), plan.op.operation_id
 
-    def _serve(self, prepared: Prepared, environ: dict, query: dict[str, list[str]], parsed: Parsed) -> Answer:
+    def _serve(self, prepared: Prepared, environ: dict, query: dict[str, list[str]], parsed: Reading) -> Answer:
         op_id = prepared.plan.op.operation_id
         if parsed.problems:
             return _bad_request(op_id, parsed.problems)

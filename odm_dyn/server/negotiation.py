@@ -10,43 +10,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any, Sequence
+from typing import Any
 
 from ..spec.media import base_media, is_json_media
+from ..wire.media import choose_by_accept
 
-
-def choose_media(offered: Sequence[str], accept: str | None) -> str:
-    """The declared media type the ``Accept`` header prefers; JSON (or the first) otherwise."""
-    for wanted in _accepted(accept):
-        for media in offered:
-            if _matches(wanted, media):
-                return media
-    return next((m for m in offered if is_json_media(m)), offered[0])
-
-
-def _accepted(accept: str | None) -> list[str]:
-    """The header's media ranges, most wanted first (by ``q``, then by order); q=0 dropped."""
-    ranked = []
-    for position, part in enumerate((accept or "").split(",")):
-        media, *params = [p.strip() for p in part.split(";")]
-        quality = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if media and quality > 0:
-            ranked.append((-quality, position, media.lower()))
-    return [media for _, _, media in sorted(ranked)]
-
-
-def _matches(wanted: str, media: str) -> bool:
-    base = base_media(media)
-    if wanted in ("*/*", base):
-        return True
-    return wanted.endswith("/*") and base.startswith(wanted[:-1])
+# The declared media type the ``Accept`` header prefers: the wire layer's one media-range rule.
+choose_media = choose_by_accept
 
 
 TABLE_DELIMITERS = {"text/tab-separated-values": "\t", "text/csv": ","}

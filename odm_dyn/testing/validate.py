@@ -15,19 +15,18 @@ the same compiled checks the client and the server use. The pytest plugin
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import dataclass
-from http.cookies import SimpleCookie
-from typing import Any, Mapping
-from urllib.parse import parse_qs, urlsplit
+from typing import Any
+from urllib.parse import urlsplit
 
 from ..api.load import load_api
 from ..api.plans import Api, CallPlan
 from ..api.schemas import Violation
 from ..spec.document import SpecSource
-from ..spec.media import base_media, is_json_media
 from ..wire.exchange import response_violations
+from ..wire.incoming import IncomingRequest, Problem, check_body, check_incoming
 from ..wire.messages import RawResponse
+from ..wire.routing import Router
 
 REQUEST = "request"
 RESPONSE = "response"
@@ -57,27 +56,28 @@ def validate_exchange(spec: SpecSource | Api, request: Any, response: Any = None
     found = find_operation(api, method, str(request.url))
     if isinstance(found, ExchangeViolation):
         return [found]
-    plan, path_params = found
-    violations = request_violations(plan, request, path_params)
+    plan, path = found
+    violations = request_violations(plan, request, path)
     if response is not None:
         violations += [_tagged(v, RESPONSE) for v in response_violations(plan, raw_response(response))]
     return violations
 
 
-def find_operation(api: Api, method: str, url: str) -> tuple[CallPlan, dict[str, str]] | ExchangeViolation:
-    """The operation serving ``method url`` and its path parameters, or why there is none."""
+def find_operation(api: Api, method: str, url: str) -> tuple[CallPlan, str] | ExchangeViolation:
+    """The operation serving ``method url`` and the path it serves (without a server URL's base
+    path), or why there is none."""
     path = urlsplit(url).path or "/"
     router = _router(api)
     for candidate in _unprefixed(api, path):
         found = router.match(candidate)
         if found is None:
             continue
-        route, params = found
+        route, _ = found
         plan = route.plans.get(method)
         if plan is None:
             message = f"{method} is not declared for {route.template}; declared: {route.allow}"
             return ExchangeViolation("$", "method", message, REQUEST)
-        return plan, params
+        return plan, candidate
     return ExchangeViolation("$", "operation", f"no operation of the spec serves {method} {path}", REQUEST)
 
 
@@ -92,57 +92,27 @@ def _unprefixed(api: Api, path: str) -> list[str]:
 
 
 @functools.lru_cache(maxsize=16)
-def _router(api: Api) -> Any:
-    from ..wire.routing import Router
-
+def _router(api: Api) -> Router:
     return Router(api.plans.values())
 
 
-def request_violations(plan: CallPlan, request: Any, path_params: Mapping[str, str]) -> list[ExchangeViolation]:
-    """The request's parameters (converted from text as the server does) and body, checked."""
-    from ..server.params import convert
-
-    query = parse_qs(urlsplit(str(request.url)).query, keep_blank_values=True)
-    headers = {str(k).lower(): str(v) for k, v in (request.headers or {}).items()}
-    cookies = {name: morsel.value for name, morsel in SimpleCookie(headers.get("cookie", "")).items()}
-    sources: dict[str, Mapping[str, Any]] = {"path": path_params, "query": query, "header": headers, "cookie": cookies}
-    violations: list[ExchangeViolation] = []
-    for python_name, param in plan.params.items():
-        key = param.name.lower() if param.location == "header" else param.name
-        raw = sources[param.location].get(key)
-        if raw is None:
-            if param.required:
-                message = f"the required {param.location} parameter {param.name!r} is missing"
-                violations.append(ExchangeViolation(f"{param.location}.{param.name}", "required", message, REQUEST))
-            continue
-        check = plan.checks.get(python_name)
-        root = f"{param.location}.{param.name}"
-        found = check.violations(convert(param, raw), root) if check is not None else []
-        violations += [_tagged(v, REQUEST) for v in found]
-    return violations + body_violations(plan, headers.get("content-type", ""), _body_bytes(request.body))
+def request_violations(plan: CallPlan, request: Any, path: str) -> list[ExchangeViolation]:
+    """The request held to the spec by the embedded server's own check
+    (:func:`odm_dyn.wire.incoming.check_incoming`): the same request, the same verdict."""
+    headers = {str(k): str(v) for k, v in (request.headers or {}).items()}
+    incoming = IncomingRequest.from_url(
+        str(request.method or "GET"), str(request.url), headers, _body_bytes(request.body), path
+    )
+    return [_from_problem(p) for p in check_incoming(plan, incoming)]
 
 
 def body_violations(plan: CallPlan, content_type: str, body: bytes) -> list[ExchangeViolation]:
     """The request body against the operation's declared media types and schema."""
-    declared = plan.op.body
-    if declared is None:
-        return []
-    if not body:
-        missing = ExchangeViolation("$", "required", "the request body is required", REQUEST)
-        return [missing] if declared.required else []
-    media = base_media(content_type)
-    if media not in plan.body_checks:
-        offered = ", ".join(plan.body_checks) or "none"
-        message = f"the body is sent as {media or 'no media type'}; the spec accepts {offered}"
-        return [ExchangeViolation("$", "content-type", message, REQUEST)]
-    check = plan.body_checks[media]
-    if check is None or not is_json_media(media):
-        return []
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):
-        return [ExchangeViolation("$", "json", "the request body is not valid JSON", REQUEST)]
-    return [_tagged(v, REQUEST) for v in check.violations(data, "$")]
+    return [_from_problem(p) for p in check_body(plan, content_type, body)]
+
+
+def _from_problem(problem: Problem) -> ExchangeViolation:
+    return ExchangeViolation(problem.path, problem.rule, problem.detail, REQUEST)
 
 
 def raw_response(response: Any) -> RawResponse:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from typing import Any
 
 from ..api.plans import CallPlan, ResponsePlan
 from ..api.schemas import Violation
-from ..spec.media import base_media, is_json_media
+from ..spec.media import is_json_media
+from .media import decodes_as_json, match_declared
 from .messages import RawResponse
 
 
@@ -40,7 +41,8 @@ def decode(declared: ResponsePlan, raw: RawResponse, check: bool = True) -> tupl
         return _decode_loosely(raw), [
             Violation("$", "content-type", f"answered {what}; the spec declares {', '.join(checks)}")
         ]
-    if is_json_media(key):
+    as_json = decodes_as_json(key, media)
+    if as_json:
         try:
             data = json.loads(raw.content)
         except (ValueError, RecursionError) as exc:
@@ -50,17 +52,11 @@ def decode(declared: ResponsePlan, raw: RawResponse, check: bool = True) -> tupl
     else:
         data = raw.content
     schema_check = checks[key] if check else None
-    return data, (schema_check.violations(data, "$") if schema_check is not None and is_json_media(key) else [])
+    return data, (schema_check.violations(data, "$") if schema_check is not None and as_json else [])
 
 
-def _match_media(media: str, declared: Mapping[str, Any]) -> str | None:
-    if media in declared:
-        return media
-    for candidate in declared:
-        base = base_media(candidate)
-        if base == media or base in ("*/*", "application/*") or (base.endswith("/*") and media.startswith(base[:-1])):
-            return candidate
-    return None
+# The one media-range rule (client/response.py reads it under this name too).
+_match_media = match_declared
 
 
 def _charset(raw: RawResponse) -> str:

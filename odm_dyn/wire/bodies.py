@@ -11,13 +11,16 @@ from urllib.parse import quote
 from ..errors import RequestValidationError
 from ..spec.media import base_media, is_json_media
 from ..types import is_file
+from .media import concrete
 from .styles import _QUERY_SAFE, scalar_text
 
 # --------------------------------------------------------------------------- bodies
 
 
 def encode_body(media: str, body: Any, operation: str) -> tuple[bytes, str]:
-    """The bytes of a request body and the Content-Type header to send with them."""
+    """The bytes of a request body and the Content-Type header to send with them. A body declared
+    as a range (``application/*``) is sent as the concrete type that fits it (JSON for data)."""
+    media = concrete(media, body)
     base = base_media(media)
     if is_json_media(base):
         try:

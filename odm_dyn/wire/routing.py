@@ -43,7 +43,7 @@ class Router:
             template = plan.op.path
             route = routes.get(template)
             if route is None:
-                route = routes[template] = _make_route(template)
+                route = routes[template] = make_route(template)
             route.plans[plan.op.method.upper()] = plan
         self.literal = {r.template: r for r in routes.values() if r.regex is None}
         self.templated = sorted((r for r in routes.values() if r.regex is not None), key=Route.specificity)
@@ -60,7 +60,8 @@ class Router:
         return None
 
 
-def _make_route(template: str) -> Route:
+def make_route(template: str) -> Route:
+    """A route for one path template: a pattern whose groups are the raw parameter segments."""
     names = tuple(_PARAM.findall(template))
     if not names:
         return Route(template, None, ())
