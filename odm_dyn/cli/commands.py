@@ -9,13 +9,13 @@ Layer: cli; imports ``api``, ``client`` and ``server`` lazily, so a command load
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
 import time
 from typing import TYPE_CHECKING, Any
 
 from ..errors import TaskTimeoutError
 from ..exit_codes import EXIT_OK, EXIT_TASK_FAILED, EXIT_TASK_TIMEOUT, EXIT_USAGE
+from ..names import did_you_mean
 from ..spec.read import spec_source
 from .output import UsageError, emit, say
 from .parsers import (
@@ -49,11 +49,6 @@ def find_plan(api: Api, name: str) -> CallPlan:
         return api.find_plan(name)
     except LookupError as error:
         raise UsageError(f"{error}; `odm-dyn ops` lists them") from None
-
-
-def suggest(name: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(name, known, n=3)
-    return f"; did you mean {', '.join(close)}?" if close else ""
 
 
 def cmd_ops(ns: argparse.Namespace, args: list[str]) -> int:
@@ -193,7 +188,7 @@ def cmd_tag(ns: argparse.Namespace, args: list[str], static: tuple[str, ...] = (
     op_ids = groups.get(ns.command)
     if op_ids is None:
         known = list(static) + list(groups)
-        raise UsageError(f"unknown command {ns.command!r}{suggest(ns.command, known)}; see `odm-dyn --help`")
+        raise UsageError(f"unknown command {ns.command!r}{did_you_mean(ns.command, known)}; see `odm-dyn --help`")
     commands = {kebab(api.plans[op_id].op.python_name): api.plans[op_id] for op_id in op_ids}
     if not args or args[0] in ("-h", "--help"):
         print(tag_help(api, ns.command, commands), file=sys.stdout if args else sys.stderr)
@@ -201,7 +196,7 @@ def cmd_tag(ns: argparse.Namespace, args: list[str], static: tuple[str, ...] = (
     plan = commands.get(args[0]) or commands.get(kebab(args[0]))
     if plan is None:
         raise UsageError(
-            f"{ns.command} has no operation {args[0]!r}{suggest(args[0], list(commands))}; "
+            f"{ns.command} has no operation {args[0]!r}{did_you_mean(args[0], list(commands))}; "
             f"`odm-dyn {ns.command} --help` lists them"
         )
     return run_operation(api, plan, f"odm-dyn {ns.command} {args[0]}", args[1:], ns)
