@@ -13,11 +13,12 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from ..errors import TaskTimeoutError
+from ..errors import OdmError, TaskTimeoutError
 from ..exit_codes import EXIT_OK, EXIT_TASK_FAILED, EXIT_TASK_TIMEOUT, EXIT_USAGE
 from ..names import did_you_mean
 from ..spec.read import spec_source
-from .output import UsageError, emit, say
+from .advice import Attempt, explain
+from .output import Explained, UsageError, emit, say
 from .parsers import (
     add_global_options,
     command_head,
@@ -27,7 +28,7 @@ from .parsers import (
     parse_into,
     sub_parser,
 )
-from .session import make_client
+from .session import client_options, make_client
 from .values import call_arguments
 
 if TYPE_CHECKING:
@@ -51,22 +52,96 @@ def find_plan(api: Api, name: str) -> CallPlan:
         raise UsageError(f"{error}; `odm-dyn ops` lists them") from None
 
 
+OPS_WIDTH = 100  # a line of `odm-dyn ops` fits this many columns (or the terminal, when narrower)
+
+
 def cmd_ops(ns: argparse.Namespace, args: list[str]) -> int:
-    parser = sub_parser("odm-dyn ops", "List every operation of the spec: method, path and Python signature.")
+    parser = sub_parser(
+        "odm-dyn ops",
+        "List the operations of the spec, grouped by tag: method, command and summary.\n"
+        "`odm-dyn describe OPERATION` documents one; --json gives every field, the Python signature too.",
+    )
+    parser.add_argument(
+        "search", nargs="?", metavar="SEARCH", help="only operations whose name, path or summary has it"
+    )
+    parser.add_argument("--tag", metavar="TAG", help="only the operations of this tag (its name or command name)")
+    parser.add_argument("--long", action="store_true", help="method, path and Python signature (long lines)")
     parser.add_argument("--json", action="store_true", help="one JSON object per operation, as a list")
     add_global_options(parser, leaf=True)
     ns = parse_into(parser, args, ns)
+    api = load(ns)
+    groups = ops_groups(api, ns.tag, ns.search)
+    if ns.json:
+        from .stubs import signature_text
+
+        emit([_op_record(api, op, signature_text(api, op.operation_id)) for _, ops in groups for op in ops])
+        return EXIT_OK
+    import shutil
+
+    width = min(OPS_WIDTH, shutil.get_terminal_size((OPS_WIDTH, 24)).columns)
+    for line in long_lines(api, groups) if ns.long else ops_lines(api, groups, width):
+        print(line)
+    if not groups:
+        say(f"no operation matches{f' {ns.search!r}' if ns.search else ''}{f' in tag {ns.tag!r}' if ns.tag else ''}")
+    return EXIT_OK
+
+
+def ops_groups(api: Api, tag: str | None, search: str | None) -> list[tuple[str, list[Any]]]:
+    """(tag, operations) pairs in spec order, filtered by ``--tag`` and SEARCH."""
+    groups: list[tuple[str, list[Any]]] = [
+        (name, [api.operations[i] for i in ids]) for _a, (name, ids) in api.tags.items()
+    ]
+    tagged = {op_id for _a, (_n, ids) in api.tags.items() for op_id in ids}
+    untagged = [op for op_id, op in api.operations.items() if op_id not in tagged]
+    if untagged:
+        groups.append(("(no tag)", untagged))
+    if tag is not None:
+        wanted = [g for g in groups if tag.lower() in (g[0].lower(), kebab(snake_tag(g[0])))]
+        if not wanted:
+            raise UsageError(
+                f"the spec has no tag {tag!r}{did_you_mean(tag, [g[0] for g in groups])}; `odm-dyn ops` lists them"
+            )
+        groups = wanted
+    if search:
+        groups = [(name, [op for op in ops if matches(api, op, search)]) for name, ops in groups]
+    return [(name, ops) for name, ops in groups if ops]
+
+
+def snake_tag(name: str) -> str:
+    from ..names import snake_case
+
+    return snake_case(name)
+
+
+def matches(api: Api, op: Any, search: str) -> bool:
+    text = " ".join((op.operation_id, op.python_name, command_of(api, op), op.path, op.summary or "")).lower()
+    return all(word in text for word in search.lower().split())
+
+
+def long_lines(api: Api, groups: list[tuple[str, list[Any]]]) -> list[str]:
     from .stubs import signature_text
 
-    api = load(ns)
-    rows = [(op.method.upper(), op.path, signature_text(api, op_id), op) for op_id, op in api.operations.items()]
-    if ns.json:
-        emit([_op_record(api, op, sig) for _, _, sig, op in rows])
-        return EXIT_OK
-    width = max((len(path) for _, path, _, _ in rows), default=0)
-    for method, path, sig, _ in rows:
-        print(f"{method:<7} {path:<{width}}  {sig}")
-    return EXIT_OK
+    ops = [op for _, ops in groups for op in ops]
+    width = max((len(op.path) for op in ops), default=0)
+    return [f"{op.method.upper():<7} {op.path:<{width}}  {signature_text(api, op.operation_id)}" for op in ops]
+
+
+def ops_lines(api: Api, groups: list[tuple[str, list[Any]]], width: int) -> list[str]:
+    """A heading per tag, then ``METHOD  command ARGS  summary`` lines cut to ``width``."""
+    from .tables import cut
+
+    lines: list[str] = []
+    for name, ops in groups:
+        heads = [command_of(api, op).split(" ", 2) for op in ops]
+        commands = [head[-1] for head in heads]
+        column = min(max(len(c) for c in commands), width // 2)
+        group = f": odm-dyn {heads[0][1]} OPERATION" if name != "(no tag)" else ": odm-dyn call OPERATION_ID"
+        lines.append(cut(f"{name} ({len(ops)}){group}", width))
+        for op, command in zip(ops, commands):
+            summary = " ".join((op.summary or "").split())
+            line = f"  {op.method.upper():<7}{command:<{column}}  {summary}".rstrip()
+            lines.append(cut(line, width))
+    return lines
 
 
 def _op_record(api: Api, op: Any, signature: str) -> dict[str, Any]:
@@ -76,6 +151,7 @@ def _op_record(api: Api, op: Any, signature: str) -> dict[str, Any]:
         "path": op.path,
         "signature": signature,
         "command": command_of(api, op),
+        "tags": list(op.tags),
         "summary": op.summary,
     }
 
@@ -213,18 +289,40 @@ def run_operation(api: Api, plan: CallPlan, prog: str, args: list[str], ns: argp
     """Parse the operation's arguments, call it, print the answer (and follow a task with --wait)."""
     parser = operation_parser(api, plan, prog)
     ns = parse_into(parser, args, ns)
+    if getattr(ns, "body_example", False):
+        return print_body_example(plan)
     if getattr(ns, "wait_timeout", None) is not None and not ns.wait:
         raise UsageError("--timeout bounds --wait: add --wait; the timeout of each request is --request-timeout")
+    if plan.op.body is not None and plan.op.body.required and getattr(ns, "body", None) is None:
+        raise UsageError(f"{prog} needs --body JSON|@FILE; --body-example prints one, `{prog} --help` its fields")
     kwargs = call_arguments(plan, ns)
-    with make_client(api, ns) as client:
-        result = client.call(plan.op.operation_id, **kwargs)
-        if getattr(ns, "wait", False):
-            return follow_task(client, result, ns.wait_timeout)
-    emit(result)
+    options = client_options(ns)
+    attempt = Attempt(api, plan, options.get("host"), {k: options.get(k) for k in ("token", "access_token")})
+    try:
+        with make_client(api, options) as client:
+            result = client.call(plan.op.operation_id, **kwargs)
+            if getattr(ns, "wait", False):
+                return follow_task(client, result, ns.wait_timeout, ns.output)
+    except OdmError as error:
+        message = explain(error, attempt)
+        if message:
+            raise Explained(error, message) from None
+        raise
+    emit(result, ns.output)
     return EXIT_OK
 
 
-def follow_task(client: Any, task: Any, timeout: float | None) -> int:
+def print_body_example(plan: CallPlan) -> int:
+    from .docs import body_example
+
+    example = body_example(plan)
+    if example is None:
+        raise UsageError(f"{plan.op.operation_id}: no valid example body could be made from its schema")
+    emit(example, "json")
+    return EXIT_OK
+
+
+def follow_task(client: Any, task: Any, timeout: float | None, output: str | None = None) -> int:
     """``--wait``: poll until the task ends; print it; the exit code says how it ended."""
     task_id = getattr(task, "id", None)
     if not task_id:
@@ -239,14 +337,14 @@ def follow_task(client: Any, task: Any, timeout: float | None) -> int:
                 task_id, timeout=timeout, on_poll=lambda t, _: line(t, time.monotonic() - started)
             )
     except TaskTimeoutError as error:
-        emit(error.task)  # the last state seen, so a script can keep following it
+        emit(error.task, output)  # the last state seen, so a script can keep following it
         status = getattr(error.task, "status", None) or "unknown"
         say(
             f"task timeout: task {task_id} was still {status} after {timeout or 'the default 3600'} s; "
             "wait longer with --timeout SECONDS (its last state is on stdout)"
         )
         return EXIT_TASK_TIMEOUT
-    emit(final)
+    emit(final, output)
     if getattr(final, "status", None) == TERMINAL_OK:
         return EXIT_OK
     say(f"task {task_id} ended {getattr(final, 'status', None)}")

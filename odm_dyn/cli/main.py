@@ -59,9 +59,9 @@ from ..exit_codes import (
     EXIT_USAGE,
     exit_code,
 )
-from . import commands
+from . import commands, completion
 from .commands import follow_task
-from .output import UsageError, configure_logging, report, say
+from .output import Explained, UsageError, configure_logging, report, say
 from .parsers import main_parser, refuse_misplaced_timeout, spec_values
 
 __all__ = [  # the exit codes are odm_dyn.exit_codes', named here too for scripts that import the CLI
@@ -84,17 +84,23 @@ Command = Callable[[argparse.Namespace, list[str]], int]
 # A command of its own module is one import and one line here.
 COMMANDS: dict[str, tuple[Command, str, str]] = {
     "call": (commands.cmd_call, "call OPERATION ...", "any operation by operationId or Python name"),
-    "ops": (commands.cmd_ops, "ops [SEARCH]", "list every operation: method, path, Python signature"),
+    "ops": (
+        commands.cmd_ops,
+        "ops [SEARCH] [--tag T]",
+        "the operations by tag; --long: method, path, signature",
+    ),
     "describe": (commands.cmd_describe, "describe OPERATION", "the full documentation of one operation"),
     "stubs": (commands.cmd_stubs, "stubs OUT.pyi", "write a type stub of the client, for editors and mypy"),
     "serve": (commands.cmd_serve, "serve", "run the embedded ODM server"),
     "demo": (commands.cmd_demo, "demo", "publish on an embedded server and follow the task to DONE"),
+    "completion": (completion.cmd_completion, "completion SHELL", "print the bash or zsh completion script"),
+    "__complete": (completion.cmd_complete, "", ""),  # hidden: what the completion scripts ask
 }
 
 
 def commands_help() -> str:
     rows = [("TAG OPERATION ...", "one command per operation of the spec, grouped by tag (below)")]
-    rows += [(usage, text) for _, usage, text in COMMANDS.values()]
+    rows += [(usage, text) for _, usage, text in COMMANDS.values() if usage]
     return "commands:\n" + "\n".join(f"  {usage:<21} {text}" for usage, text in rows)
 
 
@@ -115,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         say(f"error: {error}")
         return EXIT_USAGE
-    except OdmError as error:
+    except (OdmError, Explained) as error:
         return report(error)
 
 
@@ -128,6 +134,8 @@ def run(argv: list[str]) -> int:
         parser.print_usage(sys.stderr)
         say("error: a command is required; `odm-dyn --help` lists them")
         return EXIT_USAGE
+    if ns.command == "__complete":
+        return completion.cmd_complete(ns, ns.args, static=tuple(COMMANDS))
     if ns.command in COMMANDS:
         return COMMANDS[ns.command][0](ns, ns.args)
-    return commands.cmd_tag(ns, ns.args, static=tuple(COMMANDS))
+    return commands.cmd_tag(ns, ns.args, static=tuple(name for name in COMMANDS if not name.startswith("_")))

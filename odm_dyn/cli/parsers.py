@@ -9,13 +9,13 @@ Layer: cli; imports ``api`` and ``spec`` (lazily where it is heavy).
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..errors import OdmError
 from ..spec.document import TASKS_SPEC
 from ..spec.read import spec_source
-from .output import UsageError
-from .values import list_parser, positive_float, schema_kind, value_parser
+from .output import OUTPUTS, UsageError
+from .values import list_parser, positive_float, retry_count, schema_kind, value_parser
 
 if TYPE_CHECKING:
     from ..api.plans import Api, CallPlan
@@ -97,8 +97,12 @@ def add_global_options(
         ("--token", dict(metavar="TOKEN", help="Genestack API token ('-': read it from stdin)")),
         ("--access-token", dict(metavar="TOKEN", help="access token, sent as Bearer ('-': read it from stdin)")),
         ("--request-timeout", dict(type=positive_float, metavar="SECONDS", help="timeout of each request")),
-        ("--retries", dict(type=int, metavar="N", help="retries of idempotent requests (default 3)")),
+        ("--retries", dict(type=retry_count, metavar="N", help="retries of idempotent requests (default 3)")),
         ("--no-validate", dict(action="store_true", help="do not check requests and responses against the spec")),
+        (
+            "--output",
+            dict(choices=OUTPUTS, metavar="FORMAT", help=f"answer format: {'|'.join(OUTPUTS)} (default json)"),
+        ),
     ]
     for flag, kwargs in options:
         if flag in taken:
@@ -131,8 +135,66 @@ SPEC_HELP = (
 )
 
 
-def sub_parser(prog: str, description: str, **kwargs: Any) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class OperationParser(argparse.ArgumentParser):
+    """A command's parser that speaks the shell's words.
+
+    An unknown flag gets a did-you-mean among the command's flags; the wire name of a parameter
+    (``--versionMessage``) is an alias of its flag; a boolean flag also takes ``true``/``false``
+    (``--include-drafts false`` is ``--no-include-drafts``).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.aliases: dict[str, str] = {}  # a wire-name flag → the command's flag
+        self.booleans: set[str] = set()
+
+    def canonical(self, args: list[str]) -> list[str]:
+        """The arguments with wire-name flags renamed and ``--flag true|false`` folded."""
+        out: list[str] = []
+        words = iter(args)
+        for word in words:
+            if word == "--":
+                return out + [word, *words]
+            flag, eq, value = word.partition("=")
+            flag = self.aliases.get(flag, flag) if flag not in self._option_string_actions else flag
+            if flag in self.booleans:
+                if not eq:
+                    value = next(words, "")
+                    if value.lower() not in BOOLEAN_WORDS:  # not a boolean: the next argument itself
+                        out.append(flag)
+                        out += [value] if value else []
+                        continue
+                out.append(flag if BOOLEAN_WORDS.get(value.lower(), True) else "--no-" + flag[2:])
+                continue
+            out.append(flag + eq + value if eq else flag)
+        return out
+
+    def error(self, message: str) -> NoReturn:
+        """argparse's message, with a did-you-mean for a mistyped flag."""
+        from ..names import did_you_mean
+
+        if message.startswith("unrecognized arguments:"):
+            unknown = [word.split("=", 1)[0] for word in message.split(":", 1)[1].split() if word.startswith("--")]
+            known = [flag for flag in self._option_string_actions if flag.startswith("--")]
+            hints = [did_you_mean(flag, known) for flag in unknown]
+            message += "".join(hint for hint in hints if hint) or "; `--help` lists the flags"
+        super().error(message)
+
+
+BOOLEAN_WORDS = {
+    "true": True,
+    "yes": True,
+    "1": True,
+    "on": True,
+    "false": False,
+    "no": False,
+    "0": False,
+    "off": False,
+}
+
+
+def sub_parser(prog: str, description: str, **kwargs: Any) -> OperationParser:
+    parser = OperationParser(
         prog=prog,
         description=description,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -144,6 +206,8 @@ def sub_parser(prog: str, description: str, **kwargs: Any) -> argparse.ArgumentP
 
 def parse_into(parser: argparse.ArgumentParser, args: list[str], ns: argparse.Namespace) -> argparse.Namespace:
     """Parse a sub-command's arguments over the global namespace: its repeats of globals win."""
+    if isinstance(parser, OperationParser):
+        args = parser.canonical(args)
     parsed = parser.parse_args(args, namespace=argparse.Namespace(**vars(ns)))
     refuse_misplaced_timeout(parsed)
     return parsed
@@ -190,11 +254,14 @@ def command_head(api: Api | LightIndex, op: Any) -> str:
     return f"odm-dyn call {op.operation_id}"
 
 
-def operation_parser(api: Api, plan: CallPlan, prog: str) -> argparse.ArgumentParser:
+def operation_parser(api: Api, plan: CallPlan, prog: str) -> OperationParser:
     """A parser for one operation: path parameters positional, the others flags."""
+    from .docs import body_help
+
     op = plan.op
-    parser = sub_parser(prog, op.docstring().replace("%", "%%"), epilog=EXIT_CODES)
-    taken = {"-h", "--help", "--body", "--wait", "--timeout", "--wait-timeout"}
+    epilog = "\n\n".join(part for part in (body_help(plan), EXIT_CODES) if part)
+    parser = sub_parser(prog, op.docstring().replace("%", "%%"), epilog=epilog.replace("%", "%%"))
+    taken = {"-h", "--help", "--body", "--body-example", "--wait", "--timeout", "--wait-timeout"}
     for param in op.positional():
         parser.add_argument(
             "p:" + param.python_name,
@@ -205,15 +272,9 @@ def operation_parser(api: Api, plan: CallPlan, prog: str) -> argparse.ArgumentPa
     for param in sorted((p for p in op.parameters if p.location != "path"), key=lambda p: not p.required):
         flag = free_flag("--" + kebab(param.python_name.rstrip("_")), taken)
         add_flag(parser, flag, param, op)
+        parser.aliases.setdefault("--" + param.name, flag)  # the wire name, as the spec writes it
     if op.body is not None:
-        media = ", ".join(op.body.content) or "any media type"
-        parser.add_argument(
-            "--body",
-            dest="body",
-            required=op.body.required,
-            metavar="JSON|@FILE",
-            help=f"request body ({media}): the text itself, @FILE, or @- for stdin",
-        )
+        add_body_options(parser, op)
     if plan.returns_task and "getTaskInfo" in api.plans:
         parser.add_argument("--wait", action="store_true", help="follow the task until it ends; print its final state")
         parser.add_argument(
@@ -230,6 +291,18 @@ def operation_parser(api: Api, plan: CallPlan, prog: str) -> argparse.ArgumentPa
     return parser
 
 
+def add_body_options(parser: OperationParser, op: Any) -> None:
+    media = ", ".join(op.body.content) or "any media type"
+    parser.add_argument(
+        "--body",
+        dest="body",
+        metavar="JSON|@FILE",
+        help=f"request body ({media}; {'required' if op.body.required else 'optional'}): "
+        "the text itself, @FILE, or @- for stdin; its fields are listed below",
+    )
+    parser.add_argument("--body-example", action="store_true", help="print a valid example body and exit")
+
+
 def free_flag(flag: str, taken: set[str]) -> str:
     """The naming rule, for flags: append ``-`` until no other option of the command has it."""
     while flag in taken:
@@ -238,12 +311,13 @@ def free_flag(flag: str, taken: set[str]) -> str:
     return flag
 
 
-def add_flag(parser: argparse.ArgumentParser, flag: str, param: Any, op: Any) -> None:
+def add_flag(parser: OperationParser, flag: str, param: Any, op: Any) -> None:
     dest = "p:" + param.python_name
     kind = schema_kind(param.schema)  # a parameter's own schema: its $ref is followed already
     common: dict[str, Any] = {"dest": dest, "required": param.required, "help": param_help(param)}
     if kind == "boolean":
         parser.add_argument(flag, action=argparse.BooleanOptionalAction, **common)
+        parser.booleans.add(flag)
     elif kind == "array":
         items = param.schema.get("items") or {}
         parser.add_argument(flag, action="extend", type=list_parser(items, op), metavar="VALUE[,VALUE]", **common)

@@ -19,10 +19,15 @@ if TYPE_CHECKING:
     from ..api.plans import Api
 
 
-def make_client(api: Api, ns: argparse.Namespace) -> Any:
+def make_client(api: Api, options: dict[str, Any]) -> Any:
     """A client of the Api the command was parsed with (its spec source, so both agree)."""
     from ..client.classes import client_class
 
+    return client_class(api)(**options)
+
+
+def client_options(ns: argparse.Namespace) -> dict[str, Any]:
+    """The client's keyword arguments from the flags and the environment (tokens read once)."""
     options: dict[str, Any] = {"spec": spec_source(ns.spec)}
     options.update(connection_settings(ns, os.environ))
     if ns.request_timeout is not None:
@@ -31,7 +36,7 @@ def make_client(api: Api, ns: argparse.Namespace) -> Any:
         options["retries"] = ns.retries
     if ns.no_validate:
         options["validate_requests"] = options["validate_responses"] = "off"
-    return client_class(api)(**options)
+    return options
 
 
 def connection_settings(ns: argparse.Namespace, environ: Any) -> dict[str, Any]:

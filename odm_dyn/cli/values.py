@@ -29,6 +29,17 @@ def positive_float(text: str) -> float:
     return value
 
 
+def retry_count(text: str) -> int:
+    """``--retries``: a whole number, 0 or more (a usage error here, before any client exists)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
+    return value
+
+
 def resolved(schema: Any, op: Any) -> dict[str, Any]:
     """A nested schema (array items) with its ``$ref`` followed; parameters' own are followed at load."""
     from ..api.operations import deref
