@@ -316,6 +316,7 @@ def add_flag(parser: OperationParser, flag: str, param: Any, op: Any) -> None:
     kind = schema_kind(param.schema)  # a parameter's own schema: its $ref is followed already
     common: dict[str, Any] = {"dest": dest, "required": param.required, "help": param_help(param)}
     if kind == "boolean":
+        common["help"] += f"; {flag} true|false works too"
         parser.add_argument(flag, action=argparse.BooleanOptionalAction, **common)
         parser.booleans.add(flag)
     elif kind == "array":
