@@ -185,14 +185,7 @@ def terminal_lines(report: dict[str, Any], written: list[str] | None = None) -> 
         headline(report),
     ]
     lines += _exercised_lines(report["operations"])
-    never = report["never_exercised"]
-    if never:
-        named = ", ".join(never[:NEVER_NAMED]) + (
-            f", and {len(never) - NEVER_NAMED} more" if len(never) > NEVER_NAMED else ""
-        )
-        idle = summary.get("declared_operations", 0) - summary.get("exercised_operations", 0)
-        idle_text = f"; {idle} operations never called" if idle else ""
-        lines.append(_cut(f"never exercised: {named} ({len(never)} statuses{idle_text})"))
+    lines += _never_lines(report)
     if report["violations"]:
         lines.append(f"violations ({summary['violations']}):")
         lines += [_cut(_violation_line(v)) for v in report["violations"][:TERMINAL_VIOLATIONS]]
@@ -209,6 +202,25 @@ def _where(written: list[str]) -> str:
     if others:
         return f"report: {', '.join(others)} (a PATH without .json also writes the HTML page)"
     return "the full report: --odm-report PATH writes PATH.json and PATH.html"
+
+
+def _never_lines(report: dict[str, Any]) -> list[str]:
+    """One line: the operations never called when there are any, else the statuses never seen."""
+    never = report["never_exercised"]
+    if not never:
+        return []
+    idle = [op["operation_id"] for op in report["operations"] if not op.get("exercised", True)]
+    names = idle or never
+    named = ", ".join(names[:NEVER_NAMED]) + (
+        f", and {len(names) - NEVER_NAMED} more" if len(names) > NEVER_NAMED else ""
+    )
+    if idle:
+        text = (
+            f"never exercised: {len(idle)} of {len(report['operations'])} operations ({named}); {len(never)} statuses"
+        )
+    else:
+        text = f"never exercised: {named} ({len(never)} statuses)"
+    return [_cut(text)]
 
 
 def _exercised_lines(operations: list[dict[str, Any]]) -> list[str]:
