@@ -189,3 +189,46 @@ def test_screenshot_of_the_vendor_report(vendor_run: dict, tmp_path: Path) -> No
     assert numbers["operations"].endswith("/ 244")  # the page in the picture has the vendor's headline
     if SCREENSHOT:
         shutil.copyfile(shot, SCREENSHOT)
+
+
+def test_terminal_summary_stays_under_40_lines_however_much_happened() -> None:
+    from odm_dyn.testing.report import terminal_lines
+
+    row = {"declared": True, "exchanges": 1, "violations": 1}
+    operations = [
+        {
+            "operation_id": f"op{i}",
+            "method": "GET",
+            "path": f"/p/{i}",
+            "tag": f"T{i % 7}",
+            "exercised": i < 100,
+            "statuses": {"200": row, "404": {"declared": True, "exchanges": 0, "violations": 0}},
+        }
+        for i in range(300)
+    ]
+    violation = {
+        "test": "t.py::test",
+        "operation": "op1",
+        "status": 200,
+        "path": "$.x",
+        "message": "x" * 500,
+        "exchange": {"request": {"method": "GET", "url": "http://h/p/1"}},
+    }
+    report = {
+        "summary": {
+            "exchanges": 900,
+            "violations": 120,
+            "declared_operations": 300,
+            "exercised_operations": 100,
+            "declared_statuses": 600,
+            "exercised_statuses": 100,
+        },
+        "tests": {"passed": 1, "failed": 99, "skipped": 0},
+        "operations": operations,
+        "never_exercised": [f"op{i} 404" for i in range(300)],
+        "violations": [violation] * 120,
+    }
+    lines = terminal_lines(report, ["r.html", "r.json"])
+    assert len(lines) <= 40 and max(len(line) for line in lines) <= 200
+    assert "  ... and 85 more exercised operations" in lines and "  ... and 112 more" in lines
+    assert lines[-1] == "full report: r.html (JSON: r.json)"
