@@ -245,3 +245,20 @@ def test_a_table_fits_the_terminal(docs_server):
 def test_an_unknown_output_format_is_a_usage_error():
     result = odm("--output", "xml", "ops")
     assert result.returncode == 2 and "invalid choice: 'xml'" in result.stderr
+
+
+def test_describe_shows_the_body_fields():
+    out = docs("describe", "searchSamples").stdout
+    assert "request body: SampleQuery (application/json, required)" in out and "    limit " in out
+
+
+def test_top_level_help_of_a_large_spec_lists_tags_not_every_operation():
+    root = Path(__file__).resolve().parents[1]
+    found = [up / "shared/vendor/genestack-openapi-v1/odmApi.yaml" for up in (root.parent, root.parent.parent)]
+    vendor = next((path for path in found if path.exists()), None)
+    if vendor is None:
+        pytest.skip("the vendor's spec is not in this checkout")
+    out = odm("--spec", str(vendor), "--help").stdout
+    assert "tags of the loaded spec (244 operations" in out
+    assert "  tasks-api                                  2  Tasks API" in out
+    assert len(out.splitlines()) < 120

@@ -167,6 +167,10 @@ def cmd_describe(ns: argparse.Namespace, args: list[str]) -> int:
     plan = find_plan(api, ns.operation)
     op = plan.op
     print(op.docstring())
+    from .docs import body_help
+
+    if op.body is not None:
+        print("\n" + body_help(plan))
     print(f"\nPython:   client.{signature_text(api, op.operation_id)}")
     print(f"Command:  {command_of(api, op)}" + (" [--flags]" if len(op.parameters) > len(op.positional()) else ""))
     print("\n" + operation_parser(api, plan, command_head(api, op)).format_usage().rstrip())

@@ -219,10 +219,18 @@ def operations_help(spec_values: list[str] | None) -> str:
         api = LightIndex(spec_source(spec_values))
     except OdmError as error:
         return f"operations: the spec could not be loaded ({error})\n"
-    lines = ["operations of the loaded spec (odm-dyn ops shows their signatures):"]
+    if len(api.operations) > HELP_OPERATIONS:  # a large spec: its tags, not hundreds of lines
+        lines = [f"tags of the loaded spec ({len(api.operations)} operations; `odm-dyn ops --tag TAG` lists a tag's):"]
+        for attr, (tag, op_ids) in api.tags.items():
+            lines.append(f"  {kebab(attr):<40} {len(op_ids):>3}  {tag}")
+        return "\n".join(lines) + "\n"
+    lines = ["operations of the loaded spec (odm-dyn ops --long shows their signatures):"]
     for op in api.operations.values():
         lines.append(f"  {command_of(api, op).removeprefix('odm-dyn '):<40} {op.summary}")
     return "\n".join(lines) + "\n"
+
+
+HELP_OPERATIONS = 30  # above this many operations the top-level help lists tags instead
 
 
 class LightIndex:
