@@ -10,11 +10,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from scripted import ScriptedServer
-from test_cli import COMMAND, CURATOR, odm
 
 import odm_dyn
 from odm_dyn.server import EmbeddedServer
+from tests.scripted import ScriptedServer
+from tests.test_cli import COMMAND, CURATOR, odm
 
 DOCS = str(Path(__file__).parent / "data" / "cli_docs.yaml")
 
