@@ -9,7 +9,7 @@ RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench report-screenshot clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ $(BENCH_STAMP): pyproject.toml | $(BIN)/python
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run
+
+# The picture of the contract report for the vendor's spec that the README shows: needs Debian's
+# `chromium` (apt-get install chromium) and the vendor's spec beside the repository.
+report-screenshot: $(TEST_STAMP)
+	ODM_DYN_SCREENSHOT=docs/contract-report.png $(BIN)/python -m pytest -q -p no:cacheprovider \
+		tests/test_report.py -k screenshot
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check odm_dyn tests bench

@@ -164,9 +164,9 @@ class ApiException(OdmError):
     def _message(self, description: str | None) -> str:
         head = f"{self.operation}: " if self.operation else ""
         text = f"{head}HTTP {self.status} {self.reason or ''}".rstrip()
-        if description:
-            text += f": {description.strip()}"
         detail = _body_excerpt(self.body)
+        if description and description.strip().rstrip(".") not in detail:  # said once, not twice
+            text += f": {description.strip()}"
         if detail:
             text += f" (server said: {detail})"
         if self.hint:
@@ -189,9 +189,8 @@ class BadRequestException(ApiException):
 class UnauthorizedException(ApiException):
     status_codes = (401,)
     hint = (
-        "Pass a valid token: Client(token=...) sends Genestack-API-Token, "
-        "Client(access_token=...) sends 'Authorization: Bearer ...' "
-        "(or set ODM_API_TOKEN / ODM_ACCESS_TOKEN and use Client.from_env())"
+        "Pass a valid token: Client(token=...) sends it in Genestack-API-Token, "
+        "Client(access_token=...) in Authorization (or ODM_API_TOKEN / ODM_ACCESS_TOKEN with Client.from_env())"
     )
 
 
@@ -202,7 +201,7 @@ class ForbiddenException(ApiException):
 
 class NotFoundException(ApiException):
     status_codes = (404,)
-    hint = "Check the id or path; the server has no such object"
+    hint = "Check the id or path: the server has no object there, or does not serve this operation"
 
 
 class ConflictException(ApiException):

@@ -6,13 +6,19 @@ the same scope gets ``_`` appended until it is free. Spec order decides which on
 "earlier"; operations come before tags, and an operation's name counts as taking its
 ``<name>_with_http_info`` twin too.
 
+Did-you-mean lives here too, the one implementation for operations, arguments and flags: a
+name matches across the spellings the naming rule makes (``versionMessage``, ``version_message``,
+``--version-message``), then by similarity.
+
 Layer: the bottom; imports nothing of odm_dyn.
 """
 
 from __future__ import annotations
 
+import difflib
 import keyword
 import re
+from typing import Iterable
 
 WITH_HTTP_INFO = "_with_http_info"
 
@@ -59,3 +65,30 @@ def free_method_name(name: str, taken: set[str]) -> str:
         name += "_"
     taken.update((name, name + WITH_HTTP_INFO))
     return name
+
+
+def _folded(name: str) -> str:
+    """A name with case, ``-`` and ``_`` taken out: one key for all its spellings."""
+    return re.sub(r"[-_]", "", name).lower()
+
+
+def close_names(name: str, known: Iterable[str], n: int = 3) -> list[str]:
+    """The known names closest to ``name``, best first: another spelling of it, then look-alikes."""
+    by_fold: dict[str, list[str]] = {}
+    for candidate in known:
+        by_fold.setdefault(_folded(candidate), []).append(candidate)
+    wanted = _folded(name)
+    folds = [wanted] if wanted in by_fold else []
+    folds += difflib.get_close_matches(wanted, list(by_fold), n=n + 6)
+    found: list[str] = []
+    for fold in folds:  # within one fold, the spelling closest to the one asked first
+        spellings = sorted(by_fold[fold], key=lambda each: -difflib.SequenceMatcher(None, name, each).ratio())
+        found += [candidate for candidate in spellings if candidate not in found]
+    return found[:n]
+
+
+def did_you_mean(name: str, known: Iterable[str], n: int = 3, quote: bool = False) -> str:
+    """``"; did you mean a, b?"``, or ``""`` when nothing is close (``quote``: names in repr quotes)."""
+    close = close_names(name, known, n)
+    shown = [repr(each) if quote else each for each in close]
+    return f"; did you mean {', '.join(shown)}?" if shown else ""

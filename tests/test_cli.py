@@ -322,8 +322,8 @@ def test_operation_help_shows_summary_parameters_and_responses():
         assert text in result.stdout
 
 
-def test_ops_lists_method_path_and_signature():
-    result = odm("--spec", f"+{EXTRA}", "ops")
+def test_ops_long_lists_method_path_and_signature():
+    result = odm("--spec", f"+{EXTRA}", "ops", "--long")
     assert result.returncode == 0
     assert "GET     /api/v1/tasks/{id}" in result.stdout
     assert "get_task_info(id: str) -> TaskInfo" in result.stdout

@@ -75,7 +75,7 @@ def test_every_package_imports_only_from_below() -> None:
 
 def test_the_layer_table_is_checked_against_a_real_import() -> None:
     """The checker itself finds an upward import (a test that cannot fail proves nothing)."""
-    assert "client" in _imported_layers(PACKAGE / "cli" / "main.py")
+    assert "client" in _imported_layers(PACKAGE / "cli" / "session.py")
     assert "wire" in _imported_layers(PACKAGE / "server" / "app.py")
 
 

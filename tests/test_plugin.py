@@ -100,9 +100,10 @@ def test_embedded_run_reports_exercised_and_never_exercised_statuses(pytester: p
     result.stdout.fnmatch_lines(
         [
             "*= odm_dyn contract report =*",
+            "operations exercised: 2 of 2 | statuses exercised: 3 of 8 | tests: 2 passed, 0 failed, 0 skipped*",
             "*getTaskInfo*GET*/api/v1/tasks/{id}*200 x*404 x1*500 never*",
-            "*exercised 3 of 8 declared statuses*",
             "never exercised: getTaskInfo 401, getTaskInfo 500, publishAllStudies 401*",
+            "full report: report.html (JSON: report.json)",
         ]
     )
     html = (pytester.path / "report.html").read_text(encoding="utf-8")
@@ -274,7 +275,7 @@ def test_report_path_without_suffix_writes_json_and_html(pytester: pytest.Pytest
     result.assert_outcomes(passed=1)
     assert report_of(pytester.path / "out" / "contract.json")["summary"]["exchanges"] == 0
     assert "<table>" in (pytester.path / "out" / "contract.html").read_text(encoding="utf-8")
-    result.stdout.fnmatch_lines(["*exercised 0 of 8 declared statuses*"])
+    result.stdout.fnmatch_lines(["*statuses exercised: 0 of 8*"])
 
 
 def test_marker_asks_for_the_shared_server(pytester: pytest.Pytester) -> None:

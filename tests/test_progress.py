@@ -55,7 +55,7 @@ class Terminal(io.StringIO):
 
 
 def test_wait_ends_its_status_line_however_the_wait_ends(monkeypatch):
-    from odm_dyn.cli.main import follow_task
+    from odm_dyn.cli.commands import follow_task
 
     class Interrupted:
         def wait_for_task(self, task_id, timeout, on_poll):

@@ -209,7 +209,7 @@ def test_spec_values_replace_or_extend_the_bundled_spec(tmp_path, monkeypatch):
 def test_the_command_line_adds_the_bundled_spec_once(capsys):
     from odm_dyn.cli.main import main
 
-    assert main(["--spec", "+" + odm_dyn.TASKS_SPEC, "--spec", f"+{DATA / 'params.yaml'}", "ops"]) == 0
+    assert main(["--spec", "+" + odm_dyn.TASKS_SPEC, "--spec", f"+{DATA / 'params.yaml'}", "ops", "--long"]) == 0
     out = capsys.readouterr().out
     assert out.count("get_task_info(") == 1 and "create_item(" in out
 

@@ -75,7 +75,7 @@ def test_no_token_is_401(odm_client_factory):
 
 def test_publish_without_access_all_data_is_403(odm_server, odm_client_factory):
     if odm_server.user_token is None:
-        pytest.skip("needs a token without ACCESS_ALL_DATA; the embedded server makes one")
+        pytest.skip("needs a token without ACCESS_ALL_DATA: --odm-user-token T (or ODM_USER_TOKEN) on a real server")
     user = odm_client_factory(token=odm_server.user_token)
     with pytest.raises(odm_dyn.ForbiddenException):
         user.publish_all_studies()

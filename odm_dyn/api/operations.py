@@ -225,7 +225,7 @@ def schema_summary(schema: dict[str, Any]) -> str:
     if kind == "array":
         return f"array of {schema_summary(schema.get('items') or {})}"
     if "enum" in schema:
-        return f"{kind}, one of {', '.join(map(str, schema['enum']))}"
+        return f"{kind}, allowed: {' | '.join(map(str, schema['enum']))}"
     if "format" in schema:
         return f"{kind} ({schema['format']})"
     return str(kind)

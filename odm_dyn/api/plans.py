@@ -8,12 +8,11 @@ precompiled validators, nothing more.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import SpecError
-from ..names import WITH_HTTP_INFO, free_name, pascal_case, snake_case
+from ..names import WITH_HTTP_INFO, close_names, did_you_mean, free_name, pascal_case, snake_case
 from ..spec.document import Document
 from ..spec.media import is_json_media
 from .model import Model, make_model_class
@@ -124,10 +123,9 @@ class Api:
             for form in (op_id, python_name, python_name.replace("_", "-")):
                 forms.setdefault(form, op_id)
         shown: dict[str, str] = {}
-        for form in difflib.get_close_matches(name, list(forms), n=9):
+        for form in close_names(name, forms, n=9):
             shown.setdefault(forms[form], form)
-        close = list(shown.values())[:3]
-        return f"; did you mean {', '.join(close)}?" if close else ""
+        return did_you_mean(name, list(shown.values()))
 
     # ------------------------------------------------------------------ models
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import logging
 from typing import Any
 
 from ..api.operations import OPTION_NAMES
 from ..api.plans import CallPlan
 from ..errors import RequestTypeError, RequestValidationError
+from ..names import did_you_mean
 from ..spec.media import is_json_media
 from ..wire.bodies import validation_view
 from .options import check_options
@@ -61,8 +61,7 @@ def bind_arguments(plan: CallPlan, args: tuple, kwargs: dict) -> tuple[dict[str,
 
 def _unknown_argument(plan: CallPlan, name: str) -> RequestTypeError:
     known = sorted(plan.allowed)
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else f"; it takes {', '.join(known) or 'no arguments'}"
+    hint = did_you_mean(name, known, n=1, quote=True) or f"; it takes {', '.join(known) or 'no arguments'}"
     return RequestTypeError(
         f"{plan.op.operation_id}: unknown argument {name!r}{hint}",
         operation=plan.op.operation_id,

@@ -7,9 +7,12 @@ nothing, and imports nothing heavy, until a test asks for one of its fixtures:
   (``@pytest.mark.odm_server(shared=True)`` for the session's one, ``task_seconds=...``);
   ``odm_server_session``: one for the whole session. With ``--odm-url`` (or ``ODM_URL``) both
   stand for that server instead, with ``--odm-token`` (``ODM_TOKEN`` / ``ODM_API_TOKEN``) or
-  ``--odm-access-token`` (``ODM_ACCESS_TOKEN``). Only those two name a real server: a contract
-  suite publishes all studies, so ``ODM_HOST`` (or ``PRED_SPOT_HOST``), exported for the command
-  line or a script, never sends one to a real server by accident.
+  ``--odm-access-token`` (``ODM_ACCESS_TOKEN``), and ``--odm-user-token`` (``ODM_USER_TOKEN``), a
+  token without ACCESS_ALL_DATA for the permission (403) tests. One request at the start checks
+  that server: down, or refusing the token given, the session stops with one message. Only
+  ``--odm-url`` and ``ODM_URL`` name a real server: a contract suite publishes all studies, so
+  ``ODM_HOST`` (or ``PRED_SPOT_HOST``), exported for the command line or a script, never sends
+  one to a real server by accident.
 - ``odm_client``: a strict client on it whose every exchange is recorded with its verdict;
   ``odm_client_factory(**options)`` makes more (another token, ``token=None``, other options).
 
@@ -54,6 +57,7 @@ class Settings:
     spec: list[str] | None
     report: str | None
     task_seconds: float
+    user_token: str | None = field(default=None, repr=False)  # without ACCESS_ALL_DATA, for the 403 tests
 
     @classmethod
     def of(cls, config: pytest.Config) -> Settings:
@@ -71,6 +75,9 @@ class Settings:
             url=(found.get("host") or "").rstrip("/") or None,
             token=found.get("token"),
             access_token=found.get("access_token"),
+            user_token=(config.getoption("odm_user_token") or os.environ.get("ODM_USER_TOKEN"))
+            if found.get("host")
+            else None,
             spec=list(config.getoption("odm_spec")) or None,
             report=config.getoption("odm_report"),
             task_seconds=config.getoption("odm_task_seconds"),
@@ -132,6 +139,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--odm-url", default=None, metavar="URL", help="test this ODM server (env ODM_URL; not ODM_HOST)")
     group.addoption("--odm-token", default=None, metavar="T", help="its Genestack API token (env ODM_TOKEN)")
     group.addoption("--odm-access-token", default=None, metavar="T", help="or an access token (env ODM_ACCESS_TOKEN)")
+    group.addoption(
+        "--odm-user-token",
+        default=None,
+        metavar="T",
+        help="a token without ACCESS_ALL_DATA, for the 403 tests (env ODM_USER_TOKEN)",
+    )
     group.addoption("--odm-spec", action="append", default=[], metavar="PATH", help="spec file or folder (repeatable)")
     group.addoption(
         "--odm-report", default=None, metavar="PATH", help="write PATH.json and PATH.html (or the one its suffix names)"
@@ -196,7 +209,7 @@ def odm_client(odm_client_factory: Callable[..., Any]) -> Any:
 @contextlib.contextmanager
 def _server(settings: Settings, task_seconds: float | None = None, db: str | None = None) -> Iterator[OdmServer]:
     if settings.remote:
-        yield OdmServer(settings.url or "", settings.token, settings.access_token)
+        yield OdmServer(settings.url or "", settings.token, settings.access_token, settings.user_token)
         return
     from ..server import EmbeddedServer
 
@@ -243,6 +256,67 @@ def _test_log(item: pytest.Item) -> TestLog:
         expected = {int(status) for marker in item.iter_markers("odm_expect") for status in marker.args}
         found = item.stash[_TEST_LOG] = TestLog(item.nodeid, frozenset(expected))
     return found
+
+
+# --------------------------------------------------------------------------- a real server, checked once
+
+FIXTURES = ("odm_server", "odm_server_session", "odm_client", "odm_client_factory")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Against a real server, one request before any test: down, or refusing the token, the
+    session stops with one message instead of a failure (and a traceback) per test."""
+    settings = Settings.of(session.config)
+    if not settings.remote or session.config.getoption("collectonly"):
+        return
+    if not any(name in FIXTURES for item in session.items for name in getattr(item, "fixturenames", ())):
+        return
+    problem = reachability_problem(settings)
+    if problem:
+        pytest.exit(f"odm_dyn: {problem}", returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+def reachability_problem(settings: Settings) -> str | None:
+    """Why the server of ``--odm-url`` cannot be tested, or ``None``; a token not given is left
+    to the 401 guard, which names the tests that needed one."""
+    from ..client.client import Client
+    from ..errors import TransportError, UnauthorizedException
+
+    with Client(
+        settings.url,
+        token=settings.token,
+        access_token=settings.access_token,
+        spec=settings.spec,
+        validate_requests="off",
+        validate_responses="off",
+        retries=0,
+        timeout=10,
+    ) as client:
+        probe = _probe_operation(client.api)
+        if probe is None:
+            return None
+        op_id, arguments = probe
+        try:
+            client.call(op_id, **arguments)
+        except TransportError as error:
+            return f"the server {settings.url} (--odm-url / ODM_URL) cannot be reached: {error}"
+        except UnauthorizedException:
+            if settings.token or settings.access_token:
+                which = "--odm-token / ODM_TOKEN" if settings.token else "--odm-access-token / ODM_ACCESS_TOKEN"
+                return f"the server {settings.url} refused the token given by {which} (HTTP 401 on {op_id})"
+        except Exception:  # noqa: BLE001 - any other answer means the server is there and took the token
+            return None
+    return None
+
+
+def _probe_operation(api: Any) -> tuple[str, dict[str, Any]] | None:
+    """A GET with no required query parameters (path parameters get a dummy id): changes nothing."""
+    for op_id, plan in api.plans.items():
+        op = plan.op
+        if op.method != "get" or any(p.required and p.location != "path" for p in op.parameters):
+            continue
+        return op_id, {p.python_name: "odm-dyn-reachability-check" for p in op.positional()}
+    return None
 
 
 # --------------------------------------------------------------------------- guards
@@ -300,12 +374,17 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     report = _build_report(recorder, Settings.of(config))
     from .report import terminal_lines, write_report
 
+    report["tests"] = {kind: _count(terminalreporter, kind) for kind in ("passed", "failed", "skipped", "error")}
+    written = write_report(report, wanted) if wanted else []
     terminalreporter.write_sep("=", "odm_dyn contract report")
-    for line in terminal_lines(report):
+    for line in terminal_lines(report, [str(p) for p in written]):
         terminalreporter.write_line(line)
-    if wanted:
-        written = write_report(report, wanted)
-        terminalreporter.write_line("report: " + ", ".join(str(p) for p in written))
+
+
+def _count(terminalreporter: Any, kind: str) -> int:
+    """Tests of one outcome (a test counts once: its call, or the phase that skipped or failed it)."""
+    reports = terminalreporter.stats.get(kind, [])
+    return len({getattr(r, "nodeid", id(r)) for r in reports})
 
 
 def _build_report(recorder: Recorder | None, settings: Settings) -> dict[str, Any]:
