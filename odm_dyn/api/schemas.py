@@ -13,7 +13,7 @@ openapi-core's own request and response validators (used by tests and ``odm_dyn.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..spec.document import Document
@@ -28,11 +28,16 @@ _DOC_URI = "urn:odm-dyn:document"
 
 @dataclass(frozen=True)
 class Violation:
-    """One broken rule: where (a JSON path), which keyword, and the offending value's type."""
+    """One broken rule: where (a JSON path), which keyword, and the offending value's type.
+
+    ``value`` is the offending value itself (keyword-only, so subclasses' positional fields stay
+    where they were); it is never part of the message, which may be shown or logged.
+    """
 
     path: str
     rule: str
     message: str
+    value: Any = field(default=None, kw_only=True, compare=False, repr=False)
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
@@ -100,7 +105,7 @@ def _violation(error: Any, root: str) -> Violation:
         message = f"breaks 'format': not a valid {schema_value} ({got})"
     else:
         message = f"breaks {rule!r} ({schema_value!r:.60}) with a {got}"
-    return Violation(path=path, rule=rule, message=message)
+    return Violation(path=path, rule=rule, message=message, value=error.instance)
 
 
 def _type_name(value: Any) -> str:

@@ -30,8 +30,9 @@ Exit codes::
     2    bad usage, or a request the spec refuses (RequestValidationError, SpecError); nothing sent;
          also ``serve`` when it cannot listen on its --host/--port
     3    the transport failed: refused, reset, DNS, TLS, no answer in time (TransportError)
-    4    a waited-for task ended FAILED, KILLED or BLOCKED_BY_DEPENDENCY_FAILURE
-    5    a waited-for task was not finished after --timeout (TaskTimeoutError)
+    4    a waited-for task ended FAILED, KILLED or BLOCKED_BY_DEPENDENCY_FAILURE, or a job
+         ended FAILED, STOPPED or ABANDONED
+    5    a waited-for task or job was not finished after --timeout (TaskTimeoutError, JobTimeoutError)
     6    the server answered off-spec (ResponseValidationError)
     130  interrupted (Ctrl-C)
 """
@@ -43,11 +44,10 @@ import difflib
 import json
 import os
 import sys
-import time
 from typing import IO, TYPE_CHECKING, Any, Callable, Sequence
 
 from ..api.model import to_wire
-from ..errors import OdmError, TaskTimeoutError, UnauthorizedException
+from ..errors import OdmError, UnauthorizedException
 from ..exit_codes import (
     EXIT_API_ERROR,
     EXIT_INTERRUPTED,
@@ -84,8 +84,8 @@ exit codes:
   1    the server answered with an error status (4xx, 5xx)
   2    bad usage, or a request the spec refuses (nothing was sent); serve: cannot listen
   3    the transport failed: refused, reset, DNS, TLS, no answer in time
-  4    a waited-for task ended FAILED, KILLED or BLOCKED_BY_DEPENDENCY_FAILURE
-  5    a waited-for task was not finished after --timeout
+  4    a waited-for task ended FAILED, KILLED or BLOCKED_BY_DEPENDENCY_FAILURE (a job: not COMPLETED)
+  5    a waited-for task or job was not finished after --timeout
   6    the server answered off-spec (its answer breaks the spec)
   130  interrupted"""
 
@@ -393,10 +393,9 @@ def command_of(api: Api | LightIndex, op: Any) -> str:
 
 def command_head(api: Api | LightIndex, op: Any) -> str:
     """``odm-dyn TAG OPERATION`` when the operation has a tag, else ``odm-dyn call OPERATION_ID``."""
-    for attr, (_tag, op_ids) in api.tags.items():
-        if op.operation_id in op_ids:
-            return f"odm-dyn {kebab(attr)} {kebab(op.python_name)}"
-    return f"odm-dyn call {op.operation_id}"
+    from ..api.plans import command_head as head
+
+    return head(api.tags, op)
 
 
 def cmd_describe(ns: argparse.Namespace, args: list[str]) -> int:
@@ -537,10 +536,14 @@ def run_operation(api: Api, plan: CallPlan, prog: str, args: list[str], ns: argp
     if getattr(ns, "wait_timeout", None) is not None and not ns.wait:
         raise UsageError("--timeout bounds --wait: add --wait; the timeout of each request is --request-timeout")
     kwargs = call_arguments(plan, ns)
+    from .follow import follow, stream_all
+
     with make_client(api, ns) as client:
+        if getattr(ns, "all_pages", False):  # --all: the pages followed to the end, as JSON lines
+            return stream_all(client, plan, kwargs)
         result = client.call(plan.op.operation_id, **kwargs)
-        if getattr(ns, "wait", False):
-            return follow_task(client, result, ns.wait_timeout)
+        if getattr(ns, "wait", False):  # a task or a job (cli/follow.py)
+            return follow(client, api, plan, result, ns)
     emit(result)
     return EXIT_OK
 
@@ -549,7 +552,7 @@ def operation_parser(api: Api, plan: CallPlan, prog: str) -> argparse.ArgumentPa
     """A parser for one operation: path parameters positional, the others flags."""
     op = plan.op
     parser = sub_parser(prog, op.docstring().replace("%", "%%"), epilog=EXIT_CODES)
-    taken = {"-h", "--help", "--body", "--wait", "--timeout", "--wait-timeout"}
+    taken = {"-h", "--help", "--body", "--wait", "--timeout", "--wait-timeout", "--all"}
     for param in op.positional():
         parser.add_argument(
             "p:" + param.python_name,
@@ -569,17 +572,9 @@ def operation_parser(api: Api, plan: CallPlan, prog: str) -> argparse.ArgumentPa
             metavar="JSON|@FILE",
             help=f"request body ({media}): the text itself, @FILE, or @- for stdin",
         )
-    if plan.returns_task and "getTaskInfo" in api.plans:
-        parser.add_argument("--wait", action="store_true", help="follow the task until it ends; print its final state")
-        parser.add_argument(
-            "--timeout",
-            "--wait-timeout",
-            dest="wait_timeout",
-            type=positive_float,
-            metavar="SECONDS",
-            help="with --wait: give up waiting after this, exit code 5 (default 3600)",
-        )
-    else:
+    from .follow import add_follow_options
+
+    if not add_follow_options(parser, api, plan):  # --wait/--timeout (tasks, jobs), --all (paged lists)
         add_misplaced_timeout(parser, argparse.SUPPRESS)
     add_global_options(parser, leaf=True, taken=taken | {"--spec"})
     return parser
@@ -803,29 +798,7 @@ def emit(data: Any, stream: IO[str] | None = None) -> None:
 
 
 def follow_task(client: Any, task: Any, timeout: float | None) -> int:
-    """``--wait``: poll until the task ends; print it; the exit code says how it ended."""
-    task_id = getattr(task, "id", None)
-    if not task_id:
-        raise UsageError("--wait: the answer holds no task id to follow")
-    from .progress import StatusLine
+    """``--wait`` on a task (kept here for callers of 0.1.0; the logic is cli/follow.py's)."""
+    from .follow import follow_task as follow
 
-    try:
-        with StatusLine(sys.stderr) as line:
-            started = time.monotonic()
-            line(task, 0.0)
-            final = client.wait_for_task(
-                task_id, timeout=timeout, on_poll=lambda t, _: line(t, time.monotonic() - started)
-            )
-    except TaskTimeoutError as error:
-        emit(error.task)  # the last state seen, so a script can keep following it
-        status = getattr(error.task, "status", None) or "unknown"
-        say(
-            f"task timeout: task {task_id} was still {status} after {timeout or 'the default 3600'} s; "
-            "wait longer with --timeout SECONDS (its last state is on stdout)"
-        )
-        return EXIT_TASK_TIMEOUT
-    emit(final)
-    if getattr(final, "status", None) == TERMINAL_OK:
-        return EXIT_OK
-    say(f"task {task_id} ended {getattr(final, 'status', None)}")
-    return EXIT_TASK_FAILED
+    return follow(client, task, timeout)

@@ -25,8 +25,10 @@ from ..wire.styles import check_header_text, cookie_value, header_value, path_se
 from .binding import bind_arguments, body_media, check_request, warn_deprecated
 from .classes import ModelNamespace, client_class, init_signature
 from .credentials import auth_for, outside_headers, resolve_credentials, settings_from_env
+from .jobs import JobWaits
 from .options import base_url, check_retries, check_timeout
-from .response import ApiResponse, open_sink, read_response, read_streamed
+from .paging import PagingMixin
+from .response import ApiResponse, check_unknown_enums, open_sink, read_response, read_streamed
 from .tasks import TaskWaits
 from .transport import DEFAULT_TIMEOUT, RetryPolicy, Transport
 
@@ -34,7 +36,7 @@ log = logging.getLogger("odm_dyn")
 USER_AGENT = "odm-dyn"
 
 
-class Client(TaskWaits):
+class Client(TaskWaits, JobWaits, PagingMixin):
     """A client for an ODM server, with one method per operation of the spec.
 
     Args:
@@ -44,6 +46,8 @@ class Client(TaskWaits):
         spec: spec files or folders to use instead of the bundled Tasks API
             (``[odm_dyn.TASKS_SPEC, "more.yaml"]`` extends it).
         validate_requests, validate_responses: ``"strict"`` (raise), ``"warn"`` (log) or ``"off"``.
+        unknown_enums: ``"warn"`` (default) accepts an answer's value that its enum does not
+            list, with one warning per value; ``"strict"`` refuses it like any other break.
         timeout: seconds, or ``(connect, read)``, for every call unless a call says otherwise.
         retries: a :class:`RetryPolicy` or a number of retries (idempotent methods only).
         retry_unsafe: also retry non-idempotent methods such as POST.
@@ -70,6 +74,7 @@ class Client(TaskWaits):
         spec: SpecSource | None = None,
         validate_requests: str = "strict",
         validate_responses: str = "strict",
+        unknown_enums: str = "warn",
         timeout: float | tuple[float, float] | None = DEFAULT_TIMEOUT,
         retries: RetryPolicy | int | None = None,
         retry_unsafe: bool = False,
@@ -83,6 +88,7 @@ class Client(TaskWaits):
         self._spec_label = source_label(spec)
         self._validate_requests = check_mode("validate_requests", validate_requests)
         self._validate_responses = check_mode("validate_responses", validate_responses)
+        self._unknown_enums = check_unknown_enums(unknown_enums)
         self._retry_unsafe = retry_unsafe
         check_timeout(timeout, "timeout", None)
         policy = check_retries(retries, "retries", None) or RetryPolicy(total=3)
@@ -162,7 +168,7 @@ class Client(TaskWaits):
         if options.get("_stream_to") is not None:
             return self._download(plan, target, headers, body, options, with_info)
         raw = self._send(plan, target, headers, body, options)
-        data = read_response(self.api, plan, raw, self._validate_responses, self._hide)
+        data = read_response(self.api, plan, raw, self._validate_responses, self._hide, self._unknown_enums)
         if with_info:
             return ApiResponse(raw.status, raw.headers, data, raw.content)
         return data
