@@ -326,3 +326,17 @@ def pytester_run(pytester):
 
 
 pytest_plugins = ["pytester"]
+
+
+def test_the_new_errors_pickle_with_what_they_carry():
+    import pickle
+
+    info = {"jobExecId": 7, "status": "FAILED"}
+    for error in (
+        odm_dyn.TaskTimeoutError("late", task={"id": "A"}, pending=({"id": "A"}, {"id": "B"})),
+        odm_dyn.TaskFailedError("failed", task={"id": "A"}),
+        odm_dyn.JobTimeoutError("late", job=info),
+        odm_dyn.JobFailedError("failed", job=info, output={"errors": [1]}),
+    ):
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error) and str(copy) == str(error) and vars(copy) == vars(error)

@@ -62,9 +62,9 @@ def add_follow_options(parser: argparse.ArgumentParser, api: Any, plan: Any) -> 
     kind = wait_kind(api, plan)
     if kind is None:
         return False
-    ended = "DONE" if kind == "task" else "COMPLETED"
+    ended, printed = ("DONE", "its final state") if kind == "task" else ("COMPLETED", "its output")
     parser.add_argument(
-        "--wait", action="store_true", help=f"follow the {kind} until it ends ({ended}: exit 0); print its final state"
+        "--wait", action="store_true", help=f"follow the {kind} until it ends ({ended}: exit 0); print {printed}"
     )
     parser.add_argument(
         "--timeout",
