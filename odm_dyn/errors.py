@@ -7,10 +7,14 @@
     ├── RequestValidationError          the call breaks the spec; nothing was sent
     │   └── RequestTypeError            ... by a wrong type, a missing or unknown argument
     ├── ResponseValidationError         the server answered off-spec
+    │   └── PaginationError             ... with pages that do not advance (a repeated cursor)
     ├── TransportError                  the transport failed
     │   ├── ApiConnectionError          refused, reset, DNS, TLS
     │   └── ApiTimeoutError             no answer in time
     ├── TaskTimeoutError                a waited-for task did not finish in time
+    ├── TaskFailedError                 a waited-for task ended other than DONE (raise_on_failure)
+    ├── JobTimeoutError                 a waited-for job did not finish in time
+    ├── JobFailedError                  a waited-for job ended other than COMPLETED
     └── ApiException                    the server answered with an error status
         ├── BadRequestException            400
         ├── UnauthorizedException          401
@@ -99,6 +103,11 @@ class ResponseValidationError(OdmError):
         super().__init__(hide(message) if hide else message)
 
 
+class PaginationError(ResponseValidationError):
+    """A paged operation's answers do not advance: the cursor or offset came back unchanged,
+    so following it would loop forever. Carries the last page's exchange like its parent."""
+
+
 class TransportError(OdmError):
     """The request could not be carried out (connection, TLS, timeout, broken answer)."""
 
@@ -117,11 +126,66 @@ class ApiTimeoutError(TransportError):
 
 
 class TaskTimeoutError(OdmError):
-    """A waited-for task did not reach a terminal status in time; ``task`` is the last seen."""
+    """A waited-for task did not reach a terminal status in time; ``task`` is the last seen.
+
+    ``pending`` holds the last state seen of every task still unfinished (a wait on several).
+    """
+
+    def __init__(self, message: str, *, task: Any = None, pending: tuple[Any, ...] = ()):
+        self.task = task
+        self.pending = tuple(pending) or ((task,) if task is not None else ())
+        super().__init__(message)
+
+    def __reduce__(self) -> Any:
+        return _rebuild, (type(self), str(self), {"task": self.task, "pending": self.pending})
+
+
+class TaskFailedError(OdmError):
+    """A waited-for task ended FAILED, KILLED or BLOCKED_BY_DEPENDENCY_FAILURE, and the wait
+    was asked to raise (``raise_on_failure=True``); ``task`` is its final TaskInfo."""
 
     def __init__(self, message: str, *, task: Any = None):
         self.task = task
+        self.status = getattr(task, "status", None)
         super().__init__(message)
+
+    def __reduce__(self) -> Any:
+        return _rebuild, (type(self), str(self), {"task": self.task})
+
+
+class JobTimeoutError(OdmError):
+    """A waited-for job did not reach a terminal status in time; ``job`` is the last Info seen."""
+
+    def __init__(self, message: str, *, job: Any = None, pending: tuple[Any, ...] = ()):
+        self.job = job
+        self.pending = tuple(pending) or ((job,) if job is not None else ())
+        super().__init__(message)
+
+    def __reduce__(self) -> Any:
+        return _rebuild, (type(self), str(self), {"job": self.job, "pending": self.pending})
+
+
+class JobFailedError(OdmError):
+    """A waited-for job ended FAILED, STOPPED or ABANDONED.
+
+    ``job`` is its final Info, ``output`` its output (when it could be read), ``status`` the
+    final status and ``errors`` the output's ``errors`` (a list, empty when none were given).
+    """
+
+    def __init__(self, message: str, *, job: Any = None, output: Any = None):
+        self.job = job
+        self.output = output
+        self.status = getattr(job, "status", None)
+        self.errors = list(getattr(output, "errors", None) or [])
+        super().__init__(message)
+
+    def __reduce__(self) -> Any:
+        return _rebuild, (type(self), str(self), {"job": self.job, "output": self.output})
+
+
+def _rebuild(cls: type[OdmError], message: str, options: dict[str, Any]) -> OdmError:
+    """Unpickle an error made with keyword-only arguments (``Exception`` pickles only ``args``)."""
+    return cls(message, **options)  # type: ignore[call-arg]
 
 
 class ApiException(OdmError):

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from .errors import (
     ApiException,
+    JobFailedError,
+    JobTimeoutError,
     OdmError,
     RequestValidationError,
     ResponseValidationError,
     SpecError,
+    TaskFailedError,
     TaskTimeoutError,
     TransportError,
 )
@@ -20,8 +23,8 @@ EXIT_OK = 0
 EXIT_API_ERROR = 1
 EXIT_USAGE = 2  # also: `serve` cannot listen on its --host/--port
 EXIT_TRANSPORT = 3
-EXIT_TASK_FAILED = 4
-EXIT_TASK_TIMEOUT = 5
+EXIT_TASK_FAILED = 4  # a waited-for task or job ended failed
+EXIT_TASK_TIMEOUT = 5  # ... was not finished in time
 EXIT_OFF_SPEC = 6
 EXIT_INTERRUPTED = 130
 
@@ -34,6 +37,9 @@ def exit_code(error: OdmError) -> tuple[int, str]:
         (SpecError, EXIT_USAGE, "spec error"),
         (TransportError, EXIT_TRANSPORT, "transport error"),
         (TaskTimeoutError, EXIT_TASK_TIMEOUT, "task timeout"),
+        (JobTimeoutError, EXIT_TASK_TIMEOUT, "job timeout"),
+        (TaskFailedError, EXIT_TASK_FAILED, "task failed"),
+        (JobFailedError, EXIT_TASK_FAILED, "job failed"),
         (ResponseValidationError, EXIT_OFF_SPEC, "off-spec response"),
     ):
         if isinstance(error, cls):

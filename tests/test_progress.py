@@ -64,9 +64,12 @@ def test_wait_ends_its_status_line_however_the_wait_ends(monkeypatch):
 
     terminal = Terminal()
     monkeypatch.setattr("sys.stderr", terminal)
-    with pytest.raises(KeyboardInterrupt):
-        follow_task(Interrupted(), Task("QUEUED"), timeout=None)
-    assert "RUNNING" in terminal.getvalue() and terminal.getvalue().endswith("\n")  # the next message starts afresh
+    assert follow_task(Interrupted(), Task("QUEUED"), timeout=None) == 130  # Ctrl-C: the resume command, then 130
+    text = terminal.getvalue()
+    assert (
+        "RUNNING" in text and "\nodm-dyn: interrupted: task GSF1 may still be running" in text
+    )  # on a line of its own
+    assert text.endswith("odm-dyn tasks-api get-task-info GSF1 --wait\n")
 
 
 def test_the_status_line_is_a_context_manager():

@@ -15,7 +15,6 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from conftest import restart_on_port, serve_process
@@ -277,7 +276,7 @@ def test_per_call_timeout_overrides_a_long_client_timeout():
 
 
 def test_wait_for_task_is_bounded_by_default(scripted, monkeypatch):
-    monkeypatch.setattr("odm_dyn.client.tasks.DEFAULT_TASK_TIMEOUT", 0.2)
+    monkeypatch.setattr("odm_dyn.client.polling.DEFAULT_WAIT_TIMEOUT", 0.2)
     scripted.default.body = json.dumps({**TASK, "status": "RUNNING"}).encode()
     with odm_dyn.Client(scripted.url, retries=0) as client:
         started = time.monotonic()
@@ -288,8 +287,8 @@ def test_wait_for_task_is_bounded_by_default(scripted, monkeypatch):
 
 def test_wait_for_task_gives_up_after_one_hour_by_default(scripted, monkeypatch):
     clock = iter(range(0, 100_000, 600))  # each reading of the client's clock: ten minutes later
-    monkeypatch.setattr("odm_dyn.client.tasks.time", SimpleNamespace(monotonic=lambda: next(clock)))  # this module only
-    monkeypatch.setattr("odm_dyn.client.tasks._sleep", lambda seconds: None)
+    monkeypatch.setattr("odm_dyn.client.polling._clock", lambda: next(clock))  # the waits' clock only
+    monkeypatch.setattr("odm_dyn.client.polling._sleep", lambda seconds: None)
     scripted.default.body = json.dumps({**TASK, "status": "RUNNING"}).encode()
     with odm_dyn.Client(scripted.url, retries=0) as client:
         with pytest.raises(odm_dyn.TaskTimeoutError, match=r"after 3600\.0s \(timeout 3600\.0s\)"):

@@ -109,7 +109,7 @@ def script_every_kind_of_answer(server: ScriptedServer) -> None:
         if kind == 2:
             return Answer(503, b"", {"Retry-After": "0"})
         if kind == 3:
-            return Answer(200, b'{"status": "SLEEPING"}')
+            return Answer(200, b'{"status": ["SLEEPING"]}')  # off-spec: a list where a string belongs
         if kind == 4:
             time.sleep(0.5)  # longer than the call's timeout
         return Answer(200, json.dumps(TASK).encode())

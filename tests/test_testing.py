@@ -118,9 +118,11 @@ paths:
 
 def test_on_exchange_sees_every_answer_redacted_with_its_verdict(scripted: ScriptedServer) -> None:
     seen: list[Exchange] = []
-    client = odm_dyn.Client(scripted.url, token="tok-123456", access_token="acc-654321", on_exchange=seen.append)
+    client = odm_dyn.Client(
+        scripted.url, token="tok-123456", access_token="acc-654321", on_exchange=seen.append, unknown_enums="strict"
+    )
     scripted.answer(200, json.dumps(TASK))
-    scripted.answer(200, json.dumps({**TASK, "status": "SLEEPING"}))
+    scripted.answer(200, json.dumps({**TASK, "status": "SLEEPING"}))  # a new enum value: refused when strict
 
     assert client.get_task_info("GSF000123").status == "DONE"
     with pytest.raises(odm_dyn.ResponseValidationError):  # strict validation still raises

@@ -114,9 +114,17 @@ class Normaliser:
             {"if": {"properties": {name: {"const": value}}}, "then": {"$ref": self.reference(ref.split("#", 1)[1])}}
             for value, ref in mapping.items()
         ]
-        present = {"not": {"enum": _ABSENT_VALUES}}
-        rule = {"type": "object", "required": [name], "properties": {name: {**present, "enum": list(mapping)}}}
+        # The allowed values nest as DISCRIMINATOR_PATH says, so a violation of them is told
+        # apart from a declared enum's (an unknown enum value may be accepted; a bad choice never).
+        allowed = {"allOf": [{"not": {"enum": _ABSENT_VALUES}}, {"enum": list(mapping)}]}
+        rule = {"type": "object", "required": [name], "properties": {name: allowed}}
         out["allOf"] = [rule, *choices]
+
+
+def is_discriminator_path(schema_path: list[Any]) -> bool:
+    """Whether a violation's schema path ends in the allowed values of a discriminator."""
+    tail = [str(part) for part in schema_path[-7:]]
+    return len(tail) == 7 and tail[:3] == ["allOf", "0", "properties"] and tail[4:] == ["allOf", "1", "enum"]
 
 
 def _oas30_nullable(schema: dict[str, Any], out: dict[str, Any]) -> None:

@@ -34,9 +34,13 @@ CLIENT_ATTRIBUTES = frozenset(
         "on_exchange",
         "models",
         "operations",
+        "paginate",
         "session",
         "transport",
+        "wait_for_job",
+        "wait_for_jobs",
         "wait_for_task",
+        "wait_for_tasks",
     }
 )
 
@@ -225,6 +229,15 @@ def tag_names(operations: dict[str, Operation]) -> dict[str, tuple[str, list[str
         for tag in op.tags:
             by_tag.setdefault(tag, []).append(op.operation_id)
     return {free_name(snake_case(tag), taken): (tag, ids) for tag, ids in by_tag.items()}
+
+
+def command_head(tags: dict[str, tuple[str, list[str]]], op: Operation) -> str:
+    """The shell command of an operation: ``odm-dyn TAG OPERATION`` (kebab-case) when it has a
+    tag, else ``odm-dyn call OPERATION_ID``. The command line and the waits' resume hints use it."""
+    for attr, (_tag, op_ids) in tags.items():
+        if op.operation_id in op_ids:
+            return f"odm-dyn {attr.replace('_', '-')} {op.python_name.replace('_', '-')}"
+    return f"odm-dyn call {op.operation_id}"
 
 
 def _preferred_media(media: list[str]) -> str | None:

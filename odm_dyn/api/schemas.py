@@ -26,7 +26,7 @@ import jsonschema_rs
 from ..errors import SpecError
 from ..spec.document import Document
 from ..spec.pointers import resolve_pointer
-from .normalise import DOC_URI, INTEGER_BOUNDS, LITERAL_KEYWORDS, SCHEMA_MAPS, Normaliser
+from .normalise import DOC_URI, INTEGER_BOUNDS, LITERAL_KEYWORDS, SCHEMA_MAPS, Normaliser, is_discriminator_path
 
 REQUEST = "request"
 RESPONSE = "response"
@@ -171,7 +171,10 @@ def _violation(error: Any, root: str) -> Violation:
     got = type(instance).__name__ if instance is not None else "null"
     if rule in ("minimum", "maximum") and _integer_format(details.get("limit")):
         rule, details = "format", {"format": _integer_format(details.get("limit"))}
-    if rule == "enum":
+    if rule == "enum" and is_discriminator_path(list(error.schema_path)):
+        rule = "discriminator"
+        message = f"breaks 'discriminator': got a {got}, allowed: {', '.join(map(str, details['options']))}"
+    elif rule == "enum":
         message = f"breaks 'enum': got a {got}, allowed: {', '.join(map(str, details['options']))}"
     elif rule == "type":
         expected = " or ".join(sorted(details["types"], key=lambda name: name == "null"))  # null last

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from typing import TYPE_CHECKING, Any
 
-from ..errors import OdmError, TaskTimeoutError
-from ..exit_codes import EXIT_OK, EXIT_TASK_FAILED, EXIT_TASK_TIMEOUT, EXIT_USAGE
+from ..errors import OdmError
+from ..exit_codes import EXIT_OK, EXIT_USAGE
 from ..names import did_you_mean
 from ..spec.read import spec_source
 from .advice import Attempt, explain
+from .follow import follow, stream_all
 from .output import Explained, UsageError, emit, say
 from .parsers import (
     add_global_options,
@@ -304,9 +304,11 @@ def run_operation(api: Api, plan: CallPlan, prog: str, args: list[str], ns: argp
     attempt = Attempt(api, plan, options.get("host"), {k: options.get(k) for k in ("token", "access_token")})
     try:
         with make_client(api, options) as client:
+            if getattr(ns, "all_pages", False):  # --all: the pages followed to the end, as JSON lines
+                return stream_all(client, plan, kwargs)
             result = client.call(plan.op.operation_id, **kwargs)
-            if getattr(ns, "wait", False):
-                return follow_task(client, result, ns.wait_timeout, ns.output)
+            if getattr(ns, "wait", False):  # a task or a job (cli/follow.py)
+                return follow(client, api, plan, result, ns)
     except OdmError as error:
         message = explain(error, attempt)
         if message:
@@ -327,29 +329,7 @@ def print_body_example(plan: CallPlan) -> int:
 
 
 def follow_task(client: Any, task: Any, timeout: float | None, output: str | None = None) -> int:
-    """``--wait``: poll until the task ends; print it; the exit code says how it ended."""
-    task_id = getattr(task, "id", None)
-    if not task_id:
-        raise UsageError("--wait: the answer holds no task id to follow")
-    from .progress import StatusLine
+    """``--wait`` on a task (kept for callers of 0.1.0; the logic is cli/follow.py's)."""
+    from .follow import follow_task as follow_one
 
-    try:
-        with StatusLine(sys.stderr) as line:
-            started = time.monotonic()
-            line(task, 0.0)
-            final = client.wait_for_task(
-                task_id, timeout=timeout, on_poll=lambda t, _: line(t, time.monotonic() - started)
-            )
-    except TaskTimeoutError as error:
-        emit(error.task, output)  # the last state seen, so a script can keep following it
-        status = getattr(error.task, "status", None) or "unknown"
-        say(
-            f"task timeout: task {task_id} was still {status} after {timeout or 'the default 3600'} s; "
-            "wait longer with --timeout SECONDS (its last state is on stdout)"
-        )
-        return EXIT_TASK_TIMEOUT
-    emit(final, output)
-    if getattr(final, "status", None) == TERMINAL_OK:
-        return EXIT_OK
-    say(f"task {task_id} ended {getattr(final, 'status', None)}")
-    return EXIT_TASK_FAILED
+    return follow_one(client, task, timeout, output=output)

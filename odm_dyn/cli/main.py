@@ -30,8 +30,9 @@ Exit codes::
     2    bad usage, or a request the spec refuses (RequestValidationError, SpecError); nothing sent;
          also ``serve`` when it cannot listen on its --host/--port
     3    the transport failed: refused, reset, DNS, TLS, no answer in time (TransportError)
-    4    a waited-for task ended FAILED, KILLED or BLOCKED_BY_DEPENDENCY_FAILURE
-    5    a waited-for task was not finished after --timeout (TaskTimeoutError)
+    4    a waited-for task ended FAILED, KILLED or BLOCKED_BY_DEPENDENCY_FAILURE, or a job
+         ended FAILED, STOPPED or ABANDONED
+    5    a waited-for task or job was not finished after --timeout (TaskTimeoutError, JobTimeoutError)
     6    the server answered off-spec (ResponseValidationError)
     130  interrupted (Ctrl-C)
 

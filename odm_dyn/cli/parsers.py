@@ -27,8 +27,8 @@ exit codes:
   1    the server answered with an error status (4xx, 5xx)
   2    bad usage, or a request the spec refuses (nothing was sent); serve: cannot listen
   3    the transport failed: refused, reset, DNS, TLS, no answer in time
-  4    a waited-for task ended FAILED, KILLED or BLOCKED_BY_DEPENDENCY_FAILURE
-  5    a waited-for task was not finished after --timeout
+  4    a waited-for task ended FAILED, KILLED or BLOCKED_BY_DEPENDENCY_FAILURE (a job: not COMPLETED)
+  5    a waited-for task or job was not finished after --timeout
   6    the server answered off-spec (its answer breaks the spec)
   130  interrupted"""
 
@@ -256,10 +256,9 @@ def command_of(api: Api | LightIndex, op: Any) -> str:
 
 def command_head(api: Api | LightIndex, op: Any) -> str:
     """``odm-dyn TAG OPERATION`` when the operation has a tag, else ``odm-dyn call OPERATION_ID``."""
-    for attr, (_tag, op_ids) in api.tags.items():
-        if op.operation_id in op_ids:
-            return f"odm-dyn {kebab(attr)} {kebab(op.python_name)}"
-    return f"odm-dyn call {op.operation_id}"
+    from ..api.plans import command_head as head
+
+    return head(api.tags, op)
 
 
 def operation_parser(api: Api, plan: CallPlan, prog: str) -> OperationParser:
@@ -269,7 +268,7 @@ def operation_parser(api: Api, plan: CallPlan, prog: str) -> OperationParser:
     op = plan.op
     epilog = "\n\n".join(part for part in (body_help(plan), EXIT_CODES) if part)
     parser = sub_parser(prog, op.docstring().replace("%", "%%"), epilog=epilog.replace("%", "%%"))
-    taken = {"-h", "--help", "--body", "--body-example", "--wait", "--timeout", "--wait-timeout"}
+    taken = {"-h", "--help", "--body", "--body-example", "--wait", "--timeout", "--wait-timeout", "--all"}
     for param in op.positional():
         parser.add_argument(
             "p:" + param.python_name,
@@ -283,17 +282,9 @@ def operation_parser(api: Api, plan: CallPlan, prog: str) -> OperationParser:
         parser.aliases.setdefault("--" + param.name, flag)  # the wire name, as the spec writes it
     if op.body is not None:
         add_body_options(parser, op)
-    if plan.returns_task and "getTaskInfo" in api.plans:
-        parser.add_argument("--wait", action="store_true", help="follow the task until it ends; print its final state")
-        parser.add_argument(
-            "--timeout",
-            "--wait-timeout",
-            dest="wait_timeout",
-            type=positive_float,
-            metavar="SECONDS",
-            help="with --wait: give up waiting after this, exit code 5 (default 3600)",
-        )
-    else:
+    from .follow import add_follow_options
+
+    if not add_follow_options(parser, api, plan):  # --wait/--timeout (tasks, jobs), --all (paged lists)
         add_misplaced_timeout(parser, argparse.SUPPRESS)
     add_global_options(parser, leaf=True, taken=taken | {"--spec"})
     return parser

@@ -1,4 +1,4 @@
-"""A task's progress as people read it: the status line of ``--wait`` and of the demo.
+"""A task's or job's progress as people read it: the status line of ``--wait`` and of the demo.
 
 On a terminal one line is rewritten in place, and between polls (which back off to seconds
 apart) its elapsed time keeps ticking, so a long task never looks frozen. Anywhere else (a
@@ -15,11 +15,20 @@ TICK_SECONDS = 0.2
 
 
 class StatusLine:
-    """An ``on_poll`` callback for :meth:`Client.wait_for_task`; call :meth:`close` at the end
-    (or use it as a context manager)."""
+    """An ``on_poll`` callback for :meth:`Client.wait_for_task` (or ``wait_for_job``: ``noun="job"``,
+    ``id_attribute="job_exec_id"``); call :meth:`close` at the end (or use it as a context manager)."""
 
-    def __init__(self, stream: TextIO, is_tty: Callable[[], bool] | None = None, tick: float = TICK_SECONDS):
+    def __init__(
+        self,
+        stream: TextIO,
+        is_tty: Callable[[], bool] | None = None,
+        tick: float = TICK_SECONDS,
+        *,
+        noun: str = "task",
+        id_attribute: str = "id",
+    ):
         self.stream = stream
+        self.noun, self.id_attribute = noun, id_attribute
         self.tty = (is_tty or getattr(stream, "isatty", lambda: False))()
         self.tick = tick
         self._last: tuple[str, str] | None = None  # (task id, status) of the last poll
@@ -31,14 +40,15 @@ class StatusLine:
         self._ticker: threading.Thread | None = None
 
     def __call__(self, task: Any, elapsed: float) -> None:
-        task_id, status = str(getattr(task, "id", "?")), str(getattr(task, "status", None) or "?")
+        task_id = str(getattr(task, self.id_attribute, None) or "?")
+        status = str(getattr(task, "status", None) or "?")
         with self._lock:
             changed = self._last is None or self._last[1] != status
             self._last, self._polled_at, self._elapsed = (task_id, status), time.monotonic(), elapsed
             if self.tty:
                 self._redraw(elapsed)
             elif changed:
-                self.stream.write(_text(task_id, status, elapsed) + "\n")
+                self.stream.write(_text(self.noun, task_id, status, elapsed) + "\n")
                 self.stream.flush()
         if self.tty and self._ticker is None:
             self._ticker = threading.Thread(target=self._tick, name="odm-dyn-status", daemon=True)
@@ -66,12 +76,12 @@ class StatusLine:
     def _redraw(self, elapsed: float) -> None:
         if self._last is None:
             return
-        text = _text(*self._last, elapsed)
+        text = _text(self.noun, *self._last, elapsed)
         # Pad over the previous text: a shorter line must not leave its tail behind.
         self.stream.write("\r" + text.ljust(self._width))
         self._width = max(self._width, len(text))
         self.stream.flush()
 
 
-def _text(task_id: str, status: str, elapsed: float) -> str:
-    return f"task {task_id}: {status:<8} {elapsed:5.1f}s"
+def _text(noun: str, ident: str, status: str, elapsed: float) -> str:
+    return f"{noun} {ident}: {status:<8} {elapsed:5.1f}s"

@@ -278,6 +278,7 @@ def _client(namer: TypeNamer, task: str) -> str:
         f"        spec: str | {T}Iterable[str] | None = None,",
         '        validate_requests: _t.Literal["strict", "warn", "off"] = "strict",',
         '        validate_responses: _t.Literal["strict", "warn", "off"] = "strict",',
+        '        unknown_enums: _t.Literal["warn", "strict"] = "warn",',
         "        timeout: float | tuple[float, float] | None = ...,",
         f"        retries: {T}Any = None,",
         "        retry_unsafe: bool = False,",
@@ -300,8 +301,18 @@ def _client(namer: TypeNamer, task: str) -> str:
         "        *,",
         "        max_interval: float = 10.0,",
         "        backoff: float = 1.5,",
+        "        raise_on_failure: bool = False,",
+        f"        progress: bool | {T}Any = False,",
         f"        on_poll: {T}Callable[[{task}, float], None] | None = None,",
         f"    ) -> {task}: ...",
+        f"    def wait_for_tasks(self, ids: {T}Iterable[str | {task}], timeout: float | None = None,"
+        f" interval: float = 0.5, **options: {T}Any) -> {T}Iterator[{task}]: ...",
+        f"    def wait_for_job(self, job_exec_id: {T}Any, timeout: float | None = None, interval: float = 0.5,"
+        f" **options: {T}Any) -> {T}Any: ...",
+        f"    def wait_for_jobs(self, job_exec_ids: {T}Iterable[{T}Any], timeout: float | None = None,"
+        f" interval: float = 0.5, **options: {T}Any) -> {T}Iterator[tuple[{T}Any, {T}Any]]: ...",
+        f"    def paginate(self, method: {T}Any, *args: {T}Any, page_size: int | None = None,"
+        f" limit: int | None = None, progress: bool | {T}Any = False, **params: {T}Any) -> {T}Any: ...",
     ]
     for attr, (tag, _) in api.tags.items():
         lines += ["    @property", f"    def {attr}(self) -> {api.tag_class_name(tag)}: ..."]

@@ -24,9 +24,11 @@ from ..types import SpecSource, TimeoutSpec
 from ..wire.messages import RawResponse, Request
 from .classes import ModelNamespace, client_class, init_signature
 from .credentials import outside_headers, resolve_credentials, settings_from_env
+from .jobs import JobWaits
 from .options import base_url, check_retries, check_timeout
+from .paging import PagingMixin
 from .pipeline import USER_AGENT, CallSettings, prepare, read_answer, read_download, send_options
-from .response import ApiResponse, open_sink
+from .response import ApiResponse, check_unknown_enums, open_sink
 from .retry import RetryPolicy
 from .tasks import TaskWaits
 from .transport import BaseTransport, Transport
@@ -37,7 +39,7 @@ Observer = Callable[[Any], None]  # called with an odm_dyn.wire.exchange.Exchang
 Observers = Union[Observer, Iterable[Observer], None]
 
 
-class Client(TaskWaits):
+class Client(TaskWaits, JobWaits, PagingMixin):
     """A client for an ODM server, with one method per operation of the spec.
 
     Args:
@@ -47,6 +49,8 @@ class Client(TaskWaits):
         spec: spec files or folders to use instead of the bundled Tasks API
             (``[odm_dyn.TASKS_SPEC, "more.yaml"]`` extends it).
         validate_requests, validate_responses: ``"strict"`` (raise), ``"warn"`` (log) or ``"off"``.
+        unknown_enums: ``"warn"`` (default) accepts an answer's value that its enum does not
+            list, with one warning per value; ``"strict"`` refuses it like any other break.
         timeout: seconds, or ``(connect, read)``, for every call unless a call says otherwise.
         retries: a :class:`RetryPolicy` or a number of retries (idempotent methods only).
         retry_unsafe: also retry non-idempotent methods such as POST.
@@ -78,6 +82,7 @@ class Client(TaskWaits):
         spec: SpecSource | None = None,
         validate_requests: str = "strict",
         validate_responses: str = "strict",
+        unknown_enums: str = "warn",
         timeout: TimeoutSpec = None,
         retries: RetryPolicy | int | None = None,
         retry_unsafe: bool = False,
@@ -98,6 +103,7 @@ class Client(TaskWaits):
             headers,
             check_mode("validate_requests", validate_requests),
             check_mode("validate_responses", validate_responses),
+            check_unknown_enums(unknown_enums),
         )
         self.transport = self._transport(transport, timeout, retries, verify, session)
         self._namespaces: dict[str, Any] = {}
@@ -159,6 +165,10 @@ class Client(TaskWaits):
     @property
     def _validate_responses(self) -> str:
         return self._settings.validate_responses  # read by the contract recorder (testing/)
+
+    @property
+    def _unknown_enums(self) -> str:
+        return self._settings.unknown_enums
 
     @property
     def operations(self) -> dict[str, Any]:

@@ -39,17 +39,24 @@ class CallSettings:
     validate_requests: str
     validate_responses: str
     hide: Hide  # takes the credentials out of the texts errors show
+    unknown_enums: str = "warn"  # an answer's value outside its enum: "warn" accepts it, "strict" refuses
     _auth: dict[str, tuple[dict[str, str], list[str]]] = field(default_factory=dict)
 
     @classmethod
     def make(
-        cls, api: Api, credentials: dict[str, str], headers: Mapping[str, str] | None, requests: str, responses: str
+        cls,
+        api: Api,
+        credentials: dict[str, str],
+        headers: Mapping[str, str] | None,
+        requests: str,
+        responses: str,
+        unknown_enums: str = "warn",
     ) -> CallSettings:
-        """The settings of a client; ``requests``, ``responses``: its validation modes (checked)."""
+        """The settings of a client; ``requests``, ``responses``, ``unknown_enums``: its checked modes."""
         fixed = {"User-Agent": USER_AGENT, **dict(headers or {})}
         for name, value in fixed.items():
             check_header_text(name, value, "Client")
-        return cls(api, fixed, credentials, requests, responses, scrubber(credentials.values()))
+        return cls(api, fixed, credentials, requests, responses, scrubber(credentials.values()), unknown_enums)
 
     def auth(self, plan: CallPlan) -> tuple[dict[str, str], list[str]]:
         """The credential headers and query pairs of an operation (worked out once per operation)."""
@@ -176,7 +183,7 @@ def send_options(options: dict[str, Any], retry_unsafe: bool) -> dict[str, Any]:
 
 def read_answer(settings: CallSettings, plan: CallPlan, raw: RawResponse, with_info: bool) -> Any:
     """The call's result: the decoded, checked data (or an ApiResponse); an error answer raises."""
-    data = read_response(settings.api, plan, raw, settings.validate_responses, settings.hide)
+    data = read_response(settings.api, plan, raw, settings.validate_responses, settings.hide, settings.unknown_enums)
     return ApiResponse(raw.status, raw.headers, data, raw.content) if with_info else data
 
 

@@ -17,6 +17,8 @@ from ..wire.messages import RawResponse
 
 log = logging.getLogger("odm_dyn")
 Hide = Callable[[str], str] | None  # takes credentials out of a text that is shown
+UNKNOWN_ENUMS = ("warn", "strict")
+_warned_enums: set[tuple[str, str, str]] = set()  # (operation, JSON path, value): warned once a process
 
 
 @dataclass
@@ -29,10 +31,14 @@ class ApiResponse:
     raw_data: bytes
 
 
-def read_response(api: Api, plan: CallPlan, raw: RawResponse, mode: str, hide: Hide = None) -> Any:
+def read_response(
+    api: Api, plan: CallPlan, raw: RawResponse, mode: str, hide: Hide = None, unknown_enums: str = "warn"
+) -> Any:
     """The data of a success answer, or the exception of an error answer.
 
     ``hide`` takes the credentials out of the texts an error shows (its message, its reason).
+    ``unknown_enums="warn"`` accepts a value an enum does not list (a server newer than its
+    spec), with one warning per value; ``"strict"`` holds it to the spec like any other rule.
     """
     if raw.status >= 400:
         raise _api_exception(api, plan, raw, plan.response_for(raw.status), hide, check=mode != "off")
@@ -41,6 +47,8 @@ def read_response(api: Api, plan: CallPlan, raw: RawResponse, mode: str, hide: H
         data = decode(declared, raw, check=False)[0] if declared is not None else _decode_loosely(raw)
     else:
         declared, data, violations = check_answer(plan, raw)
+        if violations and unknown_enums != "strict":
+            violations = accept_unknown_enums(plan, violations, hide)
         if violations:
             _report(mode, plan, raw, violations, "; ".join(map(str, violations)), hide)
     # Off-spec data of a declared model schema is still a model ("warn" and "off" return what
@@ -67,6 +75,34 @@ def open_sink(destination: str | os.PathLike[str] | IO[bytes]) -> Iterator[tuple
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(partial)
+
+
+def check_unknown_enums(mode: str) -> str:
+    if mode not in UNKNOWN_ENUMS:
+        raise ValueError(f"unknown_enums must be one of {', '.join(UNKNOWN_ENUMS)}, not {mode!r}")
+    return mode
+
+
+def accept_unknown_enums(plan: CallPlan, violations: list[Violation], hide: Hide = None) -> list[Violation]:
+    """The violations left once values outside an enum are accepted, each value warned about once.
+
+    A value of the wrong type breaks ``type`` too, so only a new value of the declared type passes.
+    """
+    kept = []
+    for violation in violations:
+        if violation.rule != "enum":
+            kept.append(violation)
+            continue
+        key = (plan.op.operation_id, violation.path, repr(violation.value))
+        if key in _warned_enums:
+            continue
+        _warned_enums.add(key)
+        message = (
+            f"{plan.op.operation_id}: the answer's {violation.path} is {violation.value!r}, a value its enum does "
+            f"not list ({violation.message}); accepted as it is. Client(unknown_enums='strict') refuses it"
+        )
+        log.warning("%s", hide(message) if hide else message)
+    return kept
 
 
 def read_streamed(api: Api, plan: CallPlan, raw: RawResponse, mode: str, result: Any, hide: Hide = None) -> Any:

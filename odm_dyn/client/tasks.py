@@ -1,31 +1,34 @@
-"""ODM's tasks: waiting for a task that a call started, by polling ``getTaskInfo``.
+"""ODM's tasks: waiting for tasks that calls started, by polling ``getTaskInfo``.
 
-This is the one ODM-specific part of the client: the generic engine (``client.py``) knows
-operations, not tasks. ``Client`` mixes :class:`TaskWaits` in.
+The generic engine (``client.py``) knows operations, not tasks; ``Client`` mixes
+:class:`TaskWaits` in. The loop, its back-off and its riding out of outages are
+``polling.py``'s, shared with the Job API's waits (``jobs.py``).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
-from ..errors import ApiTimeoutError, TaskTimeoutError
+from ..api.plans import command_head
+from ..errors import TaskFailedError, TaskTimeoutError
+from . import polling
+from .polling import Pace, Subject, check_wait_arguments, poll_options, wait_each
+from .progress import wait_progress
 
-_sleep = time.sleep  # the waits between polls; tests patch this, not the time module
 TERMINAL_STATUSES = frozenset({"DONE", "FAILED", "BLOCKED_BY_DEPENDENCY_FAILURE", "KILLED"})
-DEFAULT_TASK_TIMEOUT = 3600.0
-MIN_POLL_SECONDS = 0.1  # the shortest timeout a poll of wait_for_task gets, even at its deadline
+TASK_DONE = "DONE"
+TASK_INFO = "getTaskInfo"
+DEFAULT_TASK_TIMEOUT = polling.DEFAULT_WAIT_TIMEOUT
+OnPoll = Callable[[Any, float], None]
 
 
 class TaskWaits:
-    """``wait_for_task``, for a client whose spec has ``getTaskInfo``."""
+    """``wait_for_task`` and ``wait_for_tasks``, for a client whose spec has ``getTaskInfo``."""
 
+    api: Any
     transport: Any
     _plan: Callable[..., Any]
     _call: Callable[..., Any]
-
-    # ------------------------------------------------------------------ tasks
 
     def wait_for_task(
         self,
@@ -35,64 +38,96 @@ class TaskWaits:
         *,
         max_interval: float = 10.0,
         backoff: float = 1.5,
-        on_poll: Callable[[Any, float], None] | None = None,
+        raise_on_failure: bool = False,
+        progress: Any = False,
+        on_poll: OnPoll | None = None,
     ) -> Any:
-        """Poll ``getTaskInfo`` until the task's status is terminal, and return it.
+        """Poll ``getTaskInfo`` until the task's status is terminal, and return its TaskInfo.
 
-        A FAILED, KILLED or BLOCKED_BY_DEPENDENCY_FAILURE task is returned too: read
-        ``.status``. Polls start every ``interval`` seconds and back off by ``backoff`` up
-        to ``max_interval``. Raises :class:`TaskTimeoutError` (with ``.task``, the last
-        TaskInfo seen, or ``None``) when ``timeout`` seconds (default one hour) pass first: each
-        poll's timeout and retries are cut to the time left, so a stalled server cannot hold
-        the call much past ``timeout``. ``on_poll(task, elapsed)`` is called after every poll.
+        A FAILED, KILLED or BLOCKED_BY_DEPENDENCY_FAILURE task is returned too (read
+        ``.status``), unless ``raise_on_failure=True``: then :class:`TaskFailedError` carries it.
+        Polls start every ``interval`` seconds and back off by ``backoff`` up to ``max_interval``.
+        Connection errors, timeouts, 429 and 5xx answers of a poll are ridden out (logged once
+        each, retried with back-off); only a terminal status, a 4xx, an off-spec answer or the
+        deadline end the wait. Raises :class:`TaskTimeoutError` (``.task``: the last TaskInfo
+        seen, or ``None``) when ``timeout`` seconds (default one hour) pass first; each poll's
+        timeout is cut to the time left. ``progress=True`` shows the status on a progress bar
+        (a terminal or Jupyter; plain lines elsewhere); ``on_poll(task, elapsed)`` is called
+        after every poll.
         """
-        if not (isinstance(interval, (int, float)) and interval > 0):  # NaN fails too
-            raise ValueError(f"wait_for_task: interval must be a positive number of seconds, not {interval!r}")
-        if timeout is not None and not (isinstance(timeout, (int, float)) and timeout >= 0):
-            raise ValueError(f"wait_for_task: timeout must be seconds (0 or more) or None, not {timeout!r}")
-        task_id = getattr(id, "id", id)
-        plan = self._plan("getTaskInfo")
-        limit = DEFAULT_TASK_TIMEOUT if timeout is None else timeout
-        started = time.monotonic()
-        task = None
-        remaining = limit  # the clock is read once per poll: after it
-        while True:
-            options, capped = self._poll_options(remaining)
-            try:
-                task = self._call(plan, (task_id,), options, False)
-            except ApiTimeoutError as error:
-                if not capped:  # the server outwaited the client's own timeout, well before the deadline
-                    raise
-                raise TaskTimeoutError(
-                    f"task {task_id}: no answer to getTaskInfo before the timeout ({limit}s) passed; last seen "
-                    f"{getattr(task, 'status', 'nothing')}; wait longer with wait_for_task(..., timeout=...)",
-                    task=task,
-                ) from error
-            elapsed = time.monotonic() - started
-            if on_poll is not None:
-                on_poll(task, elapsed)
-            status = getattr(task, "status", None)
-            if status in TERMINAL_STATUSES:
-                return task
-            if elapsed >= limit:
-                raise TaskTimeoutError(
-                    f"task {task_id} is still {status} after {elapsed:.1f}s (timeout {limit}s); "
-                    "wait longer with wait_for_task(..., timeout=...)",
-                    task=task,
-                )
-            pause = max(0.0, min(interval, limit - elapsed))
-            _sleep(pause)
-            remaining = limit - elapsed - pause
-            interval = min(interval * backoff, max_interval)
+        for task in self.wait_for_tasks(
+            [getattr(id, "id", id)],
+            timeout,
+            interval,
+            max_interval=max_interval,
+            backoff=backoff,
+            raise_on_failure=raise_on_failure,
+            progress=progress,
+            on_poll=on_poll,
+            _name="wait_for_task",
+        ):
+            return task
+        raise AssertionError("unreachable: a wait yields its task or raises")  # pragma: no cover
 
-    def _poll_options(self, remaining: float) -> tuple[dict[str, Any], bool]:
-        """A poll's options: its timeout and retry budget cut to the time left; and whether they were cut."""
-        remaining = max(remaining, MIN_POLL_SECONDS)
-        timeout = self.transport.timeout
-        connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
-        policy = self.transport.retries
-        options = {
-            "_request_timeout": (min(connect, remaining), min(read, remaining)),
-            "_retries": dataclasses.replace(policy, total_time=min(policy.total_time, remaining)),
-        }
-        return options, max(connect, read) > remaining
+    def wait_for_tasks(
+        self,
+        ids: Iterable[Any],
+        timeout: float | None = None,
+        interval: float = 0.5,
+        *,
+        max_interval: float = 10.0,
+        backoff: float = 1.5,
+        raise_on_failure: bool = False,
+        progress: Any = False,
+        on_poll: OnPoll | None = None,
+        _name: str = "wait_for_tasks",
+    ) -> Iterator[Any]:
+        """Wait for several tasks at once, from the calling thread; yield each TaskInfo as the
+        task finishes (in the order they finish). Options as :meth:`wait_for_task`; ``timeout``
+        bounds the whole wait, and :class:`TaskTimeoutError` then carries the unfinished tasks'
+        last states in ``.pending``. With ``raise_on_failure=True`` the first failed task raises
+        :class:`TaskFailedError` (the others are no longer waited for)."""
+        # Checked here, not in the generator: a bad argument fails at the call, before any poll.
+        limit = check_wait_arguments(_name, interval, timeout)
+        task_ids = [getattr(i, "id", i) for i in ids]
+        plan = self._plan(TASK_INFO)
+        pace = Pace(interval, max_interval, backoff)
+        return self._follow_tasks(plan, task_ids, limit, pace, raise_on_failure, progress, on_poll)
+
+    def _follow_tasks(
+        self,
+        plan: Any,
+        ids: list[Any],
+        limit: float,
+        pace: Pace,
+        raise_on_failure: bool,
+        progress: Any,
+        on_poll: OnPoll | None,
+    ) -> Iterator[Any]:
+        subject = task_subject(self.api, plan)
+
+        def poll(task_id: Any, remaining: float) -> Any:
+            return self._call(plan, (task_id,), poll_options(self.transport, remaining), False)
+
+        with wait_progress(progress, subject, len(ids), on_poll) as observe:
+            for watch in wait_each(poll, subject, ids, pace, limit, observe.polled):
+                observe.finished(watch.last)
+                if raise_on_failure and getattr(watch.last, "status", None) != TASK_DONE:
+                    raise TaskFailedError(
+                        f"task {watch.id} ended {getattr(watch.last, 'status', None)}", task=watch.last
+                    )
+                yield watch.last
+
+
+def task_subject(api: Any, plan: Any) -> Subject:
+    return Subject(
+        noun="task",
+        operation=TASK_INFO,
+        terminal=TERMINAL_STATUSES,
+        success=TASK_DONE,
+        id_attribute="id",
+        python_wait="wait_for_task",
+        command=command_head(api.tags, plan.op),
+        timeout_error=TaskTimeoutError,
+        timeout_field="task",
+    )

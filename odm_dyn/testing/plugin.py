@@ -231,7 +231,13 @@ def _contract_client(
     token = server.token if token is _UNSET else token
     access_token = server.access_token if access_token is _UNSET else access_token
     # Each answer is recorded as it came: no retry hides an answer from the report.
-    options = {"validate_requests": "strict", "validate_responses": "strict", "retries": 0, **options}
+    options = {
+        "validate_requests": "strict",
+        "validate_responses": "strict",
+        "unknown_enums": "strict",
+        "retries": 0,
+        **options,
+    }
     client = ContractClient(server.url, token=token, access_token=access_token, spec=settings.spec, **options)
     recorder = _recorder(request.config)
     recorder.add_secrets([token, access_token, server.token, server.user_token, server.access_token])

@@ -1,0 +1,162 @@
+"""The Job API's jobs: waiting for a job by polling ``info``, then reading its ``output``.
+
+A job (an import, for instance) runs in the background after the call that started it answers
+with an ``Info`` holding its ``jobExecId``. Its terminal statuses are COMPLETED, FAILED,
+STOPPED and ABANDONED; once one is reached, ``output`` holds its ``result`` or its ``errors``.
+``Client`` mixes :class:`JobWaits` in; the loop is ``polling.py``'s, shared with tasks.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Iterator
+
+from ..api.plans import command_head
+from ..errors import JobFailedError, JobTimeoutError
+from .polling import Pace, Subject, check_wait_arguments, poll_options, wait_each
+from .progress import wait_progress
+
+JOB_TERMINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "STOPPED", "ABANDONED"})
+JOB_COMPLETED = "COMPLETED"
+JOB_INFO = "info"  # the Job API's operationIds
+JOB_OUTPUT = "output"
+OnPoll = Callable[[Any, float], None]
+
+
+class JobWaits:
+    """``wait_for_job`` and ``wait_for_jobs``, for a client whose spec has the Job API."""
+
+    api: Any
+    transport: Any
+    _plan: Callable[..., Any]
+    _call: Callable[..., Any]
+
+    def wait_for_job(
+        self,
+        job_exec_id: Any,
+        timeout: float | None = None,
+        interval: float = 0.5,
+        *,
+        max_interval: float = 10.0,
+        backoff: float = 1.5,
+        raise_on_failure: bool = True,
+        progress: Any = False,
+        on_poll: OnPoll | None = None,
+    ) -> Any:
+        """Poll the job's ``info`` until its status is terminal; return its ``output``.
+
+        When the job ended FAILED, STOPPED or ABANDONED, raises :class:`JobFailedError`
+        (``.job``: the final Info, ``.output``, ``.errors``: the output's errors), unless
+        ``raise_on_failure=False``: then the output is returned too (read ``.status``).
+        Outages are ridden out as in :meth:`wait_for_task`; :class:`JobTimeoutError` (``.job``:
+        the last Info seen) when ``timeout`` seconds (default one hour) pass first.
+        ``job_exec_id`` may be the Info a start call returned.
+        """
+        for _job_id, output in self.wait_for_jobs(
+            [job_exec_id],
+            timeout,
+            interval,
+            max_interval=max_interval,
+            backoff=backoff,
+            raise_on_failure=raise_on_failure,
+            progress=progress,
+            on_poll=on_poll,
+            _name="wait_for_job",
+        ):
+            return output
+        raise AssertionError("unreachable: a wait yields its job or raises")  # pragma: no cover
+
+    def wait_for_jobs(
+        self,
+        job_exec_ids: Iterable[Any],
+        timeout: float | None = None,
+        interval: float = 0.5,
+        *,
+        max_interval: float = 10.0,
+        backoff: float = 1.5,
+        raise_on_failure: bool = True,
+        progress: Any = False,
+        on_poll: OnPoll | None = None,
+        _name: str = "wait_for_jobs",
+    ) -> Iterator[tuple[Any, Any]]:
+        """Wait for several jobs from the calling thread; yield ``(job_exec_id, output)`` as each
+        finishes (an output does not name its job). Options as :meth:`wait_for_job`; the first
+        failed job raises :class:`JobFailedError` unless ``raise_on_failure=False``."""
+        limit = check_wait_arguments(_name, interval, timeout)
+        ids = [job_id_of(i) for i in job_exec_ids]
+        plans = self._plan(JOB_INFO), self._plan(JOB_OUTPUT)
+        pace = Pace(interval, max_interval, backoff)
+        return self._follow_jobs(plans, ids, limit, pace, raise_on_failure, progress, on_poll)
+
+    def _follow_jobs(
+        self,
+        plans: tuple[Any, Any],
+        ids: list[Any],
+        limit: float,
+        pace: Pace,
+        raise_on_failure: bool,
+        progress: Any,
+        on_poll: OnPoll | None,
+    ) -> Iterator[tuple[Any, Any]]:
+        info_plan, output_plan = plans
+        subject = job_subject(self.api, info_plan)
+        outputs: dict[Any, Any] = {}
+
+        def poll(job_id: Any, remaining: float) -> Any:
+            info = self._call(info_plan, (job_id,), poll_options(self.transport, remaining), False)
+            if getattr(info, "status", None) in JOB_TERMINAL_STATUSES:
+                # Read within the poll: an outage here fails the poll, and the next one reads both again.
+                outputs[job_id] = self._call(output_plan, (job_id,), poll_options(self.transport, remaining), False)
+            return info
+
+        with wait_progress(progress, subject, len(ids), on_poll) as observe:
+            for watch in wait_each(poll, subject, ids, pace, limit, observe.polled):
+                observe.finished(watch.last)
+                output = outputs.pop(watch.id, None)
+                if raise_on_failure and getattr(watch.last, "status", None) != JOB_COMPLETED:
+                    raise job_failed(watch.id, watch.last, output)
+                yield watch.id, output
+
+
+def job_id_of(value: Any) -> Any:
+    """A job's id from an id or an Info (``jobExecId``)."""
+    return getattr(value, "job_exec_id", None) or value
+
+
+def job_subject(api: Any, info_plan: Any) -> Subject:
+    return Subject(
+        noun="job",
+        operation=info_plan.op.operation_id,
+        terminal=JOB_TERMINAL_STATUSES,
+        success=JOB_COMPLETED,
+        id_attribute="job_exec_id",
+        python_wait="wait_for_job",
+        command=command_head(api.tags, info_plan.op),
+        timeout_error=JobTimeoutError,
+        timeout_field="job",
+    )
+
+
+def job_failed(job_id: Any, info: Any, output: Any) -> JobFailedError:
+    """The error of a job that ended other than COMPLETED, its output's errors summed up."""
+    status = getattr(info, "status", None)
+    errors = summarize_errors(getattr(output, "errors", None) or [])
+    return JobFailedError(f"job {job_id} ended {status}" + (f": {errors}" if errors else ""), job=info, output=output)
+
+
+def summarize_errors(errors: list[Any], shown: int = 3) -> str:
+    """``stage: Type: message`` of the first errors of a job's output (JobRuntimeError items)."""
+    parts = []
+    for error in errors[:shown]:
+        stage = _field(error, "stage")
+        stack = _field(error, "stack") or []
+        first = stack[0] if stack else None
+        detail = ": ".join(str(x) for x in (_field(first, "type"), _field(first, "message")) if x)
+        parts.append(": ".join(str(x) for x in (stage, detail) if x) or "an error")
+    more = f" (and {len(errors) - shown} more)" if len(errors) > shown else ""
+    return "; ".join(parts) + more
+
+
+def _field(value: Any, name: str) -> Any:
+    if isinstance(value, dict):
+        return value.get(name)
+    return getattr(value, name, None)
