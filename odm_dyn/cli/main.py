@@ -61,6 +61,7 @@ from ..exit_codes import (
 )
 from ..spec.document import TASKS_SPEC
 from ..spec.read import spec_source
+from .spec_commands import SPEC_COMMANDS, SPEC_OPTIONS, check_stub, cmd_spec, fetch_options
 
 if TYPE_CHECKING:  # the heavy modules load only for the commands that need them
     from ..api.plans import Api, CallPlan
@@ -91,10 +92,11 @@ exit codes:
 
 ENVIRONMENT = """\
 environment (flags win; a token flag replaces both tokens of the environment):
-  ODM_HOST, ODM_API_TOKEN, ODM_ACCESS_TOKEN
+  ODM_HOST, ODM_API_TOKEN, ODM_ACCESS_TOKEN, ODM_SPEC (a spec file, folder or URL, as --spec)
   PRED_SPOT_HOST, PRED_SPOT_SCHEME, PRED_SPOT_TOKEN, PRED_SPOT_ACCESS_TOKEN"""
 
-COMMANDS = """\
+COMMANDS = (
+    """\
 commands:
   TAG OPERATION ...     one command per operation of the spec, grouped by tag (below)
   call OPERATION ...    any operation by operationId or Python name (call publishAllStudies)
@@ -102,9 +104,12 @@ commands:
   describe OPERATION    the full documentation of one operation
   stubs OUT.pyi         write a type stub of the client, for editors and mypy
   serve                 run the embedded ODM server
-  demo                  publish on an embedded server and follow the task to DONE"""
+  demo                  publish on an embedded server and follow the task to DONE
+"""
+    + SPEC_COMMANDS
+)
 
-STATIC_COMMANDS = ("call", "ops", "describe", "stubs", "serve", "demo")
+STATIC_COMMANDS = ("call", "ops", "describe", "stubs", "serve", "demo", "spec")
 TERMINAL_OK = "DONE"
 
 
@@ -152,6 +157,7 @@ def run(argv: list[str]) -> int:
         "stubs": cmd_stubs,
         "serve": cmd_serve,
         "demo": cmd_demo,
+        "spec": cmd_spec,
     }.get(ns.command, cmd_tag)
     return handler(ns, ns.args)
 
@@ -237,13 +243,14 @@ def add_global_options(
     default = argparse.SUPPRESS if leaf else None
     group = parser.add_argument_group("global options")
     options: list[tuple[str, dict[str, Any]]] = [
-        ("--spec", dict(action="append", metavar="FILE", help=SPEC_HELP)),
+        ("--spec", dict(action="append", metavar="FILE|URL", help=SPEC_HELP)),
         ("--host", dict(metavar="URL", help="server base URL (ODM_HOST; default: the spec's server)")),
         ("--token", dict(metavar="TOKEN", help="Genestack API token ('-': read it from stdin)")),
         ("--access-token", dict(metavar="TOKEN", help="access token, sent as Bearer ('-': read it from stdin)")),
         ("--request-timeout", dict(type=positive_float, metavar="SECONDS", help="timeout of each request")),
         ("--retries", dict(type=int, metavar="N", help="retries of idempotent requests (default 3)")),
         ("--no-validate", dict(action="store_true", help="do not check requests and responses against the spec")),
+        *SPEC_OPTIONS,
     ]
     for flag, kwargs in options:
         if flag in taken:
@@ -271,7 +278,7 @@ def refuse_misplaced_timeout(ns: argparse.Namespace) -> None:
 
 
 SPEC_HELP = (
-    "spec file or folder to use instead of the bundled one (repeatable); "
+    "spec file, folder or http(s) URL to use instead of the bundled one (repeatable; ODM_SPEC); "
     "'+FILE' adds FILE to the bundled spec instead of replacing it"
 )
 
@@ -310,7 +317,7 @@ def parse_into(parser: argparse.ArgumentParser, args: list[str], ns: argparse.Na
 def load(ns: argparse.Namespace) -> Api:
     from ..api.load import load_api
 
-    return load_api(spec_source(ns.spec))
+    return load_api(spec_source(ns.spec), fetch=fetch_options(ns))
 
 
 def operations_help(spec_values: list[str] | None) -> str:
@@ -423,8 +430,11 @@ def cmd_stubs(ns: argparse.Namespace, args: list[str]) -> int:
         "Import it under TYPE_CHECKING:  if TYPE_CHECKING: from odm_client import Client",
     )
     parser.add_argument("out", metavar="OUT.pyi", help="the stub file to write ('-': standard output)")
+    parser.add_argument("--check", action="store_true", help="do not write: exit 1 if OUT.pyi no longer fits the spec")
     add_global_options(parser, leaf=True)
     ns = parse_into(parser, args, ns)
+    if ns.check:
+        return check_stub(load(ns), ns.out)
     from .stubs import render_stub, stub_label
 
     text = render_stub(load(ns), stub_label(spec_source(ns.spec)))

@@ -24,7 +24,7 @@ from ..wire.bodies import encode_body
 from ..wire.styles import check_header_text, cookie_value, header_value, path_segment, query_pairs, render_path
 from .binding import bind_arguments, body_media, check_request, warn_deprecated
 from .classes import ModelNamespace, client_class, init_signature
-from .credentials import auth_for, outside_headers, resolve_credentials, settings_from_env
+from .credentials import auth_for, outside_headers, resolve_credentials, settings_from_env, spec_fetch_options
 from .options import base_url, check_retries, check_timeout
 from .response import ApiResponse, open_sink, read_response, read_streamed
 from .tasks import TaskWaits
@@ -41,8 +41,10 @@ class Client(TaskWaits):
         host: the server's base URL; default: the spec's first server (``http://localhost``).
         token: a Genestack API token, sent in ``Genestack-API-Token``.
         access_token: an access token, sent as ``Authorization: Bearer <token>``.
-        spec: spec files or folders to use instead of the bundled Tasks API
-            (``[odm_dyn.TASKS_SPEC, "more.yaml"]`` extends it).
+        spec: spec files, folders or http(s) URLs to use instead of the bundled Tasks API
+            (``[odm_dyn.TASKS_SPEC, "more.yaml"]`` extends it). URLs are cached and revalidated.
+        spec_auth: send the token to the spec's host too (never to another host).
+        refresh: fetch a spec given by URL again instead of revalidating the cached copy.
         validate_requests, validate_responses: ``"strict"`` (raise), ``"warn"`` (log) or ``"off"``.
         timeout: seconds, or ``(connect, read)``, for every call unless a call says otherwise.
         retries: a :class:`RetryPolicy` or a number of retries (idempotent methods only).
@@ -56,10 +58,10 @@ class Client(TaskWaits):
 
     api: Api
 
-    def __new__(cls, host: str | None = None, *, spec: SpecSource | None = None, **_: Any) -> Client:
+    def __new__(cls, host: str | None = None, *, spec: SpecSource | None = None, **options: Any) -> Client:
         if "api" in cls.__dict__:  # a class made for one Api already (client_class(api))
             return object.__new__(cls)
-        return object.__new__(client_class(load_api(spec), cls))
+        return object.__new__(client_class(load_api(spec, fetch=spec_fetch_options(**options)), cls))
 
     def __init__(
         self,
@@ -78,6 +80,8 @@ class Client(TaskWaits):
         verify: bool | str = True,
         session: Any = None,
         on_exchange: Callable[[Any], None] | None = None,
+        spec_auth: bool = False,
+        refresh: bool = False,
     ):
         self.host = base_url(host or (self.api.servers[0] if self.api.servers else "http://localhost"))
         self._spec_label = source_label(spec)

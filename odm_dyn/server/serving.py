@@ -155,6 +155,7 @@ class EmbeddedServer:
         tokens: Iterable[str] | None = None,
         user_tokens: Iterable[str] | None = None,
     ):
+        self.spec = spec  # the source it was started with; its files are served under /swagger/yaml/
         self.api = load_api(spec)
         self.store = Store(db)
         self.task_seconds = task_seconds
