@@ -232,6 +232,26 @@ def test_only_http_and_https_urls_are_read(url):
         odm_dyn.Client("http://127.0.0.1:9", spec=url)
 
 
+def test_a_spec_url_with_credentials_is_refused_without_showing_them():
+    with pytest.raises(SpecError, match="must not carry credentials") as caught:
+        odm_dyn.Client("http://127.0.0.1:9", spec="https://user:s3cret-pw@odm.example.com/swagger/yaml/tasks.yaml")
+    assert "s3cret-pw" not in str(caught.value) and "user" not in str(caught.value)
+
+
+def test_a_list_of_urls_loads_every_document_on_the_first_ones_origin():
+    other_op = (MINIMAL % "#/components/schemas/Thing").replace("getThing", "getOther").replace("things", "others")
+    files = {
+        "/a.yaml": (MINIMAL % "#/components/schemas/Thing").encode() + THING_COMPONENT,
+        "/b.yaml": other_op.encode() + THING_COMPONENT,
+    }
+    with serve_files(files) as spec, serve_files(files) as elsewhere:
+        client = odm_dyn.Client(spec.url, spec=[f"{spec.url}/a.yaml", f"{spec.url}/b.yaml"])
+        assert callable(client.get_thing) and callable(client.get_other)
+        with pytest.raises(SpecError, match="another origin"):
+            odm_dyn.Client(spec.url, spec=[f"{spec.url}/a.yaml", f"{elsewhere.url}/b.yaml"])
+        assert elsewhere.received == []
+
+
 def test_a_file_ref_inside_a_served_spec_is_refused():
     with serve_files({"/api.yaml": (MINIMAL % "file:///etc/passwd").encode()}) as spec:
         with pytest.raises(SpecError, match="only http and https"):
@@ -305,8 +325,9 @@ def test_conditional_requests_use_the_validators_and_refresh_skips_them():
     validators = {"ETag": '"v1"', "Last-Modified": "Tue, 01 Dec 2026 10:00:00 GMT"}
     with serve_files(files, validators) as spec:
         url = f"{spec.url}/api.yaml"
-        odm_dyn.Client(spec.url, spec=url)
-        odm_dyn.Client(spec.url, spec=url)
+        before = odm_dyn.Client(spec.url, spec=url)
+        after = odm_dyn.Client(spec.url, spec=url)
+        assert after.api is before.api  # the 304 reused what was compiled
         first, second = spec.received
         assert "If-None-Match" not in first.headers
         assert second.headers["If-None-Match"] == '"v1"'
@@ -328,6 +349,16 @@ def test_cli_reads_the_spec_from_odm_spec_and_refresh_fetches_again(caplog):
         fresh = run("--spec", url, "--refresh", "ops")
         assert fresh.returncode == 0
         assert [" 200 " in line for line in spec_requests(caplog)] == [True]
+
+
+def test_cli_spec_auth_sends_the_token_to_the_spec_host():
+    files = {"/api.yaml": (MINIMAL % "#/components/schemas/Thing").encode() + THING_COMPONENT}
+    with serve_files(files) as spec:
+        url = f"{spec.url}/api.yaml"
+        assert run("--spec", url, "--token", TOKEN, "ops").returncode == 0
+        assert run("--spec", url, "--token", TOKEN, "--spec-auth", "--refresh", "ops").returncode == 0
+        sent = [r.headers.get("Genestack-API-Token") for r in spec.received]
+        assert sent == [None, TOKEN]
 
 
 # --------------------------------------------------------------------------- spec diff
@@ -361,6 +392,7 @@ def test_spec_diff_marks_a_removed_operation_and_a_removed_enum_value_breaking(t
     result = run("spec", "diff", str(OURS), str(altered.parent))  # a file against a folder
     assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()
+    assert lines[-1] == "2 changes, 2 breaking"
     assert "breaking  publishAllStudies: operation removed (POST /api/v1/tasks/publish-versions)" in lines
     assert "breaking  getTaskInfo: response 200 application/json .status: enum value 'KILLED' removed" in lines
     as_json = json.loads(run("spec", "diff", "--json", str(OURS), str(altered)).stdout)

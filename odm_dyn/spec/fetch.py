@@ -79,8 +79,13 @@ def check_url(url: str) -> str:
     if not is_url(url):
         scheme = url.split(":", 1)[0]
         raise SpecError(f"only http and https spec URLs are read, not {scheme}:", file=url)
-    if not urlsplit(url).hostname:
+    parts = urlsplit(url)
+    if not parts.hostname:
         raise SpecError("the spec URL names no host", file=url)
+    if parts.username is not None or parts.password is not None:
+        # Error messages and logs name spec URLs: a secret in one would be shown.
+        bare = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+        raise SpecError("a spec URL must not carry credentials; give the token and --spec-auth instead", file=bare)
     return url
 
 
