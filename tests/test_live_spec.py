@@ -452,3 +452,28 @@ def test_stubs_check_of_a_file_without_a_stamp_is_a_usage_error(tmp_path):
     plain.write_text("class Client: ...\n")
     result = run("stubs", "--check", str(plain))
     assert result.returncode == 2 and "holds no spec hash" in result.stderr
+
+
+# --------------------------------------------------------------------------- TLS
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command to make a certificate")
+def test_a_spec_server_with_an_unverifiable_certificate_is_refused(tmp_path):
+    import ssl
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    plain = ScriptedServer()
+    plain.answer(200, (MINIMAL % "#/x").encode(), "application/yaml")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    plain._server.socket = context.wrap_socket(plain._server.socket, server_side=True)
+    with plain:
+        url = plain.url.replace("http://", "https://") + "/api.yaml"
+        with pytest.raises(SpecError, match="TLS verification failed"):
+            odm_dyn.Client("http://127.0.0.1:9", spec=url)
+        assert plain.received == []

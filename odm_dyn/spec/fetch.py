@@ -259,8 +259,7 @@ class Fetcher:
         if remaining <= 0:
             raise SpecError(f"loading the spec took more than {self.limits.total_seconds:g} s; stopped", file=url)
         if self._session is None:
-            self._session = requests.Session()
-            self._session.trust_env = False  # no .netrc credentials nor proxies picked up behind the user's back
+            self._session = requests.Session()  # the environment's proxies and CA bundle apply, as for calls
         try:
             return self._session.get(
                 url,
