@@ -320,6 +320,14 @@ def test_the_token_goes_to_the_spec_host_only_with_spec_auth():
         assert [r.headers.get("Genestack-API-Token") for r in spec.received] == [TOKEN]
 
 
+def test_a_token_that_could_inject_headers_is_refused_before_any_spec_fetch():
+    with serve_files({}) as spec:
+        with pytest.raises(odm_dyn.RequestValidationError, match="CR, LF or NUL") as caught:
+            odm_dyn.Client(spec.url, spec=f"{spec.url}/api.yaml", token="abc\r\nX: 1", spec_auth=True)
+        assert "abc" not in str(caught.value)
+        assert spec.received == []
+
+
 def test_conditional_requests_use_the_validators_and_refresh_skips_them():
     files = {"/api.yaml": (MINIMAL % "#/components/schemas/Thing").encode() + THING_COMPONENT}
     validators = {"ETag": '"v1"', "Last-Modified": "Tue, 01 Dec 2026 10:00:00 GMT"}
@@ -477,3 +485,54 @@ def test_a_spec_server_with_an_unverifiable_certificate_is_refused(tmp_path):
         with pytest.raises(SpecError, match="TLS verification failed"):
             odm_dyn.Client("http://127.0.0.1:9", spec=url)
         assert plain.received == []
+
+
+def _body_spec(tmp_path: Path, name: str, request: dict, answer: dict) -> Path:
+    doc = {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {
+            "/api/v1/things": {
+                "post": {
+                    "operationId": "makeThing",
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": request}}},
+                    "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": answer}}}},
+                }
+            }
+        },
+    }
+    path = tmp_path / name
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_spec_diff_of_request_and_answer_schemas(tmp_path):
+    old = _body_spec(
+        tmp_path,
+        "old.json",
+        {"type": "object", "properties": {"name": {"type": "string"}, "size": {"type": "integer"}}},
+        {
+            "type": "object",
+            "properties": {"id": {"type": "string"}, "tags": {"type": "array", "items": {"type": "string"}}},
+        },
+    )
+    new = _body_spec(
+        tmp_path,
+        "new.json",
+        {
+            "type": "object",
+            "required": ["name"],
+            "properties": {"name": {"type": "string"}, "size": {"type": "number"}},
+        },
+        {
+            "type": "object",
+            "properties": {"tags": {"type": "array", "items": {"type": "integer"}}, "n": {"type": "integer"}},
+        },
+    )
+    assert [str(c) for c in odm_dyn.spec.diff(old, new).changes] == [
+        "breaking  makeThing: request body application/json .name: property made required",
+        "breaking  makeThing: request body application/json .size: type integer changed to number",
+        "breaking  makeThing: response 200 application/json .id: property removed",
+        "breaking  makeThing: response 200 application/json .tags[]: type string changed to integer",
+        "ok        makeThing: response 200 application/json .n: property added",
+    ]

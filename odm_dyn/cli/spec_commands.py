@@ -60,6 +60,8 @@ def cmd_spec(ns: argparse.Namespace, args: list[str]) -> int:
     parser.add_argument("old", metavar="OLD", help="the spec before: a file, a folder or a URL")
     parser.add_argument("new", metavar="NEW", help="the spec after")
     parser.add_argument("--json", action="store_true", help="the changes as one JSON object")
+    for flag, options in SPEC_OPTIONS:
+        parser.add_argument(flag, default=argparse.SUPPRESS, **options)
     if not args:
         parser.print_usage(sys.stderr)
         raise UsageError("spec: give `diff OLD NEW`; `odm-dyn spec --help` says more")

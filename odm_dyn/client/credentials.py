@@ -97,4 +97,6 @@ def spec_fetch_options(
         headers["Genestack-API-Token"] = token
     if spec_auth and access_token:
         headers["Authorization"] = f"Bearer {access_token}"
+    for name, value in headers.items():
+        check_header_text(name, value, "spec fetch")  # before the value could reach an error message
     return FetchOptions(refresh=refresh, headers=headers)

@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import os
+import threading
 from typing import Any
 
 from .cache import cache_dir
@@ -40,7 +41,7 @@ def note_drift(url: str, data: dict[str, Any]) -> None:
         )
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_suffix(f".{os.getpid()}.tmp")
+        temporary = target.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
         temporary.write_text(json.dumps(now))
         os.replace(temporary, target)
     except OSError:

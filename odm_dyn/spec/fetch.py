@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -152,7 +153,7 @@ def write_cached(entry: CachedFile) -> None:
     try:
         meta_file.parent.mkdir(parents=True, exist_ok=True)
         for target, data in ((body_file, entry.body), (meta_file, json.dumps(meta).encode())):
-            temporary = target.with_suffix(f"{target.suffix}.{os.getpid()}.tmp")
+            temporary = target.with_suffix(f"{target.suffix}.{os.getpid()}.{threading.get_ident()}.tmp")
             temporary.write_bytes(data)
             os.replace(temporary, target)
     except OSError:
