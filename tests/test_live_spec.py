@@ -226,7 +226,9 @@ THING_COMPONENT = b"""components:
 """
 
 
-@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://127.0.0.1/api.yaml", "gopher://x/y"])
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "FILE:///etc/passwd", "ftp://127.0.0.1/api.yaml", "gopher://x/y"]
+)
 def test_only_http_and_https_urls_are_read(url):
     with pytest.raises(SpecError, match="only http and https"):
         odm_dyn.Client("http://127.0.0.1:9", spec=url)
@@ -536,3 +538,9 @@ def test_spec_diff_of_request_and_answer_schemas(tmp_path):
         "breaking  makeThing: response 200 application/json .tags[]: type string changed to integer",
         "ok        makeThing: response 200 application/json .n: property added",
     ]
+
+
+def test_a_spec_file_whose_name_holds_a_colon_is_still_a_file(tmp_path):
+    local = tmp_path / "tasks:v2.yaml"
+    shutil.copy(OURS, local)
+    assert callable(odm_dyn.Client(spec=str(local)).get_task_info)

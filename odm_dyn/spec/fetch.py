@@ -36,7 +36,7 @@ from .cache import cache_dir
 
 log = logging.getLogger("odm_dyn.spec")
 
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")  # a file name may hold a colon
 _REDIRECTS = (301, 302, 303, 307, 308)
 
 
@@ -67,8 +67,8 @@ class FetchOptions:
 
 
 def has_scheme(name: str) -> bool:
-    """Whether a spec name is a URL of some scheme (a Windows drive letter is not one)."""
-    return bool(_SCHEME.match(name)) and not re.match(r"^[A-Za-z]:[\\/]", name)
+    """Whether a spec name is a URL of some scheme (``scheme://``; a drive letter is not one)."""
+    return bool(_SCHEME.match(name)) and not re.match(r"^[A-Za-z]:", name)
 
 
 def is_url(name: str) -> bool:
