@@ -371,6 +371,14 @@ def test_cli_spec_auth_sends_the_token_to_the_spec_host():
         assert sent == [None, TOKEN]
 
 
+def test_client_from_env_reads_odm_spec():
+    with EmbeddedServer(tokens=[TOKEN]) as server:
+        url = f"{server.url}/swagger/yaml/tasks.yaml"
+        client = odm_dyn.Client.from_env({"ODM_HOST": server.url, "ODM_SPEC": url, "ODM_API_TOKEN": TOKEN})
+        assert f"spec={url!r}" in repr(client)
+        assert client.publish_all_studies().status == "CREATED"
+
+
 # --------------------------------------------------------------------------- spec diff
 
 
