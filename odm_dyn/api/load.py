@@ -7,6 +7,7 @@ import threading
 import time
 
 from ..spec.document import TASKS_SPEC, SpecSource
+from ..spec.fetch import FetchOptions, has_scheme
 from ..spec.load import load_documents
 from .plans import Api
 
@@ -20,19 +21,21 @@ _apis_lock = threading.Lock()
 _RACY_NS = 2_000_000_000
 
 
-def load_api(source: SpecSource | None = None) -> Api:
+def load_api(source: SpecSource | None = None, *, fetch: FetchOptions | None = None) -> Api:
     """The compiled Api for a spec source; built once per process and set of file versions.
 
     While no file the documents were read from (nor a folder the source names) has changed
     size or modification time, the Api is found without reading anything but their stats;
-    otherwise the documents are loaded, which compares file contents.
+    otherwise the documents are loaded, which compares file contents. A source with a URL
+    is revalidated on every load (conditional requests: see ``spec.fetch``); ``fetch`` says
+    how (``refresh``, the headers for the spec's host).
     """
     source = TASKS_SPEC if source is None else source
     source_key = _source_key(source)
     known = _by_source.get(source_key)
     if known is not None and _stamps(known[0]) == known[1]:
         return known[2]
-    documents = load_documents(source)
+    documents = load_documents(source, fetch=fetch)
     key = tuple((d.path, tuple(sorted(d.files.items()))) for d in documents)
     with _apis_lock:
         api = _apis.get(key)
@@ -47,12 +50,13 @@ def load_api(source: SpecSource | None = None) -> Api:
 
 def _source_key(source: SpecSource) -> tuple[str, ...]:
     items = [source] if isinstance(source, (str, os.PathLike)) else list(source)
-    return tuple(os.path.abspath(os.path.expanduser(os.fspath(item))) for item in items)
+    names = [os.fspath(item) for item in items]
+    return tuple(name if has_scheme(name) else os.path.abspath(os.path.expanduser(name)) for name in names)
 
 
 def _folders(source_key: tuple[str, ...]) -> list[str]:
     """The folders a source names: adding or removing a document changes their stamps."""
-    return [item for item in source_key if os.path.isdir(item)]
+    return [item for item in source_key if not has_scheme(item) and os.path.isdir(item)]
 
 
 def _stamps(paths: tuple[str, ...]) -> tuple | None:

@@ -40,8 +40,9 @@ TERMINAL_OK = "DONE"
 
 def load(ns: argparse.Namespace) -> Api:
     from ..api.load import load_api
+    from .spec_commands import fetch_options
 
-    return load_api(spec_source(ns.spec))
+    return load_api(spec_source(ns.spec), fetch=fetch_options(ns))
 
 
 def find_plan(api: Api, name: str) -> CallPlan:
@@ -184,10 +185,15 @@ def cmd_stubs(ns: argparse.Namespace, args: list[str]) -> int:
         "Import it under TYPE_CHECKING:  if TYPE_CHECKING: from odm_client import Client",
     )
     parser.add_argument("out", metavar="OUT.pyi", help="the stub file to write ('-': standard output)")
+    parser.add_argument("--check", action="store_true", help="do not write: exit 1 if OUT.pyi no longer fits the spec")
     add_global_options(parser, leaf=True)
     ns = parse_into(parser, args, ns)
     from .stubs import render_stub, stub_label
 
+    if ns.check:
+        from .spec_commands import check_stub
+
+        return check_stub(load(ns), ns.out)
     text = render_stub(load(ns), stub_label(spec_source(ns.spec)))
     if ns.out == "-":
         sys.stdout.write(text)

@@ -64,6 +64,7 @@ from . import commands, completion
 from .commands import follow_task
 from .output import Explained, UsageError, configure_logging, report, say
 from .parsers import main_parser, refuse_misplaced_timeout, spec_values
+from .spec_commands import cmd_spec
 
 __all__ = [  # the exit codes are odm_dyn.exit_codes', named here too for scripts that import the CLI
     "EXIT_API_ERROR",
@@ -95,6 +96,11 @@ COMMANDS: dict[str, tuple[Command, str, str]] = {
     "serve": (commands.cmd_serve, "serve", "run the embedded ODM server"),
     "demo": (commands.cmd_demo, "demo", "publish on an embedded server and follow the task to DONE"),
     "completion": (completion.cmd_completion, "completion SHELL", "print the bash or zsh completion script"),
+    "spec": (
+        cmd_spec,
+        "spec diff OLD NEW",
+        "what changed between two specs (files, folders, URLs); exit 1 if it breaks callers",
+    ),
     "__complete": (completion.cmd_complete, "", ""),  # hidden: what the completion scripts ask
 }
 

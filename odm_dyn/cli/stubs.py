@@ -175,7 +175,7 @@ def render_stub(api: Api, label: str = "") -> str:
     """The text of a ``.pyi`` module: models, tag namespaces and ``Client`` for ``api``."""
     namer = TypeNamer(api)
     task = namer.model_class("TaskInfo") or f"{T}Any"
-    parts = [_header(label), _api_response()]
+    parts = [_header(label), spec_stamp(api), _api_response()]
     parts += [_model(namer, name) for name in api.models]
     for _attr, (tag, op_ids) in api.tags.items():
         parts.append(_namespace(namer, api.tag_class_name(tag), f"Operations tagged {tag!r}.", op_ids))
@@ -186,6 +186,41 @@ def render_stub(api: Api, label: str = "") -> str:
 def write_stub(api: Api, path: str, label: str = "") -> None:
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(render_stub(api, label))
+
+
+STAMP_SPEC = "# odm-dyn spec sha256: "
+STAMP_OPERATION = "# odm-dyn operation: "
+
+
+def spec_stamp(api: Api) -> str:
+    """What the stub was written from: the spec's content hash, and a hash per operation, so
+    ``odm-dyn stubs --check`` can name the operations that changed since."""
+    from ..spec.changes import operation_fingerprints
+
+    lines = [STAMP_SPEC + spec_hash(api)]
+    lines += [f"{STAMP_OPERATION}{op} {digest}" for op, digest in operation_fingerprints(api.documents).items()]
+    return "\n".join(lines)
+
+
+def spec_hash(api: Api) -> str:
+    """A hash of the content of every file the spec was read from (not of their names)."""
+    import hashlib
+
+    digests = sorted(digest for document in api.documents for digest in document.files.values())
+    return hashlib.sha256("\n".join(digests).encode()).hexdigest()
+
+
+def read_stamp(text: str) -> tuple[str | None, dict[str, str]]:
+    """The spec hash and the operations' hashes a stub was written with (``None``: no stamp)."""
+    spec: str | None = None
+    operations: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith(STAMP_SPEC):
+            spec = line[len(STAMP_SPEC) :].strip()
+        elif line.startswith(STAMP_OPERATION):
+            name, _, digest = line[len(STAMP_OPERATION) :].strip().rpartition(" ")
+            operations[name] = digest
+    return spec, operations
 
 
 def _header(label: str) -> str:

@@ -23,7 +23,7 @@ from ..errors import OdmError, RequestTypeError
 from ..types import SpecSource, TimeoutSpec
 from ..wire.messages import RawResponse, Request
 from .classes import ModelNamespace, client_class, init_signature
-from .credentials import outside_headers, resolve_credentials, settings_from_env
+from .credentials import outside_headers, resolve_credentials, settings_from_env, spec_fetch_options
 from .jobs import JobWaits
 from .options import base_url, check_retries, check_timeout
 from .paging import PagingMixin
@@ -46,8 +46,10 @@ class Client(TaskWaits, JobWaits, PagingMixin):
         host: the server's base URL; default: the spec's first server (``http://localhost``).
         token: a Genestack API token, sent in ``Genestack-API-Token``.
         access_token: an access token, sent as ``Authorization: Bearer <token>``.
-        spec: spec files or folders to use instead of the bundled Tasks API
-            (``[odm_dyn.TASKS_SPEC, "more.yaml"]`` extends it).
+        spec: spec files, folders or http(s) URLs to use instead of the bundled Tasks API
+            (``[odm_dyn.TASKS_SPEC, "more.yaml"]`` extends it). URLs are cached and revalidated.
+        spec_auth: send the token to the spec's host too (never to another host).
+        refresh: fetch a spec given by URL again instead of revalidating the cached copy.
         validate_requests, validate_responses: ``"strict"`` (raise), ``"warn"`` (log) or ``"off"``.
         unknown_enums: ``"warn"`` (default) accepts an answer's value that its enum does not
             list, with one warning per value; ``"strict"`` refuses it like any other break.
@@ -68,10 +70,10 @@ class Client(TaskWaits, JobWaits, PagingMixin):
 
     api: Api
 
-    def __new__(cls, host: str | None = None, *, spec: SpecSource | None = None, **_: Any) -> Client:
+    def __new__(cls, host: str | None = None, *, spec: SpecSource | None = None, **options: Any) -> Client:
         if "api" in cls.__dict__:  # a class made for one Api already (client_class(api))
             return object.__new__(cls)
-        return object.__new__(client_class(load_api(spec), cls))
+        return object.__new__(client_class(load_api(spec, fetch=spec_fetch_options(**options)), cls))
 
     def __init__(
         self,
@@ -92,6 +94,8 @@ class Client(TaskWaits, JobWaits, PagingMixin):
         session: Any = None,
         transport: BaseTransport | None = None,
         on_exchange: Observers = None,
+        spec_auth: bool = False,
+        refresh: bool = False,
     ):
         self.host = base_url(host or (self.api.servers[0] if self.api.servers else "http://localhost"))
         self._spec_label = source_label(spec)

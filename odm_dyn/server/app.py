@@ -28,6 +28,7 @@ from .auth import Credential, authenticate, credentials_of, guidance
 from .examples import NoValidExample, response_example
 from .negotiation import choose_media, is_table_media, render
 from .params import MAX_BODY_BYTES, BadBody, BodyTooLarge, Problem, Reading, parse_query, read_body_bytes, read_request
+from .specfiles import SPEC_PREFIX, SpecFiles
 from .store import Store, User
 
 log = logging.getLogger("odm_dyn.server")
@@ -165,6 +166,7 @@ class ServerApp:
         self.router = Router(api.plans.values())
         self.prepared = {op_id: self._prepare(plan, handlers.get(op_id)) for op_id, plan in api.plans.items()}
         self._valid_answers: dict[tuple[str, int, str, bytes], bool] = {}
+        self.spec_files = SpecFiles(api.documents)  # served under /swagger/yaml/, as ODM does
 
     def _prepare(self, plan: CallPlan, handler: Handler | None) -> Prepared:
         texts = [r.description for s, r in plan.responses.items() if s == "401"]
@@ -199,6 +201,9 @@ class ServerApp:
     def _answer(self, environ: dict) -> tuple[Answer, str]:
         method = environ.get("REQUEST_METHOD", "GET").upper()
         path = raw_path_of(environ)
+        if path.startswith(SPEC_PREFIX):
+            status, data, media, headers = self.spec_files.answer(method, path, environ.get("HTTP_IF_NONE_MATCH"))
+            return Answer(status, data, media, headers), "spec file"
         found = self.router.match(path)
         if found is None:
             _drain(environ)

@@ -186,6 +186,7 @@ class EmbeddedServer:
         tokens: Iterable[str] | None = None,
         user_tokens: Iterable[str] | None = None,
     ):
+        self.spec = spec  # the source it was started with; its files are served under /swagger/yaml/
         self.app = make_app(spec, db, task_seconds=task_seconds, tokens=tokens, user_tokens=user_tokens)
         self.api, self.store, self.token = self.app.api, self.app.store, self.app.token
         self.task_seconds = task_seconds
