@@ -33,6 +33,9 @@ from .errors import (
     UnprocessableEntityException,
 )
 from .spec.document import TASKS_SPEC
+from .surface import install as _install_surface
+
+_install_surface()  # odm_dyn.api.<tag>_api modules, made on import
 
 __version__ = "0.1.0"
 
@@ -43,9 +46,10 @@ _LAZY = {
     "Configuration": "client.compat",
     "ApiClient": "client.compat",
     "load_api": "api",
+    "use_spec": "api.load",
 }
 
-_SUBMODULES = ("models", "rest", "server", "testing")
+_SUBMODULES = ("models", "rest", "server", "testing", "exceptions", "api_client", "configuration", "api_response")
 
 __all__ = [
     "ApiClient",
@@ -73,11 +77,13 @@ __all__ = [
     "UnauthorizedException",
     "UnprocessableEntityException",
     "load_api",
+    "use_spec",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    """Lazy public names, and the generated client's ``<Tag>Api`` classes (``TasksAPIApi``)."""
+    """Lazy public names, and the generated client's ``<Tag>Api`` classes of the surface's spec
+    (``TasksAPIApi``; ``StudySPoTAsCuratorApi`` after ``use_spec(the vendor's odmApi.yaml)``)."""
     import importlib
 
     if name in _SUBMODULES:
@@ -88,9 +94,9 @@ def __getattr__(name: str) -> Any:
         globals()[name] = value
         return value
     if name.endswith("Api") and name[:1].isupper():
-        from .client.compat import bundled_api_class
+        from .client.compat import surface_api_class
 
-        cls = bundled_api_class(name)
+        cls = surface_api_class(name)
         if cls is not None:
             return cls
     raise AttributeError(f"module 'odm_dyn' has no attribute {name!r}")

@@ -23,7 +23,7 @@ from ..spec.document import SpecSource
 from ..wire.bodies import encode_body
 from ..wire.styles import check_header_text, cookie_value, header_value, path_segment, query_pairs, render_path
 from .binding import bind_arguments, body_media, check_request, warn_deprecated
-from .classes import ModelNamespace, client_class, init_signature
+from .classes import client_class, init_signature, model_namespace
 from .credentials import auth_for, outside_headers, resolve_credentials, settings_from_env
 from .options import base_url, check_retries, check_timeout
 from .response import ApiResponse, open_sink, read_response, read_streamed
@@ -128,7 +128,7 @@ class Client(TaskWaits):
     @property
     def models(self) -> Any:
         """The model classes of the spec, by schema name (``client.models.TaskInfo``)."""
-        return ModelNamespace(self.api.models)
+        return model_namespace(self.api)
 
     def call(self, operation_id: str, *args: Any, **kwargs: Any) -> Any:
         """Call an operation by its operationId (or Python name)."""
@@ -145,7 +145,7 @@ class Client(TaskWaits):
 
     # ------------------------------------------------------------------ the pipeline
 
-    def _call(self, plan: CallPlan, args: tuple, kwargs: dict, with_info: bool) -> Any:
+    def _call(self, plan: CallPlan, args: tuple, kwargs: dict, with_info: bool | str) -> Any:
         values, options = bind_arguments(plan, args, kwargs)
         if plan.deprecations:
             warn_deprecated(plan, values)
@@ -160,8 +160,10 @@ class Client(TaskWaits):
         except RecursionError:  # a value nested thousands deep (or a cycle) must fail clearly, not crash
             raise _too_deep(plan) from None
         if options.get("_stream_to") is not None:
-            return self._download(plan, target, headers, body, options, with_info)
+            return self._download(plan, target, headers, body, options, with_info is True)
         raw = self._send(plan, target, headers, body, options)
+        if with_info == "raw":  # the generated client's *_without_preload_content: the answer unread
+            return raw
         data = read_response(self.api, plan, raw, self._validate_responses, self._hide)
         if with_info:
             return ApiResponse(raw.status, raw.headers, data, raw.content)
