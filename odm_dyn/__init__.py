@@ -10,7 +10,7 @@ Heavy modules load on first use, so ``import odm_dyn`` stays cheap.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import (
     ApiConnectionError,
@@ -38,6 +38,14 @@ from .surface import install as _install_surface
 _install_surface()  # odm_dyn.api.<tag>_api modules, made on import
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:  # what mypy, pyright and jedi read; at run time these load on first use
+    from .api import load_api
+    from .api.load import use_spec
+    from .client.client import Client
+    from .client.compat import ApiClient, Configuration
+    from .client.response import ApiResponse
+    from .client.transport import RetryPolicy
 
 _LAZY = {
     "Client": "client.client",
