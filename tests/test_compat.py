@@ -274,3 +274,14 @@ def test_without_preload_content_returns_the_raw_answer_even_for_an_error(embedd
     assert raw.getheader("content-type").startswith("application/json")
     assert missing.status == 404 and isinstance(missing.data, bytes)
     assert "without_preload_content" not in " ".join(dir(odm_dyn.Client(embedded_server.url)))
+
+
+def test_api_client_takes_the_generators_arguments_only():
+    with pytest.raises(TypeError, match="colour"):
+        odm_dyn.ApiClient(colour="red")
+    with ScriptedServer() as server:
+        server.answer(200, '{"id": "A", "status": "DONE"}')
+        configuration = odm_dyn.Configuration(host=server.url)
+        with odm_dyn.ApiClient(configuration, header_name="X-Team", header_value="7", cookie="s=1") as api_client:
+            odm_dyn.TasksAPIApi(api_client).get_task_info("A")
+        assert server.received[0].headers["X-Team"] == "7" and server.received[0].headers["Cookie"] == "s=1"

@@ -41,7 +41,7 @@ def load_api(source: SpecSource | None = None) -> Api:
         if api is None:
             api = _apis[key] = Api(documents)
             for model in api.models.values():  # what a pickled model names to find its class again
-                model._spec_source = None if source == TASKS_SPEC else _source_key(source)
+                model._spec_source = None if source == TASKS_SPEC else _portable_source(source)
     paths = tuple(sorted({file for d in documents for file in d.files} | set(_folders(source_key))))
     stamps = _stamps(paths)
     if stamps is not None and all(mtime < time.time_ns() - _RACY_NS for _, mtime, _ in stamps):
@@ -86,6 +86,13 @@ def surface_apis() -> list[Api]:
     apis = [load_api(source)] if source is not None else []
     bundled = load_api()
     return apis + ([bundled] if bundled not in apis else [])
+
+
+def _portable_source(source: SpecSource) -> list[str]:
+    """The source as another process (a pickle's reader) can load it: paths made absolute, URLs kept."""
+    items = [source] if isinstance(source, (str, os.PathLike)) else list(source)
+    texts = [str(os.fspath(item)) for item in items]
+    return [text if "://" in text else os.path.abspath(os.path.expanduser(text)) for text in texts]
 
 
 def _source_key(source: SpecSource) -> tuple[str, ...]:

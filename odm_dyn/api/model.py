@@ -1,10 +1,16 @@
 """Model classes made from ``components/schemas`` at load time.
 
 A model wraps the decoded JSON object it came from, keyed by wire names, and keeps every field
-the server sent, declared or not. Declared properties read as snake_case attributes;
-``to_dict()`` gives the wire-named dict back (readOnly fields included: they are what the
-server said). Everything the library itself owns on a model starts with ``_`` or is one of
-the few generated-client method names, so a spec's property names never clash with it.
+the server sent, declared or not. Declared properties read as snake_case attributes (nested
+models as models, ``date-time``/``date`` strings as ``datetime``/``date``); ``to_dict()`` gives
+the wire-named dict back as it is (readOnly fields included: they are what the server said).
+Everything the library itself owns on a model starts with ``_`` or is one of the few
+generated-client method names, so a spec's property names never clash with it.
+
+Two ways in, on purpose: ``from_dict()`` trusts its data (an answer, already checked against
+the response schema), while the constructor is a user's typing and is checked field by field
+with the compiled schema checks of request validation. Classes are made at run time, so a
+pickle names the spec source and schema instead of a class (``Model.__reduce__``).
 """
 
 from __future__ import annotations

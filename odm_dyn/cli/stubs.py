@@ -458,6 +458,7 @@ def _compat() -> str:
             "        configuration: Configuration | None = None,",
             "        header_name: _b.str | None = None,",
             "        header_value: _b.str | None = None,",
+            "        cookie: _b.str | None = None,",
             "    ) -> None: ...",
             "    def set_default_header(self, name: _b.str, value: _b.str) -> None: ...",
             "    def close(self) -> None: ...",

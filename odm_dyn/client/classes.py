@@ -1,4 +1,9 @@
-"""The classes made once per loaded spec: the client's methods, tag groups and model namespace."""
+"""The classes made once per loaded spec: the client's methods, tag groups and model namespace.
+
+Tag groups are instance attributes and models class attributes of a class made per spec (not
+properties or ``__getattr__``), so completers that never run code (jedi in IPython and Jupyter)
+see them.
+"""
 
 from __future__ import annotations
 

@@ -117,12 +117,14 @@ class ApiClient:
         configuration: Configuration | None = None,
         header_name: str | None = None,
         header_value: str | None = None,
-        **_ignored: Any,
+        cookie: str | None = None,
     ):
         self.configuration = configuration or Configuration()
         self.default_headers: dict[str, str] = {}
         if header_name and header_value is not None:
             self.default_headers[header_name] = header_value
+        if cookie:
+            self.default_headers["Cookie"] = cookie
         self._client: Client | None = None
         self._lock = threading.Lock()
 
