@@ -290,3 +290,30 @@ def test_tag_groups_and_models_are_plain_attributes(namespace):
     assert client.tasks_api is client.tasks_api
     with pytest.raises(AttributeError, match="no schema 'Nope'"):
         client.models.Nope  # noqa: B018
+
+
+@pytest.mark.parametrize("use_jedi", [True, False], ids=["jedi", "ipython-limited-evaluation"])
+def test_ipython_completes_tag_groups_and_models(namespace, use_jedi, tmp_path, monkeypatch):
+    """IPython's completer, with jedi and with its own (which evaluates no property)."""
+    pytest.importorskip("IPython")
+    from IPython.core.completer import provisionalcompleter
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from traitlets.config import Config
+
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path))  # its profile folder goes there
+    config = Config()
+    config.HistoryManager.enabled = False  # no history database (nor its writer thread)
+    shell = InteractiveShell.instance(config=config)
+    try:
+        shell.Completer.use_jedi = use_jedi
+        shell.user_ns["client"] = namespace["client"]
+
+        def complete(text: str) -> list[str]:
+            with provisionalcompleter():
+                return [c.text.lstrip(".") for c in shell.Completer.completions(text, len(text))]
+
+        assert "get_task_info" in complete("client.tasks_api.")
+        assert complete("client.models.Ta") == ["TaskInfo"]
+    finally:
+        InteractiveShell.clear_instance()
