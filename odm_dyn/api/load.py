@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 
+from ..names import SURFACE_MODULE_MARK
 from ..spec.document import TASKS_SPEC, SpecSource
 from ..spec.fetch import FetchOptions, has_scheme
 from ..spec.load import load_documents
@@ -41,11 +43,59 @@ def load_api(source: SpecSource | None = None, *, fetch: FetchOptions | None = N
         api = _apis.get(key)
         if api is None:
             api = _apis[key] = Api(documents)
+            for model in api.models.values():  # what a pickled model names to find its class again
+                model._spec_source = None if source == TASKS_SPEC else _portable_source(source)
     paths = tuple(sorted({file for d in documents for file in d.files} | set(_folders(source_key))))
     stamps = _stamps(paths)
     if stamps is not None and all(mtime < time.time_ns() - _RACY_NS for _, mtime, _ in stamps):
         _by_source[source_key] = (paths, stamps, api)
     return api
+
+
+# --------------------------------------------------------------------------- the surface's spec
+
+_surface: list[SpecSource] = []  # the spec chosen for the generated-client surface, if any
+SURFACE_ENV = "ODM_DYN_SPEC"  # or a path list in the environment (os.pathsep between paths)
+
+
+def use_spec(source: SpecSource | None) -> None:
+    """Make ``source`` the spec of the generated-client surface: ``odm_dyn.<Tag>Api``,
+    ``odm_dyn.models.<name>``, ``odm_dyn.api.<tag>_api`` (``None``: the bundled one again)."""
+    _surface[:] = [] if source is None else [source]
+    _forget_surface_modules()
+
+
+def _forget_surface_modules() -> None:
+    """Drop the modules made from the previous surface spec, so the next import makes them anew."""
+    for name, module in list(sys.modules.items()):
+        if getattr(module, SURFACE_MODULE_MARK, False):
+            del sys.modules[name]
+            parent, _, child = name.rpartition(".")
+            if getattr(sys.modules.get(parent), child, None) is module:
+                delattr(sys.modules[parent], child)
+
+
+def surface_source() -> SpecSource | None:
+    """The spec the generated-client surface names: ``use_spec()``'s, else ``$ODM_DYN_SPEC``'s."""
+    if _surface:
+        return _surface[0]
+    from_env = os.environ.get(SURFACE_ENV)
+    return from_env.split(os.pathsep) if from_env else None
+
+
+def surface_apis() -> list[Api]:
+    """The compiled specs the surface looks names up in: the chosen one, then the bundled one."""
+    source = surface_source()
+    apis = [load_api(source)] if source is not None else []
+    bundled = load_api()
+    return apis + ([bundled] if bundled not in apis else [])
+
+
+def _portable_source(source: SpecSource) -> list[str]:
+    """The source as another process (a pickle's reader) can load it: paths made absolute, URLs kept."""
+    items = [source] if isinstance(source, (str, os.PathLike)) else list(source)
+    texts = [str(os.fspath(item)) for item in items]
+    return [text if "://" in text else os.path.abspath(os.path.expanduser(text)) for text in texts]
 
 
 def _source_key(source: SpecSource) -> tuple[str, ...]:

@@ -22,7 +22,7 @@ from ..api.schemas import check_mode
 from ..errors import OdmError, RequestTypeError
 from ..types import SpecSource, TimeoutSpec
 from ..wire.messages import RawResponse, Request
-from .classes import ModelNamespace, client_class, init_signature
+from .classes import client_class, init_signature, model_namespace
 from .credentials import outside_headers, resolve_credentials, settings_from_env, spec_fetch_options
 from .jobs import JobWaits
 from .options import base_url, check_retries, check_timeout
@@ -182,7 +182,7 @@ class Client(TaskWaits, JobWaits, PagingMixin):
     @property
     def models(self) -> Any:
         """The model classes of the spec, by schema name (``client.models.TaskInfo``)."""
-        return ModelNamespace(self.api.models)
+        return model_namespace(self.api)
 
     def call(self, operation_id: str, *args: Any, **kwargs: Any) -> Any:
         """Call an operation by its operationId (or Python name)."""
@@ -199,12 +199,14 @@ class Client(TaskWaits, JobWaits, PagingMixin):
 
     # ------------------------------------------------------------------ the pipeline
 
-    def _call(self, plan: CallPlan, args: tuple, kwargs: dict, with_info: bool) -> Any:
+    def _call(self, plan: CallPlan, args: tuple, kwargs: dict, with_info: bool | str) -> Any:
         request, options = prepare(self._settings, plan, args, kwargs)
         if options.get("_stream_to") is not None:
-            return self._download(plan, request, options, with_info)
+            return self._download(plan, request, options, with_info is True)
         raw = self._send(plan, request, options)
-        return read_answer(self._settings, plan, raw, with_info)
+        if with_info == "raw":  # the generated client's *_without_preload_content: the answer unread
+            return raw
+        return read_answer(self._settings, plan, raw, bool(with_info))
 
     def _download(self, plan: CallPlan, request: Request, options: dict[str, Any], with_info: bool) -> Any:
         """``_stream_to=``: a success answer's body goes to a file chunk by chunk, never into memory.
