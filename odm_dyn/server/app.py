@@ -4,7 +4,7 @@ Everything that depends on the spec (routes, compiled checks, security requireme
 example bodies) is prepared once in :class:`ServerApp`'s constructor; a request only looks
 things up and runs precompiled checks. Each request goes::
 
-    route (404/405) → parameters and body (400) → security (401) → Prefer: code=
+    route (404/405) → parameters and body (400) → security (401) → curator work (403) → Prefer: code=
     → handler or example → the answer checked against the spec → one log line
 """
 
@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import time
 from dataclasses import dataclass
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from werkzeug.http import parse_cookie
@@ -27,6 +29,7 @@ from . import tasks
 from .auth import Credential, authenticate, credentials_of, guidance
 from .examples import NoValidExample, response_example
 from .negotiation import choose_media, is_table_media, render
+from .permissions import ACCESS_ALL_DATA, curator_work
 from .params import MAX_BODY_BYTES, BadBody, BodyTooLarge, Parsed, Problem, parse_query, read_body_bytes, read_request
 from .store import Store, User
 
@@ -34,6 +37,7 @@ log = logging.getLogger("odm_dyn.server")
 
 JSON = "application/json"
 _VALID_ANSWERS_KEPT = 4096
+SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 _PREFER_CODE = re.compile(r"(?:^|[\s,;])code\s*=\s*\"?(\d{3})\b", re.IGNORECASE)
 
 
@@ -56,6 +60,7 @@ class Call:
     user: User
     store: Store
     task_seconds: float
+    prefer: str = ""  # the request's Prefer header (task-status=FAILED ends a task so)
 
 
 Handler = Callable[[Call], Answer]
@@ -72,6 +77,7 @@ def get_task_info(call: Call) -> Answer:
 
 
 def publish_all_studies(call: Call) -> Answer:
+    """Kept for ``handlers=`` users; the publishing behaviour (which publishes drafts) serves by default."""
     if tasks.ACCESS_ALL_DATA not in call.user.permissions:
         return error(403, f"user {call.user.name!r} lacks the {tasks.ACCESS_ALL_DATA} permission needed to publish")
     info = tasks.publish(call.store, call.user, call.params.get("versionMessage"), call.task_seconds)
@@ -99,6 +105,7 @@ class Prepared:
     guidance: str
     examples: dict[str, dict[str, Any]]  # declared status → media type → body value (or why there is none)
     success: str | None  # the first declared 2xx status, the one an example answer takes
+    curator_work: str | None = None  # what needs ACCESS_ALL_DATA here (None: any user may call)
 
     def example(self, status: str, accept: str | None = None) -> Answer:
         """The declared answer for a status, in the media type ``Accept`` prefers."""
@@ -154,12 +161,23 @@ class ServerApp:
     """The WSGI application for one compiled spec and one store."""
 
     def __init__(
-        self, api: Api, store: Store, *, task_seconds: float = 5.0, handlers: dict[str, Handler] | None = None
+        self,
+        api: Api,
+        store: Store,
+        *,
+        task_seconds: float = 5.0,
+        handlers: dict[str, Handler] | None = None,
+        overlay: Any = None,
+        import_root: str | os.PathLike[str] | None = None,
     ):
         self.api = api
         self.store = store
         self.task_seconds = task_seconds
-        handlers = HANDLERS if handlers is None else handlers
+        if handlers is None:  # the behaviours (server/behaviours/), and getTaskInfo answered from memory
+            from .behaviours import Context, bind
+
+            root = Path(import_root).expanduser() if import_root is not None else None
+            handlers = bind(api, Context(store, task_seconds, root), overlay)
         self.router = Router(api.plans.values())
         self.prepared = {op_id: self._prepare(plan, handlers.get(op_id)) for op_id, plan in api.plans.items()}
         self._valid_answers: dict[tuple[str, int, str, bytes], bool] = {}
@@ -173,6 +191,7 @@ class ServerApp:
             guidance=guidance(texts + _scheme_guidance(self.api, plan)),
             examples=_examples(plan),
             success=min((s for s in plan.responses if s.startswith("2")), default=None),
+            curator_work=curator_work(plan),
         )
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -222,6 +241,8 @@ class ServerApp:
         user = authenticate(prepared.security, environ, _lookup(environ, query), self.store)
         if user is None:
             return self._checked(prepared, error(401, prepared.guidance))
+        if prepared.curator_work and ACCESS_ALL_DATA not in user.permissions:
+            return self._checked(prepared, _forbidden(prepared, user))
         prefer = _preferred_status(environ.get("HTTP_PREFER", ""))
         if prefer is not None:
             return self._preferred(prepared, prefer, environ.get("HTTP_ACCEPT"))
@@ -229,7 +250,9 @@ class ServerApp:
             if prepared.success is None:
                 return _no_success(prepared)
             return prepared.example(prepared.success, environ.get("HTTP_ACCEPT"))
-        call = Call(prepared.plan, parsed.params, parsed.body, user, self.store, self.task_seconds)
+        call = Call(
+            prepared.plan, parsed.params, parsed.body, user, self.store, self.task_seconds, environ.get("HTTP_PREFER", "")
+        )
         return self._checked(prepared, prepared.handler(call))
 
     def _preferred(self, prepared: Prepared, code: int, accept: str | None = None) -> Answer:
@@ -284,6 +307,13 @@ def _declared_error_body(prepared: Prepared, answer: Answer) -> Answer:
     replacement.status = answer.status
     replacement.headers = answer.headers
     return replacement
+
+
+def _forbidden(prepared: Prepared, user: User) -> Answer:
+    message = f"user {user.name!r} lacks the {ACCESS_ALL_DATA} permission needed to {prepared.curator_work}"
+    if "/scim/" in prepared.plan.op.path:
+        return Answer(403, {"schemas": [SCIM_ERROR], "status": "403", "detail": message}, "application/scim+json")
+    return error(403, message)
 
 
 def _no_success(prepared: Prepared) -> Answer:

@@ -30,6 +30,7 @@ from ..spec.document import SpecSource
 from ..spec.read import spec_source
 from .app import ServerApp
 from .logstream import batched_stderr
+from .seed import load_seed, read_seed
 from .store import MEMORY, Store, default_db_path
 from .tasks import ACCESS_ALL_DATA
 
@@ -139,6 +140,9 @@ class _Handler(WSGIRequestHandler):
 class EmbeddedServer:
     """An ODM server on loopback, in a background thread; a context manager.
 
+    ``overlay`` (a file or a parsed document) adds to the shipped behaviours overlay,
+    ``import_root`` is the one folder import jobs read files from, ``data`` seeds objects (a
+    YAML/JSON file or a mapping, see ``server/seed.py``).
     ``tokens`` act as a curator holding ACCESS_ALL_DATA, ``user_tokens`` as a user without it.
     With neither, one curator token is made: ``.token``; it replaces the token an earlier run on
     the same database made that way, so only the latest one is valid. ``port=0`` picks a free port;
@@ -154,6 +158,9 @@ class EmbeddedServer:
         task_seconds: float = DEFAULT_TASK_SECONDS,
         tokens: Iterable[str] | None = None,
         user_tokens: Iterable[str] | None = None,
+        overlay: str | os.PathLike[str] | dict[str, Any] | None = None,
+        import_root: str | os.PathLike[str] | None = None,
+        data: str | os.PathLike[str] | dict[str, Any] | None = None,
     ):
         self.api = load_api(spec)
         self.store = Store(db)
@@ -168,7 +175,15 @@ class EmbeddedServer:
             self.add_token(token)
         for token in user_tokens:
             self.add_token(token, user=USER, permissions=())
-        self.app = ServerApp(self.api, self.store, task_seconds=task_seconds)
+        try:
+            self.app = ServerApp(
+                self.api, self.store, task_seconds=task_seconds, overlay=overlay, import_root=import_root
+            )
+            if data is not None:
+                load_seed(self.store, data if isinstance(data, dict) else read_seed(data))
+        except BaseException:
+            self.store.close()
+            raise
         try:
             self._server = _make_server(host, port, self.app)
         except BaseException:
@@ -304,6 +319,21 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+    parser.add_argument(
+        "--overlay",
+        default=None,
+        metavar="FILE",
+        help="an OpenAPI Overlay adding x-odm-dyn-behaviour extensions (over the shipped one)",
+    )
+    parser.add_argument(
+        "--import-root",
+        default=None,
+        metavar="DIR",
+        help="the folder import jobs may read metadataLink files from (default: none, imports fail)",
+    )
+    parser.add_argument("--data", default=None, metavar="FILE", help="seed objects and links (YAML or JSON)")
+
+
 def serve(args: argparse.Namespace) -> int:
     """Run the server in the foreground until SIGINT or SIGTERM; the exit code."""
     _configure_logging()
@@ -317,6 +347,9 @@ def serve(args: argparse.Namespace) -> int:
             task_seconds=args.task_seconds,
             tokens=args.token,
             user_tokens=args.user_token,
+            overlay=getattr(args, "overlay", None),
+            import_root=getattr(args, "import_root", None),
+            data=getattr(args, "data", None),
         )
     except (SpecError, ValueError) as exc:
         print(f"odm-dyn serve: {exc}", file=sys.stderr)

@@ -21,7 +21,7 @@ _PHASES = (("CREATED", 0.0), ("QUEUED", 0.1), ("RUNNING", 0.25))
 
 def status_at(task: TaskRow, at_ms: int) -> str:
     if task.duration_ms <= 0 or at_ms >= task.created_ms + task.duration_ms:
-        return "DONE"
+        return task.outcome
     fraction = (at_ms - task.created_ms) / task.duration_ms
     status = _PHASES[0][0]
     for name, start in _PHASES:
@@ -45,9 +45,9 @@ def task_info(task: TaskRow, at_ms: int | None = None) -> dict[str, Any]:
         "application": task.application,
         "createdBy": task.created_by,
     }
-    if status in ("RUNNING", "DONE"):
+    if status not in ("CREATED", "QUEUED"):
         info["startedAt"] = started_ms(task)
-    if status == "DONE":
+    if status not in ("CREATED", "QUEUED", "RUNNING"):
         info["endedAt"] = task.created_ms + task.duration_ms
     return info
 
