@@ -102,9 +102,10 @@ commands:
   describe OPERATION    the full documentation of one operation
   stubs OUT.pyi         write a type stub of the client, for editors and mypy
   serve                 run the embedded ODM server
-  demo                  publish on an embedded server and follow the task to DONE"""
+  demo                  publish on an embedded server and follow the task to DONE
+  behaviours            what the embedded server does for each operation"""
 
-STATIC_COMMANDS = ("call", "ops", "describe", "stubs", "serve", "demo")
+STATIC_COMMANDS = ("call", "ops", "describe", "stubs", "serve", "demo", "behaviours")
 TERMINAL_OK = "DONE"
 
 
@@ -152,6 +153,7 @@ def run(argv: list[str]) -> int:
         "stubs": cmd_stubs,
         "serve": cmd_serve,
         "demo": cmd_demo,
+        "behaviours": cmd_behaviours,
     }.get(ns.command, cmd_tag)
     return handler(ns, ns.args)
 
@@ -448,6 +450,12 @@ def cmd_serve(ns: argparse.Namespace, args: list[str]) -> int:
     parser = sub_parser("odm-dyn serve", "Run the embedded ODM server on loopback.")
     add_serve_arguments(parser)
     return serve(parser.parse_args(args, namespace=_seeded(ns, "serve")))
+
+
+def cmd_behaviours(ns: argparse.Namespace, args: list[str]) -> int:
+    from .behaviours import cmd_behaviours as run_behaviours
+
+    return run_behaviours(ns, args)
 
 
 def cmd_demo(ns: argparse.Namespace, args: list[str]) -> int:
