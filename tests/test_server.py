@@ -175,7 +175,9 @@ def test_authorization_decides_when_both_headers_are_sent(embedded_server):
     and a plain user's one is a 403 beside a curator's Genestack-API-Token."""
     both_bad = publish_raw(embedded_server, {"Authorization": "Bearer wrong", "Genestack-API-Token": CURATOR_TOKEN})
     assert both_bad.status_code == 401
-    as_user = publish_raw(embedded_server, {"Authorization": f"Bearer {USER_TOKEN}", "Genestack-API-Token": CURATOR_TOKEN})
+    as_user = publish_raw(
+        embedded_server, {"Authorization": f"Bearer {USER_TOKEN}", "Genestack-API-Token": CURATOR_TOKEN}
+    )
     assert as_user.status_code == 403
     as_curator = publish_raw(embedded_server, {"Authorization": CURATOR_TOKEN, "Genestack-API-Token": USER_TOKEN})
     assert as_curator.status_code == 200

@@ -18,7 +18,11 @@ from ..spec.read import spec_source
 
 def add_behaviours_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--spec", action="append", default=None, metavar="FILE", help="the spec to list (default: the bundled Tasks API)"
+        "--spec",
+        action="append",
+        default=None,
+        metavar="FILE",
+        help="the spec to list (default: the bundled Tasks API)",
     )
     parser.add_argument("--overlay", default=None, metavar="FILE", help="a user overlay over the shipped one")
     parser.add_argument("--generated", action="store_true", help="list only the operations with no behaviour")
@@ -50,7 +54,8 @@ def list_behaviours(args: argparse.Namespace, out: TextIO | None = None, err: Te
 def cmd_behaviours(ns: argparse.Namespace, args: list[str]) -> int:
     """The command as ``odm-dyn`` registers it: its own flags, a global --spec carried over."""
     parser = argparse.ArgumentParser(
-        prog="odm-dyn behaviours", description="List what the embedded server does for each operation.",
+        prog="odm-dyn behaviours",
+        description="List what the embedded server does for each operation.",
         allow_abbrev=False,
     )
     add_behaviours_arguments(parser)

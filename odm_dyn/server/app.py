@@ -29,8 +29,8 @@ from . import tasks
 from .auth import Credential, authenticate, credentials_of, guidance
 from .examples import NoValidExample, response_example
 from .negotiation import choose_media, is_table_media, render
-from .permissions import ACCESS_ALL_DATA, curator_work
 from .params import MAX_BODY_BYTES, BadBody, BodyTooLarge, Parsed, Problem, parse_query, read_body_bytes, read_request
+from .permissions import ACCESS_ALL_DATA, curator_work
 from .store import Store, User
 
 log = logging.getLogger("odm_dyn.server")
@@ -251,7 +251,13 @@ class ServerApp:
                 return _no_success(prepared)
             return prepared.example(prepared.success, environ.get("HTTP_ACCEPT"))
         call = Call(
-            prepared.plan, parsed.params, parsed.body, user, self.store, self.task_seconds, environ.get("HTTP_PREFER", "")
+            prepared.plan,
+            parsed.params,
+            parsed.body,
+            user,
+            self.store,
+            self.task_seconds,
+            environ.get("HTTP_PREFER", ""),
         )
         return self._checked(prepared, prepared.handler(call))
 

@@ -112,7 +112,20 @@ def _obj(row: tuple) -> Obj:
 
 
 def _job(row: tuple) -> Job:
-    return Job(*row[:7], json.loads(row[7]), json.loads(row[8]), row[9], json.loads(row[10]))  # type: ignore[arg-type]
+    id_, name, kind, started_by, created_ms, duration_ms, outcome, result, errors, stopped_ms, request = row
+    return Job(
+        id_,
+        name,
+        kind,
+        started_by,
+        created_ms,
+        duration_ms,
+        outcome,
+        json.loads(result),
+        json.loads(errors),
+        stopped_ms,
+        json.loads(request),
+    )
 
 
 class ObjectStore:
@@ -129,8 +142,16 @@ class ObjectStore:
     # ------------------------------------------------------------------ objects
 
     def create(
-        self, kind: str, metadata: dict[str, Any], *, group: str | None = None, job: int | None = None,
-        visible_ms: int | None = 0, author: str = "odm-dyn", message: str = "Imported", now: int = 0,
+        self,
+        kind: str,
+        metadata: dict[str, Any],
+        *,
+        group: str | None = None,
+        job: int | None = None,
+        visible_ms: int | None = 0,
+        author: str = "odm-dyn",
+        message: str = "Imported",
+        now: int = 0,
         accession: str | None = None,
     ) -> str:
         """A new object, published as version 1; its accession."""
@@ -143,9 +164,7 @@ class ObjectStore:
             ).lastrowid
             accession = accession or f"{OBJECT_PREFIX}{seq}"
             self._db.execute("UPDATE objects SET accession = ? WHERE seq = ?", (accession, seq))
-            self._db.execute(
-                "INSERT INTO versions VALUES (?, 1, ?, ?, ?, ?)", (accession, message, author, now, text)
-            )
+            self._db.execute("INSERT INTO versions VALUES (?, 1, ?, ?, ?, ?)", (accession, message, author, now, text))
         return accession
 
     def get(self, accession: str, now: int) -> Obj | None:
@@ -194,7 +213,9 @@ class ObjectStore:
         gone = []
         with self._lock, self._db:
             for accession in accessions:
-                if self._db.execute("DELETE FROM objects WHERE accession = ? OR grp = ?", (accession, accession)).rowcount:
+                if self._db.execute(
+                    "DELETE FROM objects WHERE accession = ? OR grp = ?", (accession, accession)
+                ).rowcount:
                     self._db.execute("DELETE FROM links WHERE source = ? OR target = ?", (accession, accession))
                     gone.append(accession)
         return gone
@@ -230,7 +251,8 @@ class ObjectStore:
                     "UPDATE objects SET published = draft, version = ? WHERE accession = ?", (version + 1, accession)
                 )
                 self._db.execute(
-                    "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?)", (accession, version + 1, message, author, now, draft)
+                    "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?)",
+                    (accession, version + 1, message, author, now, draft),
                 )
                 count += 1
         return count
@@ -286,7 +308,9 @@ class ObjectStore:
 
     def set_job_clock(self, job: int, created_ms: int, stopped_ms: int | None) -> None:
         with self._lock, self._db:
-            self._db.execute("UPDATE jobs SET created_ms = ?, stopped_ms = ? WHERE id = ?", (created_ms, stopped_ms, job))
+            self._db.execute(
+                "UPDATE jobs SET created_ms = ?, stopped_ms = ? WHERE id = ?", (created_ms, stopped_ms, job)
+            )
 
     # ------------------------------------------------------------------ publications
 
@@ -322,9 +346,7 @@ class ObjectStore:
                 if new:
                     self._db.execute("INSERT INTO scim VALUES (?, ?, ?, ?)", (id_, resource, name, json.dumps(body)))
                 else:
-                    self._db.execute(
-                        "UPDATE scim SET name = ?, body = ? WHERE id = ?", (name, json.dumps(body), id_)
-                    )
+                    self._db.execute("UPDATE scim SET name = ?, body = ? WHERE id = ?", (name, json.dumps(body), id_))
         except sqlite3.IntegrityError:
             return False
         return True

@@ -19,17 +19,18 @@ past that entry's predecessors (load seed data into a fresh database).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from .store import Store, now_ms
 
 SEED_AUTHOR = "odm-dyn seed"
 
 
-def read_seed(path: str | Path) -> dict[str, Any]:
+def read_seed(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
@@ -54,8 +55,13 @@ def load_seed(store: Store, data: dict[str, Any]) -> list[str]:
         if not isinstance(metadata, dict):
             raise ValueError(f"seed object {number}: `metadata` must be a mapping")
         accession = objects.create(
-            entry["kind"], metadata, group=entry.get("group"), accession=entry.get("accession"),
-            author=SEED_AUTHOR, message=str(entry.get("message", "Seeded")), now=now,
+            entry["kind"],
+            metadata,
+            group=entry.get("group"),
+            accession=entry.get("accession"),
+            author=SEED_AUTHOR,
+            message=str(entry.get("message", "Seeded")),
+            now=now,
         )
         for version in entry.get("versions") or []:
             objects.patch(accession, _replacing(objects.get(accession, now), version.get("metadata") or {}))

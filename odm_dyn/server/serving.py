@@ -318,7 +318,6 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="spec file or folder to serve instead of the bundled Tasks API; +FILE adds to it (repeatable)",
     )
 
-
     parser.add_argument(
         "--overlay",
         default=None,

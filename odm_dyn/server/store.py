@@ -214,7 +214,8 @@ class Store:
             return known
         with self._lock:
             row = self._db.execute(
-                "SELECT seq, name, application, created_by, created_ms, duration_ms, outcome FROM tasks WHERE seq = ?", (seq,)
+                "SELECT seq, name, application, created_by, created_ms, duration_ms, outcome FROM tasks WHERE seq = ?",
+                (seq,),
             ).fetchone()
         return self._remember(TaskRow(*row)) if row else None
 

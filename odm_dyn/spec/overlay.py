@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonpath
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from ..errors import SpecError
 

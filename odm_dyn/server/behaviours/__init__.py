@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Callable
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from ...api.plans import Api
 from ...errors import SpecError
@@ -98,7 +98,7 @@ def _binding(op_id: str, declared: Any, found: tuple[str, dict[str, Any]] | None
 def bind(api: Api, context: Context, overlay: str | Path | dict[str, Any] | None = None) -> dict[str, Callable]:
     """A handler per operation that has a behaviour, each closed over its arguments."""
     registry = _registry()
-    handlers = {}
+    handlers: dict[str, Callable] = {}
     for op_id, binding in bindings(api, overlay).items():
         if binding is not None:
             handlers[op_id] = functools.partial(registry[binding.name], ctx=context, **binding.args)
@@ -109,4 +109,7 @@ def bind(api: Api, context: Context, overlay: str | Path | dict[str, Any] | None
 def _registry() -> dict[str, Callable]:
     from . import jobs, objects, publishing, scim
 
-    return {**objects.BEHAVIOURS, **jobs.BEHAVIOURS, **publishing.BEHAVIOURS, **scim.BEHAVIOURS}
+    registry: dict[str, Callable] = {}
+    for module in (objects, jobs, publishing, scim):
+        registry.update(module.BEHAVIOURS)  # type: ignore[attr-defined]
+    return registry

@@ -95,16 +95,25 @@ def _jobs(method: str, parts: list[str], params: set[str], shape: str) -> Found 
     if method == "post" and len(parts) == 3 and parts[1] == "import" and parts[2] in KINDS:
         return "import_job", {"kind": KINDS[parts[2]]}
     if len(parts) == 3 and parts[1] == "{jobExecId}":
-        return {"info": ("job_info", {}), "output": ("job_output", {}), "stop": ("job_stop", {}),
-                "restart": ("job_restart", {})}.get(parts[2])
+        return {
+            "info": ("job_info", {}),
+            "output": ("job_output", {}),
+            "stop": ("job_stop", {}),
+            "restart": ("job_restart", {}),
+        }.get(parts[2])
     return None
 
 
 def _scim(method: str, parts: list[str], params: set[str], shape: str) -> Found | None:
     if parts[0] != "scim" or len(parts) not in (2, 3) or parts[1] not in ("Users", "Groups"):
         return None
-    verbs = {("get", 2): "scim_find", ("post", 2): "scim_create", ("get", 3): "scim_get",
-             ("patch", 3): "scim_patch", ("delete", 3): "scim_delete"}
+    verbs = {
+        ("get", 2): "scim_find",
+        ("post", 2): "scim_create",
+        ("get", 3): "scim_get",
+        ("patch", 3): "scim_patch",
+        ("delete", 3): "scim_delete",
+    }
     name = verbs.get((method, len(parts)))
     return (name, {"resource": parts[1]}) if name else None
 
@@ -172,8 +181,11 @@ def _objects(method: str, parts: list[str], params: set[str], shape: str) -> Fou
     if method == "get" and rest in (["runs", "by", "group", "{id}"], ["by", "group", "{id}"]):
         return "members", {"kind": kind}
     if rest == ["{id}"]:
-        return {"get": ("read", {"kind": kind}), "patch": ("patch", {"kind": kind}),
-                "delete": ("delete", {"kind": kind})}.get(method)
+        return {
+            "get": ("read", {"kind": kind}),
+            "patch": ("patch", {"kind": kind}),
+            "delete": ("delete", {"kind": kind}),
+        }.get(method)
     if method == "get" and rest == ["{id}", "versions"]:
         return "versions", {"kind": kind}
     if method == "get" and rest == ["{id}", "versions", "{version}"]:

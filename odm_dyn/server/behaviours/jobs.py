@@ -69,7 +69,9 @@ def local_file(link: str, root: Path | None) -> Path:
         raise ImportFailure("fetch", "this server reads no links: start it with --import-root DIR")
     parsed = urlparse(link)
     if parsed.scheme not in ("", "file") or (parsed.scheme == "file" and parsed.netloc not in ("", "localhost")):
-        raise ImportFailure("fetch", f"{link!r} is not a local file; this server reads only files inside its import root")
+        raise ImportFailure(
+            "fetch", f"{link!r} is not a local file; this server reads only files inside its import root"
+        )
     raw = unquote(parsed.path) if parsed.scheme == "file" else link
     path = Path(raw) if os.path.isabs(raw) else root / raw
     real, base = path.resolve(), root.resolve()
@@ -155,7 +157,7 @@ def _error(stage: str, message: str) -> dict[str, Any]:
 
 def _job(call: Call) -> Job | Answer:
     raw = call.params.get("jobExecId")
-    job = call.store.objects.job(int(raw)) if str(raw).isdigit() and len(str(raw)) < 19 else None
+    job = call.store.objects.job(int(str(raw))) if str(raw).isdigit() and len(str(raw)) < 19 else None
     return job if job is not None else error(404, f"there is no job {raw!r}")
 
 

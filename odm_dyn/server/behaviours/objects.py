@@ -8,6 +8,7 @@ the operation's success answer looks like, see :func:`.conventions.answer_shape`
 from __future__ import annotations
 
 import base64
+from datetime import datetime, timezone
 from typing import Any
 
 from ..app import Answer, Call, error
@@ -307,11 +308,18 @@ def delete_data(call: Call, *, ctx: Context) -> Answer:
     wanted = call.params.get("accessions") or []
     wanted = [wanted] if isinstance(wanted, str) else list(wanted)
     now = ctx.now()
-    missing = [a for a in wanted if ctx.store.objects.get(str(a), now) is None]
+    found = [ctx.store.objects.get(str(a), now) for a in wanted]
+    missing = [str(a) for a, obj in zip(wanted, found) if obj is None]
     if missing or not wanted:
-        return error(404, f"there is no object with accession {', '.join(map(str, missing)) or '(none given)'}")
+        return error(404, f"there is no object with accession {', '.join(missing) or '(none given)'}")
     ctx.store.objects.delete(str(a) for a in wanted)
-    return Answer(202, {"accessions": [str(a) for a in wanted]})
+    first = found[0]
+    assert first is not None
+    created = datetime.fromtimestamp(now / 1000, timezone.utc).isoformat()
+    return Answer(
+        202,
+        {ACCESSION_KEY: first.accession, "objectType": first.kind, "ownerEmail": call.user.name, "createdAt": created},
+    )
 
 
 def create(call: Call, *, ctx: Context, kind: str) -> Answer:

@@ -45,7 +45,10 @@ def parse_terms(text: str, what: str = "filter") -> Terms:
 
 def _is_term(tokens: list[tuple[str, str]], i: int) -> bool:
     return (
-        i + 2 < len(tokens) and tokens[i][0] == "str" and tokens[i + 1][0] == "=" and tokens[i + 2][0] in ("str", "word")
+        i + 2 < len(tokens)
+        and tokens[i][0] == "str"
+        and tokens[i + 1][0] == "="
+        and tokens[i + 2][0] in ("str", "word")
     )
 
 
@@ -55,8 +58,10 @@ def _tokens(text: str, what: str) -> list[tuple[str, str]]:
     while at < len(text):
         found = _TOKEN.match(text, at)
         if found is None or found.end() == at:
-            raise QueryError(f"{what} {text!r}: cannot read it from {text[at:at + 20]!r} on; only "
-                             '"Key"="value" terms joined by AND/OR are understood')
+            raise QueryError(
+                f"{what} {text!r}: cannot read it from {text[at : at + 20]!r} on; only "
+                '"Key"="value" terms joined by AND/OR are understood'
+            )
         quoted, join, equals, word = found.groups()
         if quoted is not None:
             out.append(("str", quoted.replace('\\"', '"')))

@@ -17,7 +17,10 @@ from ..app import Answer, Call
 SCIM_MEDIA = "application/scim+json"
 ERROR_URN = "urn:ietf:params:scim:api:messages:2.0:Error"
 LIST_URN = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
-SCHEMA_URN = {"Users": "urn:ietf:params:scim:schemas:core:2.0:User", "Groups": "urn:ietf:params:scim:schemas:core:2.0:Group"}
+SCHEMA_URN = {
+    "Users": "urn:ietf:params:scim:schemas:core:2.0:User",
+    "Groups": "urn:ietf:params:scim:schemas:core:2.0:Group",
+}
 _FILTER = re.compile(r'^\s*([A-Za-z][\w.]*)\s+(eq|co|sw)\s+"((?:[^"\\]|\\.)*)"\s*$', re.IGNORECASE)
 
 
@@ -77,7 +80,9 @@ def scim_find(call: Call, *, ctx: Any, resource: str) -> Answer:
     if text:
         found = _FILTER.match(str(text))
         if found is None:
-            return scim_error(400, f'filter {text!r} is not understood: use ATTRIBUTE eq|co|sw "value"', "invalidFilter")
+            return scim_error(
+                400, f'filter {text!r} is not understood: use ATTRIBUTE eq|co|sw "value"', "invalidFilter"
+            )
         attribute, operator, value = found.group(1), found.group(2).lower(), found.group(3)
         everyone = [r for r in everyone if _compare(r.get(attribute), operator, value)]
     start = max(int(call.params.get("startIndex") or 1), 1)
@@ -85,8 +90,13 @@ def scim_find(call: Call, *, ctx: Any, resource: str) -> Answer:
     page = everyone[start - 1 :] if count is None else everyone[start - 1 : start - 1 + max(int(count), 0)]
     return scim_answer(
         200,
-        {"schemas": [LIST_URN], "totalResults": len(everyone), "startIndex": start, "itemsPerPage": len(page),
-         "Resources": page},
+        {
+            "schemas": [LIST_URN],
+            "totalResults": len(everyone),
+            "startIndex": start,
+            "itemsPerPage": len(page),
+            "Resources": page,
+        },
     )
 
 
