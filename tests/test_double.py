@@ -533,3 +533,23 @@ def test_bad_seed_data_is_refused_naming_the_entry(tmp_path):
         EmbeddedServer(spec=ODM_API, tokens=[CURATOR], data=seed)
     with pytest.raises(ValueError, match="cannot read the seed data"):
         EmbeddedServer(spec=ODM_API, tokens=[CURATOR], data=tmp_path / "missing.yaml")
+
+
+# --------------------------------------------------------------------------- the demo
+
+
+def test_the_demo_imports_curates_publishes_and_reads_the_new_version():
+    import argparse
+    import io
+    import json
+
+    from odm_dyn.cli.demo import add_demo_arguments, demo
+
+    parser = argparse.ArgumentParser()
+    add_demo_arguments(parser)
+    out, err = io.StringIO(), io.StringIO()
+    assert demo(parser.parse_args(["--task-seconds", "0.2", "--version-message", "v2"]), out=out, err=err) == 0
+    assert json.loads(out.getvalue())["status"] == "DONE"
+    log = err.getvalue()
+    assert "imported study.tsv: job 1 COMPLETED" in log and "(5 samples)" in log
+    assert "now reads Tissue='kidney'" in log and "its versions: 'Imported', 'v2'" in log
