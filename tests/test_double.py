@@ -71,8 +71,8 @@ def wait_task(http, task_id: str) -> dict:
     raise AssertionError(f"task {task_id} did not end")
 
 
-def imported(http, kind: str, link: str, headers: dict | None = None) -> tuple[dict, dict]:
-    job = http("POST", f"/jobs/import/{kind}", json={"metadataLink": link}, headers=headers)
+def imported(http, kind: str, link: str, headers: dict | None = None, **body: str) -> tuple[dict, dict]:
+    job = http("POST", f"/jobs/import/{kind}", json={"metadataLink": link, **body}, headers=headers)
     assert job.status_code == 200, job.text
     info = wait_job(http, job.json()["jobExecId"])
     return info, http("GET", f"/jobs/{info['jobExecId']}/output").json()
@@ -553,3 +553,51 @@ def test_the_demo_imports_curates_publishes_and_reads_the_new_version():
     log = err.getvalue()
     assert "imported study.tsv: job 1 COMPLETED" in log and "(5 samples)" in log
     assert "now reads Tissue='kidney'" in log and "its versions: 'Imported', 'v2'" in log
+
+
+# --------------------------------------------------------------------------- runs, groups, reference data
+
+
+def test_runs_read_their_group_and_groups_list_their_runs(http, root):
+    (root / "runs.tsv").write_text("Run\tPlatform\nR-1\tRNA-seq\nR-2\tRNA-seq\n", encoding="utf-8")
+    info, output = imported(http, "expression", "runs.tsv", dataLink="runs.gct")
+    assert info["status"] == "COMPLETED"
+    group = output["result"]["groupAccession"]
+    read = http("GET", f"/as-curator/expressions/group/{group}").json()
+    assert read == {"itemId": group, "metadata": {"genestack:name": "runs.tsv"}}
+    runs = http("GET", f"/as-curator/expressions/runs/by/group/{group}").json()
+    assert [r["Run"] for r in runs["data"]] == ["R-1", "R-2"]
+    run = runs["data"][0]["genestack:accession"]
+    assert http("GET", f"/as-user/expressions/group/by/run/{run}", token=USER).json()["itemId"] == group
+    assert http("GET", f"/as-curator/expressions/{run}").json()["metadata"]["Platform"] == "RNA-seq"
+    assert http("GET", f"/as-curator/expressions/group/{run}").status_code == 404  # a run is no group
+
+
+def test_xref_sets_are_created_read_and_deleted(http):
+    made = http("POST", "/xrefsets", json={"dataLink": "xref.tsv", "xrefSetType": "gene-transcript"})
+    assert made.status_code in (200, 201), made.text
+    accession = made.json()["accession"]
+    assert http("GET", f"/xrefsets/{accession}/metadata").status_code == 200
+    assert http("DELETE", f"/xrefsets/{accession}").status_code == 204
+    assert http("GET", f"/xrefsets/{accession}/metadata").status_code == 404
+
+
+def test_a_database_made_before_task_outcomes_is_migrated(tmp_path):
+    import sqlite3
+
+    from odm_dyn.server import Store
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE tasks (seq INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, application TEXT NOT NULL,"
+            " created_by TEXT NOT NULL, created_ms INTEGER NOT NULL, duration_ms INTEGER NOT NULL)"
+        )
+        db.execute(
+            "INSERT INTO tasks(name, application, created_by, created_ms, duration_ms) VALUES ('n', 'a', 'c', 1, 0)"
+        )
+    store = Store(path)
+    try:
+        assert store.task("GSF000001").outcome == "DONE"
+    finally:
+        store.close()

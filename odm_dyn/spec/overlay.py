@@ -17,7 +17,7 @@ import yaml  # type: ignore[import-untyped]
 
 from ..errors import SpecError
 
-__all__ = ["apply_overlay", "read_overlay"]
+__all__ = ["apply_overlay", "apply_overlays", "read_overlay"]
 
 
 def read_overlay(path: str | Path) -> dict[str, Any]:
@@ -45,8 +45,19 @@ def check_overlay(data: Any, where: str = "overlay") -> None:
 
 def apply_overlay(document: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``document`` with the overlay's actions applied in order."""
-    check_overlay(overlay)
+    return apply_overlays(document, [overlay])
+
+
+def apply_overlays(document: dict[str, Any], overlays: list[dict[str, Any]]) -> dict[str, Any]:
+    """A copy of ``document`` with each overlay applied in turn (one copy, however many overlays)."""
     result = copy.deepcopy(document)
+    for overlay in overlays:
+        check_overlay(overlay)
+        _apply(result, overlay)
+    return result
+
+
+def _apply(result: dict[str, Any], overlay: dict[str, Any]) -> None:
     for number, action in enumerate(overlay["actions"], 1):
         try:
             matches = list(jsonpath.finditer(action["target"], result))
@@ -57,7 +68,6 @@ def apply_overlay(document: dict[str, Any], overlay: dict[str, Any]) -> dict[str
                 _remove(match)
             else:
                 _update(match, action["update"])
-    return result
 
 
 def _update(match: Any, update: Any) -> None:

@@ -23,7 +23,7 @@ import yaml  # type: ignore[import-untyped]
 
 from ...api.plans import Api
 from ...errors import SpecError
-from ...spec.overlay import apply_overlay, read_overlay
+from ...spec.overlay import apply_overlays, read_overlay
 from ...spec.pointers import resolve_pointer
 from .context import Context
 from .conventions import convention
@@ -64,12 +64,8 @@ def _overlays(extra: str | Path | dict[str, Any] | None) -> list[dict[str, Any]]
 def bindings(api: Api, overlay: str | Path | dict[str, Any] | None = None) -> dict[str, Binding | None]:
     """Every operation's binding (``None``: generated), the shipped overlay first, then ``overlay``."""
     registry = _registry()
-    overlaid: dict[int, Any] = {}
-    for document in api.documents:
-        data = document.data
-        for each in _overlays(overlay):
-            data = apply_overlay(data, each)
-        overlaid[id(document)] = data
+    overlays = _overlays(overlay)
+    overlaid = {id(document): apply_overlays(document.data, overlays) for document in api.documents}
     out: dict[str, Binding | None] = {}
     for op_id, plan in api.plans.items():
         raw = resolve_pointer(overlaid[id(plan.op.document)], plan.op.pointer)
