@@ -601,3 +601,25 @@ def test_a_database_made_before_task_outcomes_is_migrated(tmp_path):
         assert store.task("GSF000001").outcome == "DONE"
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    "flag, content, said",
+    [
+        ("--data", "objects: [{metadata: {}}]\n", "seed object 1 needs a `kind`"),
+        ("--overlay", "overlay: 1.0.0\nactions: [{target: '$'}]\n", "neither updates nor removes"),
+    ],
+)
+def test_serve_refuses_bad_seed_data_and_overlays_with_exit_2(tmp_path, capsys, flag, content, said):
+    import argparse
+
+    from odm_dyn.exit_codes import EXIT_USAGE
+    from odm_dyn.server import add_serve_arguments, serve
+
+    given = tmp_path / "given.yaml"
+    given.write_text(content, encoding="utf-8")
+    parser = argparse.ArgumentParser()
+    add_serve_arguments(parser)
+    args = parser.parse_args(["--port", "0", "--db", ":memory:", flag, str(given)])
+    assert serve(args) == EXIT_USAGE
+    assert said in capsys.readouterr().err

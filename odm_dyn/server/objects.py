@@ -322,20 +322,24 @@ class ObjectStore:
             )
             self._pending += 1
 
+    @property
+    def pending(self) -> int:
+        """How many publications wait for their task (read without a query on every request)."""
+        return self._pending
+
     def due_publications(self, now: int) -> list[tuple[int, str | None, str, str, int]]:
-        """Publications whose task's time has come, marked applied; cheap when none wait."""
-        if not self._pending:
-            return []
-        with self._lock, self._db:
-            rows = self._db.execute(
+        """Publications whose task's time has come and that are not applied yet."""
+        with self._lock:
+            return self._db.execute(
                 "SELECT task_seq, scope, message, author, due_ms FROM publications "
                 "WHERE applied = 0 AND due_ms <= ? ORDER BY due_ms",
                 (now,),
             ).fetchall()
-            for row in rows:
-                self._db.execute("UPDATE publications SET applied = 1 WHERE task_seq = ?", (row[0],))
-            self._pending -= len(rows)
-        return rows
+
+    def mark_applied(self, task_seq: int) -> None:
+        with self._lock, self._db:
+            if self._db.execute("UPDATE publications SET applied = 1 WHERE task_seq = ?", (task_seq,)).rowcount:
+                self._pending -= 1
 
     # ------------------------------------------------------------------ SCIM
 

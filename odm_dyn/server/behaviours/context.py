@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..store import Store, accession_of, now_ms
@@ -17,6 +18,8 @@ class Context:
     store: Store
     task_seconds: float = 5.0
     import_root: Path | None = None
+    # While a due publication is applied, readers wait for it: nobody reads half a version.
+    _publishing: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def duration_ms(self) -> int:
@@ -26,13 +29,17 @@ class Context:
         """The time, after every publication whose task has finished by it is applied."""
         now = now_ms()
         objects = self.store.objects
-        for task_seq, scope, message, author, due_ms in objects.due_publications(now):
-            task = self.store.task(accession_of(task_seq))
-            if task is not None and task.outcome == "DONE":
-                from .graph import reachable  # the graph needs the context's store only
+        if not objects.pending:
+            return now
+        from .graph import reachable
 
-                wanted = None if scope is None else reachable(objects, scope, due_ms)
-                objects.publish(wanted, message, author, due_ms)
+        with self._publishing:
+            for task_seq, scope, message, author, due_ms in objects.due_publications(now):
+                task = self.store.task(accession_of(task_seq))
+                if task is not None and task.outcome == "DONE":
+                    wanted = None if scope is None else reachable(objects, scope, due_ms)
+                    objects.publish(wanted, message, author, due_ms)
+                objects.mark_applied(task_seq)
         return now
 
 
