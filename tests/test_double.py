@@ -100,7 +100,8 @@ def test_at_least_200_of_the_vendors_operations_have_a_behaviour():
     assert sum(1 for b in bound.values() if b is not None) >= 200
     assert bound["getSampleAsCurator"].label() == "read(kind=sample, shape=object, view=curator)"
     assert bound["deleteData"].source == "overlay"
-    assert bound["getDataTypesAsUser"] is None  # generated
+    assert bound["getDataTypesAsUser"].name == "constant"  # a value the overlay declares
+    assert bound["getStudyValidationSummary"] is None  # generated
 
 
 def test_the_behaviours_command_lists_every_operation(tmp_path):
@@ -623,3 +624,41 @@ def test_serve_refuses_bad_seed_data_and_overlays_with_exit_2(tmp_path, capsys, 
     args = parser.parse_args(["--port", "0", "--db", ":memory:", flag, str(given)])
     assert serve(args) == EXIT_USAGE
     assert said in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- the overlay's generic behaviours
+
+
+def test_data_types_are_the_overlays_constants(http):
+    kinds = http("GET", "/as-user/data-types", token=USER).json()
+    assert "sample" in kinds and "study" in kinds
+    pairs = http("GET", "/as-curator/data-types/links").json()
+    assert {"firstType": "sample", "secondType": "study"} in pairs
+
+
+def test_the_generic_links_endpoints_share_the_links(http, study_with_samples):
+    study, group, samples = study_with_samples
+    found = http("GET", "/as-curator/links", params={"firstId": group}).json()
+    assert found["data"] == [{"firstId": group, "firstType": "sampleGroup", "secondId": study, "secondType": "study"}]
+    assert http("GET", "/as-curator/links", params={"firstId": "NOPE"}).status_code == 404
+    assert http("GET", "/as-curator/links", params={"firstId": group, "limit": 2001}).status_code == 400
+    saved = http("POST", "/as-curator/links", json=[{"firstId": samples[0], "secondId": study}])
+    assert saved.status_code in (200, 201)
+    refused = http("POST", "/as-curator/links", json=[{"firstId": samples[0], "secondId": "NOPE"}])
+    assert refused.status_code == 400
+    batch = http("POST", "/as-curator/links/get-batch", json={"firstType": "sample", "firstIds": [samples[0]]})
+    assert batch.status_code == 200, batch.text
+    batch = batch.json()
+    assert batch["data"][0]["secondId"] == study
+    params = {"firstId": samples[0], "secondId": study}
+    assert http("DELETE", "/as-curator/links", params=params).status_code == 204
+    assert http("DELETE", "/as-curator/links", params=params).status_code == 404
+
+
+def test_detached_objects_are_groups_linked_to_nothing(http, root):
+    (root / "lonely.tsv").write_text("X\n1\n", encoding="utf-8")
+    _, output = imported(http, "preparations", "lonely.tsv")
+    group = output["result"]["groupAccession"]
+    detached = http("GET", "/manage-data/detached-objects").json()["data"]
+    assert [d["detachedObjectType"] for d in detached if d["genestack:accession"] == group] == ["PREPARATION_GROUP"]
+    assert http("GET", "/manage-data/detached-objects", token=USER).status_code == 403

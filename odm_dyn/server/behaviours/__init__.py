@@ -103,9 +103,9 @@ def bind(api: Api, context: Context, overlay: str | Path | dict[str, Any] | None
 
 @functools.lru_cache(maxsize=1)
 def _registry() -> dict[str, Callable]:
-    from . import jobs, objects, publishing, scim
+    from . import generic, jobs, objects, publishing, scim
 
     registry: dict[str, Callable] = {}
-    for module in (objects, jobs, publishing, scim):
+    for module in (objects, jobs, publishing, scim, generic):
         registry.update(module.BEHAVIOURS)  # type: ignore[attr-defined]
     return registry
