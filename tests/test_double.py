@@ -101,7 +101,7 @@ def test_at_least_200_of_the_vendors_operations_have_a_behaviour():
     assert bound["getSampleAsCurator"].label() == "read(kind=sample, shape=object, view=curator)"
     assert bound["deleteData"].source == "overlay"
     assert bound["getDataTypesAsUser"].name == "constant"  # a value the overlay declares
-    assert bound["getStudyValidationSummary"] is None  # generated
+    assert bound["searchEntries"] is None  # generated
 
 
 def test_the_behaviours_command_lists_every_operation(tmp_path):
@@ -662,3 +662,18 @@ def test_detached_objects_are_groups_linked_to_nothing(http, root):
     detached = http("GET", "/manage-data/detached-objects").json()["data"]
     assert [d["detachedObjectType"] for d in detached if d["genestack:accession"] == group] == ["PREPARATION_GROUP"]
     assert http("GET", "/manage-data/detached-objects", token=USER).status_code == 403
+
+
+def test_full_text_study_search_and_the_validation_summary(http, root, study_with_samples):
+    study, group, _ = study_with_samples
+    (root / "unique.tsv").write_text("Study Source\tStudy Title\nZ\tZebrafish fins 4711\n", encoding="utf-8")
+    _, output = imported(http, "study", "unique.tsv")
+    body = {"filters": [{"type": "FULL_TEXT", "match": "zebrafish FINS"}], "page": {"offset": 0, "limit": 10}}
+    found = http("POST", "/as-user/integration/fulltext/search/studies", token=USER, json=body).json()
+    assert found["objectsPage"]["filteredCount"] == 1
+    assert found["objectsPage"]["content"][0]["accession"] == output["result"]["accession"]
+    select = {"filters": [{"type": "SELECT", "filterOptionId": "x"}]}
+    assert http("POST", "/as-curator/integration/fulltext/search/studies", json=select).status_code == 400
+    summary = http("GET", f"/as-curator/integration/studies/{study}/validation-summary").json()
+    assert summary == {"samples": [{"groupAccession": group, "attributes": []}]}
+    assert http("GET", "/as-curator/integration/studies/NOPE/validation-summary").status_code == 404

@@ -13,7 +13,8 @@ from typing import Any
 from ..app import Answer, Call, error
 from ..objects import Obj
 from .context import Context
-from .objects import ACCESSION_KEY, MAX_PAGE_LIMIT
+from .graph import related
+from .objects import ACCESSION_KEY, MAX_PAGE_LIMIT, metadata_of
 
 
 def constant(call: Call, *, ctx: Context, value: Any = None, status: int | None = None) -> Answer:
@@ -117,7 +118,49 @@ def detached(call: Call, *, ctx: Context) -> Answer:
     return Answer(200, {"data": found[:limit]})
 
 
+def fulltext_studies(call: Call, *, ctx: Context, view: str = "curator") -> Answer:
+    """``searchStudiesByFilter``: studies with a metadata value holding each FULL_TEXT match."""
+    body = call.body if isinstance(call.body, dict) else {}
+    texts = []
+    for number, applied in enumerate(body.get("filters") or [], 1):
+        if applied.get("type") != "FULL_TEXT" or not isinstance(applied.get("match"), str):
+            return error(400, f"filter {number}: only FULL_TEXT filters with a `match` are understood by this server")
+        texts.append(applied["match"].lower())
+    page = body.get("page") or {}
+    offset, limit = int(page.get("offset") or 0), int(page.get("limit") or 50)
+    if offset < 0 or not 0 <= limit <= MAX_PAGE_LIMIT:
+        return error(400, f"page.offset must be 0 or more and page.limit between 0 and {MAX_PAGE_LIMIT}")
+    found = []
+    for study in ctx.store.objects.of_kind("study", ctx.now()):
+        metadata = metadata_of(study, view)
+        values = " ".join(str(v).lower() for v in (metadata or {}).values())
+        if metadata is not None and all(text in values for text in texts):
+            found.append(_study_info(ctx, study, metadata))
+    content = found[offset : offset + limit]
+    objects_page = {"filteredCount": len(found), "pageRequest": {"offset": offset, "limit": limit}, "content": content}
+    return Answer(200, {"objectsPage": objects_page, "filterOptionGroups": []})
+
+
+def _study_info(ctx: Context, study: Obj, metadata: dict[str, Any]) -> dict[str, Any]:
+    first = (ctx.store.objects.versions(study.accession) or [{"author": ""}])[0]
+    name = metadata.get("Study Title") or metadata.get("Study Source") or study.accession
+    return {"accession": study.accession, "name": str(name), "owner": first["author"]}
+
+
+def validation_summary(call: Call, *, ctx: Context) -> Answer:
+    """``getStudyValidationSummary``: the study's sample groups, none with invalid attributes."""
+    accession = str(call.params.get("id", ""))
+    now = ctx.now()
+    study = ctx.store.objects.get(accession, now)
+    if study is None or study.kind != "study":
+        return error(404, f"there is no study with accession {accession!r}")
+    groups = [o for o in related(ctx.store.objects, study, "sampleGroup", now)]
+    return Answer(200, {"samples": [{"groupAccession": g.accession, "attributes": []} for g in groups]})
+
+
 BEHAVIOURS = {
+    "fulltext_studies": fulltext_studies,
+    "validation_summary": validation_summary,
     "constant": constant,
     "links_find": links_find,
     "links_save": links_save,
