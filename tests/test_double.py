@@ -101,7 +101,6 @@ def test_at_least_200_of_the_vendors_operations_have_a_behaviour():
     assert bound["getSampleAsCurator"].label() == "read(kind=sample, shape=object, view=curator)"
     assert bound["deleteData"].source == "overlay"
     assert bound["getDataTypesAsUser"].name == "constant"  # a value the overlay declares
-    assert bound["searchEntries"] is None  # generated
 
 
 def test_the_behaviours_command_lists_every_operation(tmp_path):
@@ -574,13 +573,24 @@ def test_runs_read_their_group_and_groups_list_their_runs(http, root):
     assert http("GET", f"/as-curator/expressions/group/{run}").status_code == 404  # a run is no group
 
 
-def test_xref_sets_are_created_read_and_deleted(http):
+def test_xref_sets_are_read_from_tsv_searched_and_deleted(http, root):
+    (root / "xref.tsv").write_text("gene\ttranscript\nG1\tT1\nG1\tT2\nG2\tT3\n", encoding="utf-8")
     made = http("POST", "/xrefsets", json={"dataLink": "xref.tsv", "xrefSetType": "gene-transcript"})
     assert made.status_code in (200, 201), made.text
-    accession = made.json()["accession"]
-    assert http("GET", f"/xrefsets/{accession}/metadata").status_code == 200
+    accession = made.json()["xrefSetId"]
+    assert http("GET", f"/xrefsets/{accession}/metadata").json()["xrefSetId"] == accession
+    within = http("GET", f"/xrefsets/{accession}/entries", params={"sourceId": "G1"}).json()
+    assert within == {"result": [{"xrefSetId": accession, "sourceId": "G1", "targetIds": ["T1", "T2"]}]}
+    first = http("GET", "/xrefsets/entries", params={"targetId": "T3", "pageLimit": 1}).json()
+    assert [e["sourceId"] for e in first["result"]] == ["G2"] and "cursor" not in first
+    paged = http("GET", f"/xrefsets/{accession}/entries", params={"pageLimit": 1}).json()
+    rest = http("GET", f"/xrefsets/{accession}/entries", params={"pageLimit": 1, "cursor": paged["cursor"]}).json()
+    assert rest["result"][0]["sourceId"] == "G2" and "cursor" not in rest
+    refused = http("POST", "/xrefsets", json={"dataLink": "http://x/y.tsv", "xrefSetType": "gene-transcript"})
+    assert refused.status_code == 400 and "not a local file" in refused.json()["message"]
     assert http("DELETE", f"/xrefsets/{accession}").status_code == 204
     assert http("GET", f"/xrefsets/{accession}/metadata").status_code == 404
+    assert http("GET", f"/xrefsets/{accession}/entries").status_code == 404
 
 
 def test_a_database_made_before_task_outcomes_is_migrated(tmp_path):
@@ -677,3 +687,18 @@ def test_full_text_study_search_and_the_validation_summary(http, root, study_wit
     summary = http("GET", f"/as-curator/integration/studies/{study}/validation-summary").json()
     assert summary == {"samples": [{"groupAccession": group, "attributes": []}]}
     assert http("GET", "/as-curator/integration/studies/NOPE/validation-summary").status_code == 404
+
+
+def test_streamed_data_is_the_groups_runs_as_csv(http, root):
+    (root / "variants.tsv").write_text("Run\tCaller\nV-1\tgatk\nV-2\tgatk\n", encoding="utf-8")
+    _, output = imported(http, "variant", "variants.tsv", dataLink="variants.vcf")
+    group = output["result"]["groupAccession"]
+    answer = http("GET", "/as-user/omics/variant/streamed-data", token=USER, params={"groupAccession": group})
+    assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/tab-separated-values")
+    lines = answer.text.splitlines()
+    assert lines[0] == "genestack:accession\tCaller\tRun" and [line.split("\t")[2] for line in lines[1:]] == [
+        "V-1",
+        "V-2",
+    ]
+    missing = http("GET", "/as-curator/omics/variant/streamed-data", params={"groupAccession": "NOPE"})
+    assert missing.status_code == 404

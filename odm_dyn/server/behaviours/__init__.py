@@ -103,9 +103,9 @@ def bind(api: Api, context: Context, overlay: str | Path | dict[str, Any] | None
 
 @functools.lru_cache(maxsize=1)
 def _registry() -> dict[str, Callable]:
-    from . import generic, jobs, objects, publishing, scim
+    from . import generic, jobs, objects, publishing, scim, xrefs
 
     registry: dict[str, Callable] = {}
-    for module in (objects, jobs, publishing, scim, generic):
+    for module in (objects, jobs, publishing, scim, generic, xrefs):
         registry.update(module.BEHAVIOURS)  # type: ignore[attr-defined]
     return registry

@@ -58,7 +58,18 @@ def convention(plan: CallPlan) -> Found | None:
     return None
 
 
-_VIEWED = {"read", "search", "cursor_search", "versions", "read_version", "members", "group_of", "by_link", "pairs"}
+_VIEWED = {
+    "streamed",
+    "read",
+    "search",
+    "cursor_search",
+    "versions",
+    "read_version",
+    "members",
+    "group_of",
+    "by_link",
+    "pairs",
+}
 _SHAPED = {"read", "search", "members", "group_of", "by_link", "read_version", "pairs"}
 
 
@@ -156,7 +167,11 @@ def _links(method: str, parts: list[str], params: set[str], shape: str) -> Found
 
 
 def _omics(method: str, parts: list[str], params: set[str], shape: str) -> Found | None:
-    if parts[0] != "omics" or method != "get" or "cursor" not in params:
+    if parts[0] != "omics" or method != "get":
+        return None
+    if len(parts) == 3 and parts[1] in KINDS and parts[2] == "streamed-data" and "groupAccession" in params:
+        return "streamed", {"kind": KINDS[parts[1]]}
+    if "cursor" not in params:
         return None
     if parts[1:] == ["samples"]:
         return "cursor_search", {"kind": "sample"}

@@ -8,6 +8,8 @@ the operation's success answer looks like, see :func:`.conventions.answer_shape`
 from __future__ import annotations
 
 import base64
+import csv
+import io
 from datetime import datetime, timezone
 from typing import Any
 
@@ -329,7 +331,27 @@ def create(call: Call, *, ctx: Context, kind: str) -> Answer:
     return Answer(201 if "201" in call.plan.responses else 200, {"accession": accession})
 
 
+def streamed(call: Call, *, ctx: Context, kind: str, view: str = "curator") -> Answer:
+    """``…/streamed-data?groupAccession=``: every run of the group as CSV (or TSV) rows, in one answer."""
+    accession = str(call.params.get("groupAccession", ""))
+    now = ctx.now()
+    if _visible(ctx, accession, kind + "Group", view, now) is None:
+        return not_found(kind + "Group", accession)
+    found = _filtered(call, ctx.store.objects.members(accession, now), view, kind)
+    if isinstance(found, Answer):
+        return found
+    rows = [render(o, view) or {} for o in found]
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    media = next(iter(call.plan.op.success_media_types()), "text/csv")  # the vendor's: CSV or TSV
+    text = io.StringIO()
+    writer = csv.DictWriter(text, columns, lineterminator="\n", delimiter="\t" if "tab" in media else ",")
+    writer.writeheader()
+    writer.writerows(rows)
+    return Answer(200, text.getvalue(), media)
+
+
 BEHAVIOURS = {
+    "streamed": streamed,
     "read": read,
     "patch": patch,
     "delete": delete,
