@@ -139,15 +139,17 @@ def _run(ctx: Context, job_id: int, request: dict[str, Any], user: str, now: int
         objects.finish_job(job_id, "FAILED", {}, [_error(exc.stage, str(exc))])
         return
     visible = now + ctx.duration_ms
-    made = dict(job=job_id, visible_ms=visible, author=user, now=now)
+
+    def make(kind: str, metadata: dict[str, Any], group: str | None = None) -> str:
+        return objects.create(kind, metadata, group=group, job=job_id, visible_ms=visible, author=user, now=now)
+
     if kind == "study":
-        accessions = [objects.create(kind, row, **made) for row in rows]  # type: ignore[arg-type]
+        accessions = [make(kind, row) for row in rows]
         objects.finish_job(job_id, "COMPLETED", {"accession": accessions[0]}, [])
         return
-    name = Path(request["metadataLink"]).name
-    group = objects.create(kind + "Group", {"genestack:name": name}, **made)  # type: ignore[arg-type]
+    group = make(kind + "Group", {"genestack:name": Path(request["metadataLink"]).name})
     for row in rows:
-        objects.create(kind, row, group=group, **made)  # type: ignore[arg-type]
+        make(kind, row, group)
     objects.finish_job(job_id, "COMPLETED", {"groupAccession": group}, [])
 
 

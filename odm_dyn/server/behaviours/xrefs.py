@@ -31,10 +31,12 @@ def xref_create(call: Call, *, ctx: Context) -> Answer:
         pairs.setdefault(values[0], []).append(values[1])
     now = ctx.now()
     details = {"xrefSetType": body.get("xrefSetType", "gene-transcript"), "metadata": body.get("metadata") or {}}
-    made = dict(author=call.user.name, now=now)
-    accession = ctx.store.objects.create(KIND, {**details, "createdBy": call.user.name, "createdDate": now}, **made)
+    author = call.user.name
+    created = {**details, "createdBy": author, "createdDate": now}
+    accession = ctx.store.objects.create(KIND, created, author=author, now=now)
     for source, targets in pairs.items():
-        ctx.store.objects.create(ENTRY, {"sourceId": source, "targetIds": targets}, group=accession, **made)
+        entry = {"sourceId": source, "targetIds": targets}
+        ctx.store.objects.create(ENTRY, entry, group=accession, author=author, now=now)
     answer = {
         "xrefSetId": accession,
         "createdBy": call.user.name,
