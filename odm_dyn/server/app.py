@@ -25,7 +25,6 @@ from werkzeug.http import parse_cookie
 from ..api.plans import Api, CallPlan
 from ..spec.media import is_json_media
 from ..wire.routing import Router, raw_path_of
-from . import tasks
 from .auth import Credential, authenticate, credentials_of, guidance
 from .examples import NoValidExample, response_example
 from .negotiation import choose_media, is_table_media, render
@@ -66,25 +65,7 @@ class Call:
 Handler = Callable[[Call], Answer]
 
 
-# --------------------------------------------------------------------------- handlers
-
-
-def get_task_info(call: Call) -> Answer:
-    task = call.store.task(str(call.params.get("id", "")))
-    if task is None:
-        return error(404, f"there is no task with accession {call.params.get('id')!r}")
-    return Answer(200, tasks.task_info(task))
-
-
-def publish_all_studies(call: Call) -> Answer:
-    """Kept for ``handlers=`` users; the publishing behaviour (which publishes drafts) serves by default."""
-    if tasks.ACCESS_ALL_DATA not in call.user.permissions:
-        return error(403, f"user {call.user.name!r} lacks the {tasks.ACCESS_ALL_DATA} permission needed to publish")
-    info = tasks.publish(call.store, call.user, call.params.get("versionMessage"), call.task_seconds)
-    return Answer(200, info)
-
-
-HANDLERS: dict[str, Handler] = {"getTaskInfo": get_task_info, "publishAllStudies": publish_all_studies}
+# --------------------------------------------------------------------------- answers
 
 
 def error(status: int, message: str, **extra: Any) -> Answer:
@@ -173,7 +154,7 @@ class ServerApp:
         self.api = api
         self.store = store
         self.task_seconds = task_seconds
-        if handlers is None:  # the behaviours (server/behaviours/), and getTaskInfo answered from memory
+        if handlers is None:  # the behaviours (server/behaviours/): one per operation that has one
             from .behaviours import Context, bind
 
             root = Path(import_root).expanduser() if import_root is not None else None
