@@ -325,10 +325,13 @@ def delete_data(call: Call, *, ctx: Context) -> Answer:
 
 
 def create(call: Call, *, ctx: Context, kind: str) -> Answer:
-    """A new object of ``kind`` made from the request body (reference genomes, xref sets)."""
+    """A new object of ``kind`` made from the request body (a reference genome), published at once."""
     body = call.body if isinstance(call.body, dict) else {}
-    accession = ctx.store.objects.create(kind, body, author=call.user.name, now=ctx.now())
-    return Answer(201 if "201" in call.plan.responses else 200, {"accession": accession})
+    now = ctx.now()
+    created = datetime.fromtimestamp(now / 1000, timezone.utc).isoformat()
+    metadata = {**body, "ownerEmail": call.user.name, "createdAt": created}
+    accession = ctx.store.objects.create(kind, metadata, author=call.user.name, now=now)
+    return Answer(201 if "201" in call.plan.responses else 200, {ACCESSION_KEY: accession})
 
 
 def streamed(call: Call, *, ctx: Context, kind: str, view: str = "curator") -> Answer:
