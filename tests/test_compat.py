@@ -122,11 +122,14 @@ def surface():
     odm_dyn.use_spec(None)
 
 
-@pytest.fixture(scope="module")
-def vendor_server():
+@pytest.fixture
+def vendor_server(request):
+    """The stateful double holding the object the vendor's example asks for ('id_example')."""
     from odm_dyn.server import EmbeddedServer
 
-    with EmbeddedServer(spec=ODM_API, tokens=[CURATOR_TOKEN], task_seconds=0.2) as server:
+    kind = "study" if "study" in request.node.name else "sample"
+    seed = {"objects": [{"kind": kind, "accession": "id_example", "metadata": {"Source": "the vendor's example"}}]}
+    with EmbeddedServer(spec=ODM_API, tokens=[CURATOR_TOKEN], task_seconds=0.2, data=seed) as server:
         yield server
 
 
