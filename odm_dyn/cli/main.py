@@ -61,10 +61,10 @@ from ..exit_codes import (
     exit_code,
 )
 from . import commands, completion
+from .behaviours import cmd_behaviours
 from .commands import follow_task
 from .output import Explained, UsageError, configure_logging, report, say
 from .parsers import main_parser, refuse_misplaced_timeout, spec_values
-from .behaviours import cmd_behaviours
 from .spec_commands import cmd_spec
 
 __all__ = [  # the exit codes are odm_dyn.exit_codes', named here too for scripts that import the CLI
