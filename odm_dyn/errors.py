@@ -126,19 +126,33 @@ class ApiTimeoutError(TransportError):
         super().__init__(message)
 
 
-class TaskTimeoutError(OdmError):
+class _WaitTimeoutError(OdmError):
+    """A wait's deadline passed: the last state seen is kept under the subclass's ``_last_name``
+    (``task``, ``job``), and ``pending`` holds the last state of everything still unfinished."""
+
+    _last_name: ClassVar[str]
+
+    def __init__(self, message: str, last: Any, pending: tuple[Any, ...]):
+        setattr(self, self._last_name, last)
+        self.pending = tuple(pending) or ((last,) if last is not None else ())
+        super().__init__(message)
+
+    def __reduce__(self) -> Any:
+        last = getattr(self, self._last_name)
+        return _rebuild, (type(self), str(self), {self._last_name: last, "pending": self.pending})
+
+
+class TaskTimeoutError(_WaitTimeoutError):
     """A waited-for task did not reach a terminal status in time; ``task`` is the last seen.
 
     ``pending`` holds the last state seen of every task still unfinished (a wait on several).
     """
 
-    def __init__(self, message: str, *, task: Any = None, pending: tuple[Any, ...] = ()):
-        self.task = task
-        self.pending = tuple(pending) or ((task,) if task is not None else ())
-        super().__init__(message)
+    _last_name = "task"
+    task: Any
 
-    def __reduce__(self) -> Any:
-        return _rebuild, (type(self), str(self), {"task": self.task, "pending": self.pending})
+    def __init__(self, message: str, *, task: Any = None, pending: tuple[Any, ...] = ()):
+        super().__init__(message, task, pending)
 
 
 class TaskFailedError(OdmError):
@@ -154,16 +168,14 @@ class TaskFailedError(OdmError):
         return _rebuild, (type(self), str(self), {"task": self.task})
 
 
-class JobTimeoutError(OdmError):
+class JobTimeoutError(_WaitTimeoutError):
     """A waited-for job did not reach a terminal status in time; ``job`` is the last Info seen."""
 
-    def __init__(self, message: str, *, job: Any = None, pending: tuple[Any, ...] = ()):
-        self.job = job
-        self.pending = tuple(pending) or ((job,) if job is not None else ())
-        super().__init__(message)
+    _last_name = "job"
+    job: Any
 
-    def __reduce__(self) -> Any:
-        return _rebuild, (type(self), str(self), {"job": self.job, "pending": self.pending})
+    def __init__(self, message: str, *, job: Any = None, pending: tuple[Any, ...] = ()):
+        super().__init__(message, job, pending)
 
 
 class JobFailedError(OdmError):
