@@ -126,33 +126,19 @@ class ApiTimeoutError(TransportError):
         super().__init__(message)
 
 
-class _WaitTimeoutError(OdmError):
-    """A wait's deadline passed: the last state seen is kept under the subclass's ``_last_name``
-    (``task``, ``job``), and ``pending`` holds the last state of everything still unfinished."""
-
-    _last_name: ClassVar[str]
-
-    def __init__(self, message: str, last: Any, pending: tuple[Any, ...]):
-        setattr(self, self._last_name, last)
-        self.pending = tuple(pending) or ((last,) if last is not None else ())
-        super().__init__(message)
-
-    def __reduce__(self) -> Any:
-        last = getattr(self, self._last_name)
-        return _rebuild, (type(self), str(self), {self._last_name: last, "pending": self.pending})
-
-
-class TaskTimeoutError(_WaitTimeoutError):
+class TaskTimeoutError(OdmError):
     """A waited-for task did not reach a terminal status in time; ``task`` is the last seen.
 
     ``pending`` holds the last state seen of every task still unfinished (a wait on several).
     """
 
-    _last_name = "task"
-    task: Any
-
     def __init__(self, message: str, *, task: Any = None, pending: tuple[Any, ...] = ()):
-        super().__init__(message, task, pending)
+        self.task = task
+        self.pending = tuple(pending) or ((task,) if task is not None else ())
+        super().__init__(message)
+
+    def __reduce__(self) -> Any:
+        return _rebuild, (type(self), str(self), {"task": self.task, "pending": self.pending})
 
 
 class TaskFailedError(OdmError):
@@ -168,14 +154,16 @@ class TaskFailedError(OdmError):
         return _rebuild, (type(self), str(self), {"task": self.task})
 
 
-class JobTimeoutError(_WaitTimeoutError):
+class JobTimeoutError(OdmError):
     """A waited-for job did not reach a terminal status in time; ``job`` is the last Info seen."""
 
-    _last_name = "job"
-    job: Any
-
     def __init__(self, message: str, *, job: Any = None, pending: tuple[Any, ...] = ()):
-        super().__init__(message, job, pending)
+        self.job = job
+        self.pending = tuple(pending) or ((job,) if job is not None else ())
+        super().__init__(message)
+
+    def __reduce__(self) -> Any:
+        return _rebuild, (type(self), str(self), {"job": self.job, "pending": self.pending})
 
 
 class JobFailedError(OdmError):
