@@ -51,19 +51,11 @@ class JobWaits:
         the last Info seen) when ``timeout`` seconds (default one hour) pass first.
         ``job_exec_id`` may be the Info a start call returned.
         """
-        for _job_id, output in self.wait_for_jobs(
-            [job_exec_id],
-            timeout,
-            interval,
-            max_interval=max_interval,
-            backoff=backoff,
-            raise_on_failure=raise_on_failure,
-            progress=progress,
-            on_poll=on_poll,
-            _name="wait_for_job",
-        ):
-            return output
-        raise AssertionError("unreachable: a wait yields its job or raises")  # pragma: no cover
+        options = wait_options(
+            "wait_for_job", timeout, interval, max_interval, backoff, raise_on_failure, progress, on_poll
+        )
+        _job_id, output = next(self._follow_jobs(self._job_plans(), [job_id_of(job_exec_id)], options))
+        return output
 
     def wait_for_jobs(
         self,
@@ -76,14 +68,18 @@ class JobWaits:
         raise_on_failure: bool = True,
         progress: Any = False,
         on_poll: OnPoll | None = None,
-        _name: str = "wait_for_jobs",
     ) -> Iterator[tuple[Any, Any]]:
         """Wait for several jobs from the calling thread; yield ``(job_exec_id, output)`` as each
         finishes (an output does not name its job). Options as :meth:`wait_for_job`; the first
         failed job raises :class:`JobFailedError` unless ``raise_on_failure=False``."""
-        options = wait_options(_name, timeout, interval, max_interval, backoff, raise_on_failure, progress, on_poll)
+        options = wait_options(
+            "wait_for_jobs", timeout, interval, max_interval, backoff, raise_on_failure, progress, on_poll
+        )
         ids = [job_id_of(i) for i in job_exec_ids]
-        return self._follow_jobs((self._plan(JOB_INFO), self._plan(JOB_OUTPUT)), ids, options)
+        return self._follow_jobs(self._job_plans(), ids, options)
+
+    def _job_plans(self) -> tuple[Any, Any]:
+        return self._plan(JOB_INFO), self._plan(JOB_OUTPUT)
 
     def _follow_jobs(self, plans: tuple[Any, Any], ids: list[Any], options: WaitOptions) -> Iterator[tuple[Any, Any]]:
         info_plan, output_plan = plans

@@ -55,19 +55,10 @@ class TaskWaits:
         (a terminal or Jupyter; plain lines elsewhere); ``on_poll(task, elapsed)`` is called
         after every poll.
         """
-        for task in self.wait_for_tasks(
-            [getattr(id, "id", id)],
-            timeout,
-            interval,
-            max_interval=max_interval,
-            backoff=backoff,
-            raise_on_failure=raise_on_failure,
-            progress=progress,
-            on_poll=on_poll,
-            _name="wait_for_task",
-        ):
-            return task
-        raise AssertionError("unreachable: a wait yields its task or raises")  # pragma: no cover
+        options = wait_options(
+            "wait_for_task", timeout, interval, max_interval, backoff, raise_on_failure, progress, on_poll
+        )
+        return next(self._follow_tasks(self._plan(TASK_INFO), [getattr(id, "id", id)], options))
 
     def wait_for_tasks(
         self,
@@ -80,14 +71,15 @@ class TaskWaits:
         raise_on_failure: bool = False,
         progress: Any = False,
         on_poll: OnPoll | None = None,
-        _name: str = "wait_for_tasks",
     ) -> Iterator[Any]:
         """Wait for several tasks at once, from the calling thread; yield each TaskInfo as the
         task finishes (in the order they finish). Options as :meth:`wait_for_task`; ``timeout``
         bounds the whole wait, and :class:`TaskTimeoutError` then carries the unfinished tasks'
         last states in ``.pending``. With ``raise_on_failure=True`` the first failed task raises
         :class:`TaskFailedError` (the others are no longer waited for)."""
-        options = wait_options(_name, timeout, interval, max_interval, backoff, raise_on_failure, progress, on_poll)
+        options = wait_options(
+            "wait_for_tasks", timeout, interval, max_interval, backoff, raise_on_failure, progress, on_poll
+        )
         task_ids = [getattr(i, "id", i) for i in ids]
         return self._follow_tasks(self._plan(TASK_INFO), task_ids, options)
 
