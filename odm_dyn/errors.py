@@ -186,7 +186,7 @@ class JobFailedError(OdmError):
 
 def _rebuild(cls: type[OdmError], message: str, options: dict[str, Any]) -> OdmError:
     """Unpickle an error made with keyword-only arguments (``Exception`` pickles only ``args``)."""
-    return cls(message, **options)  # type: ignore[call-arg]
+    return cls(message, **options)
 
 
 class ApiException(OdmError):
