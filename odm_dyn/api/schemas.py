@@ -102,6 +102,8 @@ class SchemaCheck:
     def violations(self, value: Any, root: str = "$") -> list[Violation]:
         """Every broken rule (empty when the value is valid); fast when it is."""
         try:
+            if self._validator.is_valid(value):  # the usual case, without a further call
+                return []
             return self._judge(value, root)
         except ValueError:  # jsonschema-rs takes JSON data only
             found = _not_json(value, root)
