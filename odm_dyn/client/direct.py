@@ -52,6 +52,7 @@ class DirectRoute:
         self.base_path = urlsplit(base_url).path
         self.default_timeout = timeout
         self.default_u3_timeout = urllib3_timeout(timeout)
+        self._known: tuple[Any, Any] | None = None  # (pool manager, the key of its pool for our URL)
 
     @classmethod
     def for_session(cls, session: Any, base_url: str, options: dict[str, Any], timeout: Any) -> DirectRoute | None:
@@ -91,10 +92,7 @@ class DirectRoute:
 
             sent = CaseInsensitiveDict(sent)
         u3_timeout = self.default_u3_timeout if timeout == self.default_timeout else urllib3_timeout(timeout)
-        try:
-            pool = self.adapter.poolmanager.connection_from_host(**self.host_params, pool_kwargs=self.pool_kwargs)
-        except Exception as exc:  # noqa: BLE001 - a LocationValueError is mapped, anything else raised
-            raise _as_pool_error(exc) from None
+        pool = self._pool()
         if self.https:
             self.adapter.cert_verify(pool, self.base_url, self.verify, self.cert)
         try:
@@ -114,6 +112,25 @@ class DirectRoute:
         except Exception as exc:  # noqa: BLE001 - mapped exactly as HTTPAdapter.send maps them
             raise _as_requests_error(exc) from None
         return DirectAnswer(answer)
+
+
+    def _pool(self) -> Any:
+        """The pool ``connection_from_host`` gives for the base URL, found by its key while the
+        manager still holds it (its key-building is a dozen calls on every request otherwise)."""
+        manager = self.adapter.poolmanager
+        known = self._known
+        if known is not None and known[0] is manager:
+            pool = manager.pools.get(known[1])
+            if pool is not None:
+                return pool
+        try:
+            pool = manager.connection_from_host(**self.host_params, pool_kwargs=self.pool_kwargs)
+        except Exception as exc:  # noqa: BLE001 - a LocationValueError is mapped, anything else raised
+            raise _as_pool_error(exc) from None
+        # The manager's own key for it (its public mapping; never the private key function).
+        key = next((k for k in manager.pools.keys() if manager.pools.get(k) is pool), None)
+        self._known = (manager, key) if key is not None else None
+        return pool
 
 
 def _as_pool_error(exc: Exception) -> Exception:
