@@ -483,3 +483,36 @@ def test_a_warm_load_opens_the_spec_files_and_one_cache_file(split_spec: Path) -
     spec_files = sorted(str(path) for path in split_spec.parent.rglob("*.yaml"))
     assert [path for path in opened if not path.startswith(cache)] == spec_files
     assert len([path for path in opened if path.startswith(cache)]) == 1
+
+
+def test_the_server_reads_a_path_once_and_logs_without_walking_the_stack(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The embedded server's per-request path: one reading of the raw path, one log line whose
+    record is made without ``findCaller`` (a walk up the stack on every request otherwise)."""
+    import io
+    import logging
+
+    from odm_dyn.server import EmbeddedServer
+    from odm_dyn.server import app as app_module
+
+    with EmbeddedServer(tokens=["guard-token"], task_seconds=0.0) as server:
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "PATH_INFO": "/api/v1/tasks/GSF999999",
+            "QUERY_STRING": "",
+            "HTTP_GENESTACK_API_TOKEN": "guard-token",
+            "REMOTE_ADDR": "127.0.0.1",
+        }
+        statuses: list[str] = []
+        counter = Counter(monkeypatch)
+        counter.watch(app_module, "raw_path_of")
+        counter.watch(logging.Logger, "findCaller")
+        with caplog.at_level(logging.INFO, logger="odm_dyn.server"):
+            for _ in range(5):
+                server.app({**environ, "wsgi.input": io.BytesIO(b"")}, lambda status, headers: statuses.append(status))
+    assert [status.split()[0] for status in statuses] == ["404"] * 5  # an unknown task: the full path all the same
+    assert counter.calls == {"odm_dyn.server.app.raw_path_of": 5, "Logger.findCaller": 0}
+    lines = [r.getMessage() for r in caplog.records if r.name == "odm_dyn.server"]
+    assert len(lines) == 5 and all('"GET /api/v1/tasks/GSF999999" 404' in line for line in lines)
+    assert all(r.funcName == "_log_request" for r in caplog.records if r.name == "odm_dyn.server")
