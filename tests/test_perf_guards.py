@@ -516,3 +516,24 @@ def test_the_server_reads_a_path_once_and_logs_without_walking_the_stack(
     lines = [r.getMessage() for r in caplog.records if r.name == "odm_dyn.server"]
     assert len(lines) == 5 and all('"GET /api/v1/tasks/GSF999999" 404' in line for line in lines)
     assert all(r.funcName == "_log_request" for r in caplog.records if r.name == "odm_dyn.server")
+
+
+def test_equal_schemas_of_a_document_are_normalised_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hundreds of the vendor's parameters say ``{type: string}``: one check (hence one
+    inlining, one normalisation) serves every schema written alike, in each direction."""
+    operations = "".join(
+        f"  /things{n}/{{id}}:\n    get:\n      operationId: getThing{n}\n      parameters:\n"
+        "        - {name: id, in: path, required: true, schema: {type: string}}\n"
+        "        - {name: q, in: query, schema: {type: string}}\n"
+        "        - {name: n, in: query, schema: {type: integer, minimum: 1}}\n"
+        "      responses: {204: {description: none}}\n"
+        for n in range(5)
+    )
+    spec_file = tmp_path / "api.yaml"
+    spec_file.write_text("openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n" + operations)
+    monkeypatch.setenv("ODM_DYN_CACHE_DIR", str(tmp_path / "cache"))
+    counter = Counter(monkeypatch)
+    counter.watch(validation.SchemaCompiler, "_new_check")
+    api = load_api(spec_file)
+    assert sum(len(plan.checks) for plan in api.plans.values()) == 15
+    assert counter.calls == {"SchemaCompiler._new_check": 2}  # {type: string} and {type: integer, minimum: 1}

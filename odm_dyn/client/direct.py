@@ -113,7 +113,6 @@ class DirectRoute:
             raise _as_requests_error(exc) from None
         return DirectAnswer(answer)
 
-
     def _pool(self) -> Any:
         """The pool ``connection_from_host`` gives for the base URL, found by its key while the
         manager still holds it (its key-building is a dozen calls on every request otherwise)."""
