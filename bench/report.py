@@ -8,7 +8,8 @@ from typing import Any
 ODM = "odm_dyn"
 
 
-def markdown(results: dict[str, Any]) -> str:
+def markdown(results: dict[str, Any], before: dict[str, Any] | None = None) -> str:
+    """All the tables; ``before``: the results of a run on the code before issue 19's changes."""
     machine = results["machine"]
     lines = [
         "# odm_dyn benchmarks",
@@ -16,6 +17,10 @@ def markdown(results: dict[str, Any]) -> str:
         f"One run of `make bench`, {results['started']}; Python {machine['python']}, {machine['cpus']} CPUs. "
         "Per call: `getTaskInfo` against the embedded server in its own process, on a kept-alive "
         "connection; CPU is the calling thread's time; ratios are to bare `requests` in the same run.",
+        "",
+        "## Targets (issue 19)",
+        "",
+        *issue_table(results, before),
         "",
         "## Targets (issue 6)",
         "",
@@ -26,9 +31,70 @@ def markdown(results: dict[str, Any]) -> str:
         *_per_call_table(results["per_call"]),
         *_cold_table(results["cold_start"]),
         *_load_table(results["spec_load"]),
-        *_throughput(results["throughput"]),
+        *_throughput(results["throughput"], results.get("throughput_bare")),
+        *_report_figure(results.get("contract_report")),
     ]
     return "\n".join(lines) + "\n"
+
+
+VENDOR = "vendor API (244 ops)"
+
+
+def issue_figures(results: dict[str, Any]) -> dict[str, float | None]:
+    """The figures issue 19 sets targets for, from one run (``None``: not measured)."""
+    clients = results.get("per_call", {}).get("clients", {})
+    cold = results.get("cold_start", {})
+    vendor = results.get("spec_load", {}).get(VENDOR, {})
+    served, bare = results.get("throughput", {}), results.get("throughput_bare") or {}
+    return {
+        "cpu_x_urllib3": _ratio(clients.get(ODM, {}).get("cpu_ms"), clients.get("bare urllib3", {}).get("cpu_ms")),
+        "cold_x_requests": _ratio(cold.get(ODM, {}).get("wall_s"), cold.get("bare requests", {}).get("wall_s")),
+        "vendor_first_s": vendor.get("first", {}).get("seconds"),
+        "vendor_warm_s": vendor.get("cached", {}).get("seconds"),
+        "server_x_bare": _ratio(served.get("per_second"), bare.get("per_second")),
+        "server_per_s": served.get("per_second"),
+        "report_s": (results.get("contract_report") or {}).get("seconds"),
+    }
+
+
+def _ratio(ours: float | None, theirs: float | None) -> float | None:
+    return ours / theirs if ours is not None and theirs else None
+
+
+# figure key, label, format, target text, test of the target (None: a figure without one)
+ISSUE_ROWS: list[tuple[str, str, str, str, Any]] = [
+    ("cpu_x_urllib3", "CPU per call, validating both ways, × bare urllib3", "{:.2f}×", "≤ 1.10×", lambda v: v <= 1.10),
+    ("cold_x_requests", "cold start, Tasks spec, warm cache, × bare requests", "{:.2f}×", "≤ 1.1×", lambda v: v <= 1.1),
+    ("vendor_first_s", "vendor API, first load in a fresh process", "{:.2f} s", "≤ 0.6 s", lambda v: v <= 0.6),
+    ("vendor_warm_s", "vendor API, fresh process, warm cache", "{:.3f} s", "≤ 0.12 s", lambda v: v <= 0.12),
+    (
+        "server_x_bare",
+        "embedded server, getTaskInfo answers/s × a bare WSGI app on the same server",
+        "{:.2f}×",
+        "≥ 0.6×",
+        lambda v: v >= 0.6,
+    ),
+    ("server_per_s", "embedded server, answers/s, 8 client threads in another process", "{:,.0f}/s", "", None),
+    (
+        "report_s",
+        "contract report for the vendor's spec (JSON + HTML, 1,000 exchanges)",
+        "{:.2f} s",
+        "≤ 1 s",
+        lambda v: v <= 1.0,
+    ),
+]
+
+
+def issue_table(results: dict[str, Any], before: dict[str, Any] | None) -> list[str]:
+    after = issue_figures(results)
+    earlier = issue_figures(before) if before else {}
+    lines = ["| figure | before | after | target | met |", "|---|---|---|---|---|"]
+    for key, label, form, target, met in ISSUE_ROWS:
+        now, then = after.get(key), earlier.get(key)
+        shown = form.format(now) if now is not None else "not measured"
+        verdict = "" if met is None or now is None else ("yes" if met(now) else "**no**")
+        lines.append(f"| {label} | {form.format(then) if then is not None else '—'} | {shown} | {target} | {verdict} |")
+    return lines
 
 
 def targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
@@ -129,14 +195,32 @@ def _load_table(loads: dict[str, Any]) -> list[str]:
     return lines + [""]
 
 
-def _throughput(result: dict[str, Any]) -> list[str]:
-    cost = result.get("server_cpu_ms_per_answer")
+def _throughput(result: dict[str, Any], bare: dict[str, Any] | None = None) -> list[str]:
+    lines = ["## Embedded server throughput", ""]
+    for label, row in (("the embedded server", result), ("a bare WSGI app, served the same way", bare)):
+        if not row:
+            continue
+        cost = row.get("server_cpu_ms_per_answer")
+        rounds = f", median of {row['rounds']} rounds" if row.get("rounds") else ""
+        lines.append(
+            f"- {label}: {row['per_second']:,.0f} `getTaskInfo` answers/s from {row['threads']} threads "
+            f"({row['answers']} answers, {row['errors']} errors, {row['seconds']:.1f} s{rounds}); "
+            + (f"server CPU {cost:.2f} ms per answer." if cost else "server CPU not read.")
+        )
+    return lines + [""]
+
+
+def _report_figure(result: dict[str, Any] | None) -> list[str]:
+    if not result:
+        return []
+    if "error" in result:
+        return ["## Contract report", "", f"failed: {result['error']}", ""]
     return [
-        "## Embedded server throughput",
+        "## Contract report (the vendor's spec)",
         "",
-        f"{result['per_second']:,.0f} `getTaskInfo` answers/s from {result['threads']} threads "
-        f"({result['answers']} answers, {result['errors']} errors, {result['seconds']:.1f} s); "
-        + (f"server CPU {cost:.2f} ms per answer." if cost else "server CPU not read."),
+        f"Built and written (JSON {result['bytes']['json']:,} bytes, HTML {result['bytes']['html']:,} bytes) in "
+        f"{result['seconds']:.3f} s from {result['exchanges']:,} exchanges over {result['exercised_operations']} "
+        f"of {result['declared_operations']} operations (median of 3).",
         "",
     ]
 

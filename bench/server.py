@@ -1,7 +1,9 @@
-"""The embedded ODM server in its own process, as a user would run it (``odm-dyn serve``)."""
+"""The embedded ODM server in its own process, as a user would run it (``odm-dyn serve``), and
+the same serving with a bare WSGI app behind it (``bench.bare_app``) for a yardstick."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -27,10 +29,12 @@ class ServerProcess:
         self._log = tempfile.NamedTemporaryFile(prefix="odm-bench-server-", suffix=".log", delete=False)
         self._process: subprocess.Popen[bytes] | None = None
 
-    def __enter__(self) -> ServerProcess:
+    def command(self) -> list[str]:
         command = [sys.executable, "-m", "odm_dyn", "serve", "--port", "0", "--db", ":memory:"]
-        command += ["--token", self.token, "--task-seconds", str(self.task_seconds)]
-        self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=self._log)
+        return command + ["--token", self.token, "--task-seconds", str(self.task_seconds)]
+
+    def __enter__(self) -> ServerProcess:
+        self._process = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=self._log)
         self.url = self._wait_for_url()
         return self
 
@@ -66,6 +70,36 @@ class ServerProcess:
                 self._process.wait()
         self._log.close()
         os.unlink(self._log.name)
+
+
+class BareServerProcess(ServerProcess):
+    """The embedded server's serving with a bare WSGI app (one fixed answer); ``task_id`` is set."""
+
+    task_id = ""
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "bench.bare_app", "--token", self.token]
+
+    def __enter__(self) -> BareServerProcess:
+        self._process = subprocess.Popen(self.command(), stdout=subprocess.PIPE, stderr=self._log)
+        line = _first_line(self._process, timeout=30.0)
+        if not line:
+            self.__exit__()
+            raise RuntimeError(f"the bare server did not start; its log is in {self._log.name}")
+        started = json.loads(line)
+        self.url, self.task_id = started["url"], started["task"]
+        return self
+
+
+def _first_line(process: subprocess.Popen[bytes], timeout: float) -> bytes:
+    """The child's first line of output, or ``b""`` when none comes within ``timeout``."""
+    import selectors
+
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)  # type: ignore[arg-type]
+        if not selector.select(timeout):
+            return b""
+    return process.stdout.readline() if process.stdout else b""
 
 
 def publish_task(url: str, token: str = TOKEN) -> str:

@@ -1,13 +1,16 @@
 """The server's answers per second from 8 client threads on kept-alive connections.
 
-The clients are as thin as Python allows (``http.client``, one connection per thread), so
-that what is measured is the server, not the client; the server's own CPU time is read from
-``/proc`` to show what one answer costs it.
+The clients are as thin as Python allows (``http.client``, one connection per thread), and run
+in this process, not the server's, so that what is measured is the server; the server's own CPU
+time is read from ``/proc`` to show what one answer costs it. :func:`compare` measures several
+servers in interleaved rounds (the embedded server and a bare WSGI app served the same way), so
+drift on the machine hits them alike.
 """
 
 from __future__ import annotations
 
 import http.client
+import statistics
 import threading
 import time
 from typing import Any
@@ -66,3 +69,27 @@ def measure(server: ServerProcess, task_id: str, seconds: float = 4.0) -> dict[s
         "per_second": answers / elapsed,
         "server_cpu_ms_per_answer": server_cpu / answers * 1e3 if answers else None,
     }
+
+
+def compare(servers: dict[str, tuple[ServerProcess, str]], rounds: int, seconds: float) -> dict[str, Any]:
+    """Each server (with the task it reads) measured ``rounds`` times, in turn; medians of the rounds."""
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in servers}
+    names = list(servers)
+    for number in range(rounds):
+        shift = number % len(names)
+        for name in names[shift:] + names[:shift]:
+            server, task_id = servers[name]
+            runs[name].append(measure(server, task_id, seconds))
+    out: dict[str, Any] = {}
+    for name, measured in runs.items():
+        costs = [m["server_cpu_ms_per_answer"] for m in measured if m["server_cpu_ms_per_answer"] is not None]
+        out[name] = {
+            "threads": THREADS,
+            "rounds": rounds,
+            "seconds": sum(m["seconds"] for m in measured),
+            "answers": sum(m["answers"] for m in measured),
+            "errors": sum(m["errors"] for m in measured),
+            "per_second": statistics.median(m["per_second"] for m in measured),
+            "server_cpu_ms_per_answer": statistics.median(costs) if costs else None,
+        }
+    return out

@@ -15,7 +15,7 @@ Layer: the bottom; imports nothing of odm_dyn.
 
 from __future__ import annotations
 
-import difflib
+import functools
 import keyword
 import re
 from typing import Iterable
@@ -26,6 +26,7 @@ WITH_HTTP_INFO = "_with_http_info"
 SURFACE_MODULE_MARK = "__odm_dyn_surface__"
 
 
+@functools.lru_cache(maxsize=4096)
 def snake_case(name: str) -> str:
     """``publishAllStudies`` → ``publish_all_studies``; ``Tasks API`` → ``tasks_api``.
 
@@ -92,6 +93,8 @@ def close_names(name: str, known: Iterable[str], n: int = 3) -> list[str]:
     by_fold: dict[str, list[str]] = {}
     for candidate in known:
         by_fold.setdefault(_folded(candidate), []).append(candidate)
+    import difflib  # only for a name that is not known: never on import, never on a good call
+
     wanted = _folded(name)
     folds = [wanted] if wanted in by_fold else []
     folds += difflib.get_close_matches(wanted, list(by_fold), n=n + 6)

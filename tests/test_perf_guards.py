@@ -369,3 +369,171 @@ def test_a_body_is_converted_and_its_media_type_chosen_once_per_call(monkeypatch
         counter.watch(client_module, "body_media")
         client.post_json(body={"name": "Rex", "secret": "s3"})
     assert list(counter.calls.values()) == [1, 1]
+
+
+# --------------------------------------------------------------------------- the per-call budget (issue 19)
+
+# The Python functions of odm_dyn one getTaskInfo call runs (43 when this was written: bind,
+# check, encode, send, read, check, model). A change that adds work to every call must raise
+# this on purpose, with the bench's figures to show what it costs.
+CALL_BUDGET = 46
+
+
+def _odm_dyn_calls(action: Callable[[], Any], rounds: int) -> dict[str, int]:
+    """odm_dyn's own function calls (by ``file:function``) made by ``rounds`` runs of ``action``
+    in this thread (a server's threads are not counted)."""
+    root = os.path.dirname(odm_dyn.__file__) + os.sep
+    counts: dict[str, int] = {}
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        if event == "call" and frame.f_code.co_filename.startswith(root):
+            key = f"{frame.f_code.co_filename[len(root) :]}:{frame.f_code.co_name}"
+            counts[key] = counts.get(key, 0) + 1
+
+    sys.setprofile(profile)
+    try:
+        for _ in range(rounds):
+            action()
+    finally:
+        sys.setprofile(None)
+    return counts
+
+
+def test_a_call_stays_within_its_budget_of_python_work() -> None:
+    with ScriptedServer() as server:
+        server.default = Answer(200, json.dumps(TASK).encode())
+        client = odm_dyn.Client(server.url, token="t")
+        for _ in range(3):
+            client.get_task_info("GSF000001")  # the client's first-call work (credentials, the connection)
+        counts = _odm_dyn_calls(lambda: client.get_task_info("GSF000001"), 10)
+    per_call = sum(counts.values()) / 10
+    assert 0 < per_call <= CALL_BUDGET, sorted(counts.items(), key=lambda item: -item[1])
+
+
+def test_a_call_runs_no_import_statement(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An ``import`` inside a function costs a look-up and a from-list walk on every call.
+
+    Only odm_dyn's own statements count (urllib3 runs one of its own per answer)."""
+    import builtins
+    import threading
+
+    caller = threading.get_ident()
+    root = os.path.dirname(odm_dyn.__file__) + os.sep
+    imported: list[str] = []
+    original = builtins.__import__
+
+    def counting(name: str, *args: Any, **kwargs: Any) -> Any:
+        # the scripted server's threads import as they like; so do the libraries called
+        if threading.get_ident() == caller and sys._getframe(1).f_code.co_filename.startswith(root):
+            imported.append(name)
+        return original(name, *args, **kwargs)
+
+    with ScriptedServer() as server:
+        server.default = Answer(200, json.dumps(TASK).encode())
+        client = odm_dyn.Client(server.url, token="t")
+        client.get_task_info("GSF000001")
+        monkeypatch.setattr(builtins, "__import__", counting)
+        for _ in range(5):
+            client.get_task_info("GSF000001")
+            client.tasks_api.get_task_info_with_http_info(id="GSF000001")
+    assert imported == []
+
+
+def test_the_media_rule_runs_once_per_content_type(monkeypatch: pytest.MonkeyPatch) -> None:
+    from odm_dyn.wire import answer as wire_answer
+
+    with ScriptedServer() as server:
+        server.default = Answer(200, json.dumps(TASK).encode())
+        client = odm_dyn.Client(server.url, token="t")
+        declared = client.api.find_plan("getTaskInfo").responses["200"]
+        declared.media_keys.clear()
+        counter = Counter(monkeypatch)
+        counter.watch(wire_answer, "match_declared")
+        for _ in range(20):
+            client.get_task_info("GSF000001")
+    assert counter.calls == {"odm_dyn.wire.answer.match_declared": 1}
+    assert list(declared.media_keys.values()) == [("application/json", "application/json", True)]
+
+
+def test_a_warm_load_opens_the_spec_files_and_one_cache_file(split_spec: Path) -> None:
+    """In a fresh process with the cache filled: the spec's own files (their contents are the
+    cache's key) and one cache file are all a load reads; no other spec file, no second cache."""
+    probe = (
+        "import json, sys\n"
+        "from odm_dyn.api.load import load_api\n"
+        "opened = []\n"
+        "def note(event, args):\n"
+        "    if event == 'open' and isinstance(args[0], str) and not args[0].endswith(('.py', '.pyc')):\n"
+        "        opened.append(args[0])\n"
+        "sys.addaudithook(note)\n"
+        f"api = load_api({str(split_spec)!r})\n"
+        "print(json.dumps(sorted(set(opened))))\n"
+    )
+    env = {**os.environ, "ODM_DYN_CACHE_DIR": os.environ["ODM_DYN_CACHE_DIR"], "PYTHONPATH": str(ROOT)}
+
+    def run() -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env, timeout=120
+        )
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    run()  # fills the cache
+    opened = run()
+    cache = os.environ["ODM_DYN_CACHE_DIR"]
+    spec_files = sorted(str(path) for path in split_spec.parent.rglob("*.yaml"))
+    assert [path for path in opened if not path.startswith(cache)] == spec_files
+    assert len([path for path in opened if path.startswith(cache)]) == 1
+
+
+def test_the_server_reads_a_path_once_and_logs_without_walking_the_stack(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The embedded server's per-request path: one reading of the raw path, one log line whose
+    record is made without ``findCaller`` (a walk up the stack on every request otherwise)."""
+    import io
+    import logging
+
+    from odm_dyn.server import EmbeddedServer
+    from odm_dyn.server import app as app_module
+
+    with EmbeddedServer(tokens=["guard-token"], task_seconds=0.0) as server:
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "PATH_INFO": "/api/v1/tasks/GSF999999",
+            "QUERY_STRING": "",
+            "HTTP_GENESTACK_API_TOKEN": "guard-token",
+            "REMOTE_ADDR": "127.0.0.1",
+        }
+        statuses: list[str] = []
+        counter = Counter(monkeypatch)
+        counter.watch(app_module, "raw_path_of")
+        counter.watch(logging.Logger, "findCaller")
+        with caplog.at_level(logging.INFO, logger="odm_dyn.server"):
+            for _ in range(5):
+                server.app({**environ, "wsgi.input": io.BytesIO(b"")}, lambda status, headers: statuses.append(status))
+    assert [status.split()[0] for status in statuses] == ["404"] * 5  # an unknown task: the full path all the same
+    assert counter.calls == {"odm_dyn.server.app.raw_path_of": 5, "Logger.findCaller": 0}
+    lines = [r.getMessage() for r in caplog.records if r.name == "odm_dyn.server"]
+    assert len(lines) == 5 and all('"GET /api/v1/tasks/GSF999999" 404' in line for line in lines)
+    assert all(r.funcName == "_log_request" for r in caplog.records if r.name == "odm_dyn.server")
+
+
+def test_equal_schemas_of_a_document_are_normalised_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hundreds of the vendor's parameters say ``{type: string}``: one check (hence one
+    inlining, one normalisation) serves every schema written alike, in each direction."""
+    operations = "".join(
+        f"  /things{n}/{{id}}:\n    get:\n      operationId: getThing{n}\n      parameters:\n"
+        "        - {name: id, in: path, required: true, schema: {type: string}}\n"
+        "        - {name: q, in: query, schema: {type: string}}\n"
+        "        - {name: n, in: query, schema: {type: integer, minimum: 1}}\n"
+        "      responses: {204: {description: none}}\n"
+        for n in range(5)
+    )
+    spec_file = tmp_path / "api.yaml"
+    spec_file.write_text("openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n" + operations)
+    monkeypatch.setenv("ODM_DYN_CACHE_DIR", str(tmp_path / "cache"))
+    counter = Counter(monkeypatch)
+    counter.watch(validation.SchemaCompiler, "_new_check")
+    api = load_api(spec_file)
+    assert sum(len(plan.checks) for plan in api.plans.values()) == 15
+    assert counter.calls == {"SchemaCompiler._new_check": 2}  # {type: string} and {type: integer, minimum: 1}

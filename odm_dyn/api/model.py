@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import copy
 import datetime
-import difflib
-import html
 import json
 import keyword
 import re
@@ -64,6 +62,8 @@ class Model:
         if name in cls._properties or cls._open:
             return name
         known = ", ".join(sorted(cls._attributes)) or "none"
+        import difflib  # a misspelt field only
+
         close = difflib.get_close_matches(name, list(cls._attributes), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise RequestTypeError(
@@ -176,6 +176,8 @@ class Model:
 
     def _repr_html_(self) -> str:
         """A small table for notebooks: one row per field, nested models as their own tables."""
+        import html  # notebooks only: not on every import of odm_dyn
+
         rows = "".join(
             f"<tr><th style='text-align:left'>{html.escape(field)}</th><td>{_html_value(value)}</td></tr>"
             for field, value in self._fields()
@@ -219,6 +221,8 @@ def _html_value(value: Any) -> str:
         return value._repr_html_()
     if isinstance(value, list) and value and all(isinstance(v, Model) for v in value):
         return "".join(v._repr_html_() for v in value)
+    import html
+
     return html.escape(repr(value))
 
 

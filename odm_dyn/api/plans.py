@@ -51,6 +51,10 @@ class ResponsePlan:
     description: str
     checks: dict[str, SchemaCheck | None]  # media type → check (None: no schema declared)
     models: dict[str, tuple[str, str] | None]  # media type → ("one"|"many", model name)
+    # An answer's Content-Type text → (its media type, the declared key it falls in, read as
+    # JSON): filled by ``wire.answer.media_of`` as answers come, so the media-range rule runs
+    # once per Content-Type a server sends, not on every call.
+    media_keys: dict[str, tuple[str, str | None, bool]] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass

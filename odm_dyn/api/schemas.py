@@ -102,6 +102,8 @@ class SchemaCheck:
     def violations(self, value: Any, root: str = "$") -> list[Violation]:
         """Every broken rule (empty when the value is valid); fast when it is."""
         try:
+            if self._validator.is_valid(value):  # the usual case, without a further call
+                return []
             return self._judge(value, root)
         except ValueError:  # jsonschema-rs takes JSON data only
             found = _not_json(value, root)
@@ -245,18 +247,25 @@ class SchemaCompiler:
         self._inlined: dict[tuple[str, str], Any] = {}
         self._checks: dict[tuple[int, str], SchemaCheck] = {}
         self._by_inlined: dict[tuple[int, str], SchemaCheck] = {}
+        self._by_text: dict[tuple[str, str], SchemaCheck] = {}  # (canonical JSON of a schema as written, direction)
         self._compiled: dict[str, Any] = {}  # canonical JSON of a normalised schema → its validator
         self._parts: dict[tuple[str, str], Any] = {}  # (canonical JSON of a piece, direction) → validator
 
     def check(self, schema: dict[str, Any], direction: str) -> SchemaCheck:
         key = (id(schema), direction)
         if key not in self._checks:
-            inlined = self.inline(schema, direction)
-            # Parameters and bodies that refer to one schema share its inlined form, hence its check.
-            shared = self._by_inlined.get((id(inlined), direction))
-            if shared is None:
-                shared = self._by_inlined[(id(inlined), direction)] = self._new_check(inlined, direction)
-            self._checks[key] = shared
+            # Equal schemas of one document (hundreds of ``{type: string}`` parameters, the same
+            # ``$ref`` written in many places) inline, normalise and check alike: one check each.
+            text = (json.dumps(schema, sort_keys=True, default=repr), direction)
+            found = self._by_text.get(text)
+            if found is None:
+                inlined = self.inline(schema, direction)
+                # Parameters and bodies that refer to one schema share its inlined form, hence its check.
+                found = self._by_inlined.get((id(inlined), direction))
+                if found is None:
+                    found = self._by_inlined[(id(inlined), direction)] = self._new_check(inlined, direction)
+                self._by_text[text] = found
+            self._checks[key] = found
         return self._checks[key]
 
     def _new_check(self, inlined: Any, direction: str) -> SchemaCheck:

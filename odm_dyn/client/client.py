@@ -220,7 +220,8 @@ class Client(TaskWaits, JobWaits, PagingMixin):
 
     def _send(self, plan: CallPlan, request: Request, options: dict[str, Any], sink: Any = None) -> RawResponse:
         """The transport's part of a call, with the call's options; the observers see the exchange."""
-        log.debug("%s: %s %s", request.operation_id, request.method, request.target.partition("?")[0])
+        if log.isEnabledFor(logging.DEBUG):  # the arguments are not worked out on every call
+            log.debug("%s: %s %s", request.operation_id, request.method, request.target.partition("?")[0])
         if options:
             raw = self.transport.send(request, sink=sink, **send_options(options, self._retry_unsafe))
         else:  # most calls: no per-call option to read

@@ -52,6 +52,7 @@ class DirectRoute:
         self.base_path = urlsplit(base_url).path
         self.default_timeout = timeout
         self.default_u3_timeout = urllib3_timeout(timeout)
+        self._known: tuple[Any, Any] | None = None  # (pool manager, the key of its pool for our URL)
 
     @classmethod
     def for_session(cls, session: Any, base_url: str, options: dict[str, Any], timeout: Any) -> DirectRoute | None:
@@ -80,21 +81,18 @@ class DirectRoute:
 
     def open(self, request: Request, timeout: Timeout) -> Any:
         """Send the request; a response object with what the transport reads of ``requests.Response``."""
-        import requests
-        from urllib3.exceptions import LocationValueError
-
+        # No import statement runs here unless something is wrong: this is every call's path.
         body = request.body
         sent: Any = dict(request.headers)
         if body is not None:
             sent["Content-Length"] = str(len(body))
         if len({name.lower() for name in sent}) != len(sent):
             # Names differing only in case: requests keeps the last value of each; so must we.
-            sent = requests.structures.CaseInsensitiveDict(sent)
+            from requests.structures import CaseInsensitiveDict
+
+            sent = CaseInsensitiveDict(sent)
         u3_timeout = self.default_u3_timeout if timeout == self.default_timeout else urllib3_timeout(timeout)
-        try:
-            pool = self.adapter.poolmanager.connection_from_host(**self.host_params, pool_kwargs=self.pool_kwargs)
-        except LocationValueError as exc:
-            raise requests.exceptions.InvalidURL(exc) from None
+        pool = self._pool()
         if self.https:
             self.adapter.cert_verify(pool, self.base_url, self.verify, self.cert)
         try:
@@ -114,6 +112,32 @@ class DirectRoute:
         except Exception as exc:  # noqa: BLE001 - mapped exactly as HTTPAdapter.send maps them
             raise _as_requests_error(exc) from None
         return DirectAnswer(answer)
+
+    def _pool(self) -> Any:
+        """The pool ``connection_from_host`` gives for the base URL, found by its key while the
+        manager still holds it (its key-building is a dozen calls on every request otherwise)."""
+        manager = self.adapter.poolmanager
+        known = self._known
+        if known is not None and known[0] is manager:
+            pool = manager.pools.get(known[1])
+            if pool is not None:
+                return pool
+        try:
+            pool = manager.connection_from_host(**self.host_params, pool_kwargs=self.pool_kwargs)
+        except Exception as exc:  # noqa: BLE001 - a LocationValueError is mapped, anything else raised
+            raise _as_pool_error(exc) from None
+        # The manager's own key for it (its public mapping; never the private key function).
+        key = next((k for k in manager.pools.keys() if manager.pools.get(k) is pool), None)
+        self._known = (manager, key) if key is not None else None
+        return pool
+
+
+def _as_pool_error(exc: Exception) -> Exception:
+    """The requests exception ``HTTPAdapter.send`` raises when no pool can be made for the URL."""
+    import requests
+    from urllib3.exceptions import LocationValueError
+
+    return requests.exceptions.InvalidURL(exc) if isinstance(exc, LocationValueError) else exc
 
 
 def urllib3_timeout(timeout: Timeout) -> Any:
@@ -167,29 +191,20 @@ class DirectAnswer:
     __slots__ = ("raw", "status_code", "reason", "headers", "_consumed")
 
     def __init__(self, raw: Any):
-        from requests.structures import CaseInsensitiveDict
-
         self.raw = raw
         self.status_code = raw.status
         self.reason = raw.reason
-        self.headers = CaseInsensitiveDict(raw.headers)
+        # urllib3's own header mapping: case-insensitive, repeated fields joined with ", ", as
+        # requests' copy of it would be (a copy costs a lower-casing per field on every call).
+        self.headers = raw.headers
         self._consumed = False
 
     def iter_content(self, chunk_size: int) -> Iterator[bytes]:
         """Decoded body chunks; failures become the requests exceptions ``iter_content`` raises."""
-        from requests import exceptions as rex
-        from urllib3 import exceptions as u3
-
         try:
             yield from self.raw.stream(chunk_size, decode_content=True)
-        except u3.ProtocolError as exc:
-            raise rex.ChunkedEncodingError(exc) from None
-        except u3.DecodeError as exc:
-            raise rex.ContentDecodingError(exc) from None
-        except u3.ReadTimeoutError as exc:
-            raise rex.ConnectionError(exc) from None
-        except u3.SSLError as exc:
-            raise rex.SSLError(exc) from None
+        except Exception as exc:  # noqa: BLE001 - mapped as iter_content maps it, or raised as it is
+            raise _as_stream_error(exc) from None
         self._consumed = True
 
     def close(self) -> None:
@@ -197,3 +212,19 @@ class DirectAnswer:
         if not self._consumed:
             self.raw.close()
         self.raw.release_conn()
+
+
+def _as_stream_error(exc: Exception) -> Exception:
+    """The requests exception ``Response.iter_content`` raises for a urllib3 failure of ``stream``."""
+    from requests import exceptions as rex
+    from urllib3 import exceptions as u3
+
+    for kind, mapped in (
+        (u3.ProtocolError, rex.ChunkedEncodingError),
+        (u3.DecodeError, rex.ContentDecodingError),
+        (u3.ReadTimeoutError, rex.ConnectionError),
+        (u3.SSLError, rex.SSLError),
+    ):
+        if isinstance(exc, kind):
+            return mapped(exc)
+    return exc

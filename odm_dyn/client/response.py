@@ -12,7 +12,7 @@ from typing import IO, Any, Callable, Iterator, Mapping
 from ..api.plans import Api, CallPlan, ResponsePlan
 from ..api.schemas import Violation
 from ..errors import ApiException, ResponseValidationError, exception_for_status
-from ..wire.answer import _decode_loosely, _match_media, check_answer, decode
+from ..wire.answer import _decode_loosely, _match_media, check_answer, decode, media_of
 from ..wire.messages import RawResponse
 
 log = logging.getLogger("odm_dyn")
@@ -126,7 +126,8 @@ def read_streamed(api: Api, plan: CallPlan, raw: RawResponse, mode: str, result:
 
 
 def _as_model(api: Api, declared: ResponsePlan, raw: RawResponse, data: Any) -> Any:
-    model = declared.models.get(_match_media(raw.media_type, declared.models) or "", None)
+    # models and checks have the same keys (the response's media types): one look-up serves both
+    model = declared.models.get(media_of(declared, raw)[1] or "", None)
     if model is None:
         return data
     kind, name = model

@@ -135,7 +135,8 @@ class Transport(BaseTransport):
                 raise
             raise error from None
         elapsed = time.monotonic() - started
-        log.debug("%s %s -> %d (%.1f ms)", request.method, request.path, response.status_code, elapsed * 1000)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s -> %d (%.1f ms)", request.method, request.path, response.status_code, elapsed * 1000)
         return RawResponse(response.status_code, response.reason or "", response.headers, b"".join(chunks), elapsed)
 
     def _open(self, request: Request, timeout: Timeout) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..api.plans import CallPlan, ResponsePlan
 from ..api.schemas import Violation
-from ..spec.media import is_json_media
+from ..spec.media import base_media, is_json_media
 from .media import decodes_as_json, match_declared
 from .messages import RawResponse
 
@@ -26,14 +26,30 @@ def check_answer(plan: CallPlan, raw: RawResponse) -> tuple[ResponsePlan | None,
     return declared, data, violations
 
 
+_MEDIA_KEYS_KEPT = 32  # distinct Content-Type texts remembered per response (a server sends one or two)
+
+
+def media_of(declared: ResponsePlan, raw: RawResponse) -> tuple[str, str | None, bool]:
+    """The answer's media type, the declared type or range it falls in (``None``: none), and
+    whether its body is read as JSON; worked out once per Content-Type text and response."""
+    header = raw.headers.get("Content-Type") or ""
+    found = declared.media_keys.get(header)
+    if found is None:
+        media = base_media(header)
+        key = match_declared(media, declared.checks)
+        found = (media, key, key is not None and decodes_as_json(key, media))
+        if len(declared.media_keys) < _MEDIA_KEYS_KEPT:
+            declared.media_keys[header] = found
+    return found
+
+
 def decode(declared: ResponsePlan, raw: RawResponse, check: bool = True) -> tuple[Any, list[Violation]]:
     """Decode the body by the media type the server named; check it against the schema
     (unless ``check`` is false: then only what decoding itself finds is reported)."""
-    media = raw.media_type
     checks = declared.checks
     if not checks:
         return _decode_loosely(raw), []
-    key = _match_media(media, checks)
+    media, key, as_json = media_of(declared, raw)
     if key is None:
         if not raw.content and not media:
             return None, [Violation("$", "content", f"no body; the spec declares {', '.join(checks)}")]
@@ -41,7 +57,6 @@ def decode(declared: ResponsePlan, raw: RawResponse, check: bool = True) -> tupl
         return _decode_loosely(raw), [
             Violation("$", "content-type", f"answered {what}; the spec declares {', '.join(checks)}")
         ]
-    as_json = decodes_as_json(key, media)
     if as_json:
         try:
             data = json.loads(raw.content)

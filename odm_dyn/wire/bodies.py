@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from typing import Any
 from urllib.parse import quote
 
@@ -69,7 +68,10 @@ def encode_multipart(fields: dict[str, Any], boundary: str | None = None) -> tup
     """multipart/form-data: text parts for strings and numbers, JSON parts for objects and
     arrays, file parts for bytes, a ``pathlib.Path``, an open file or a ``(filename, content
     [, content_type])`` tuple; a list of files is one part per file under the same name."""
-    boundary = boundary or uuid.uuid4().hex
+    if not boundary:
+        import uuid  # multipart bodies only: uuid imports platform, not worth it for every client
+
+        boundary = uuid.uuid4().hex
     chunks: list[bytes] = []
     for name, value in fields.items():
         for item in value if isinstance(value, list) and value and _is_file_list(value) else [value]:

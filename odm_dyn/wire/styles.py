@@ -61,6 +61,8 @@ def _encode_path_text(text: str) -> str:
 
 
 def _encode_path_simple(param: Parameter, value: Any) -> str:
+    if type(value) is str:  # most path parameters: an id
+        return _encode_path_text(value)
     return _simple(value, param.explode, _encode_path_text)
 
 
