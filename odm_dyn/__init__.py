@@ -42,6 +42,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "Client": "client.client",
+    "AsyncClient": "client.async_client",
     "ApiResponse": "client.response",
     "RetryPolicy": "client.transport",
     "Configuration": "client.compat",
@@ -57,6 +58,7 @@ __all__ = [
     "ApiException",
     "ApiResponse",
     "ApiTimeoutError",
+    "AsyncClient",
     "BadRequestException",
     "Client",
     "Configuration",

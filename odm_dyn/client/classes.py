@@ -47,33 +47,47 @@ _classes: dict[tuple[int, type], type] = {}
 _classes_lock = threading.Lock()
 
 
-def client_class(api: Api, base: type[Client] | None = None) -> type[Client]:
-    """The Client subclass for a compiled spec, made once: its methods are the operations."""
+def client_class(api: Api, base: type | None = None) -> Any:
+    """The Client (or AsyncClient: ``base``) subclass for a compiled spec, made once: its methods
+    are the operations."""
     if base is None:
-        from .client import Client as base  # the module that defines Client imports this one
+        from .client import Client  # the module that defines Client imports this one
+
+        base = Client
     if getattr(base, "api", None) is api:
         return base
     key = (id(api), base)
     with _classes_lock:
         if key not in _classes:
             namespace: dict[str, Any] = {"api": api, "__module__": base.__module__, "__doc__": base.__doc__}
+            coroutines = bool(getattr(base, "_coroutines", False))  # AsyncClient: every method a coroutine
             for plan in api.plans.values():
-                namespace.update(make_methods(plan, lambda self: self, "Client"))
+                namespace.update(make_methods(plan, _itself, base.__name__, coroutines))
             for attr, (tag, op_ids) in api.tags.items():
-                namespace[attr] = _tag_property(attr, tag_class(api, tag, op_ids))
+                namespace[attr] = _tag_property(attr, tag_class(api, tag, op_ids, coroutines=coroutines))
             _classes[key] = type(base.__name__, (base,), namespace)
     return _classes[key]
 
 
-def make_methods(plan: CallPlan, client_of: Callable[[Any], Client], owner: str) -> dict[str, Callable]:
-    """``name`` and ``name_with_http_info`` functions for one operation."""
+def _itself(client: Any) -> Any:
+    return client
+
+
+def make_methods(
+    plan: CallPlan, client_of: Callable[[Any], Client], owner: str, coroutines: bool = False
+) -> dict[str, Callable]:
+    """``name`` and ``name_with_http_info`` functions for one operation; with ``coroutines``,
+    ``async def`` functions (for ``AsyncClient``, whose ``_call`` is a coroutine)."""
     op = plan.op
+    if coroutines:
+        method, method_with_http_info = _coroutine_methods(plan, client_of)
+    else:
 
-    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return client_of(self)._call(plan, args, kwargs, False)
+        def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            return client_of(self)._call(plan, args, kwargs, False)
 
-    def method_with_http_info(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return client_of(self)._call(plan, args, kwargs, True)
+        def method_with_http_info(self: Any, *args: Any, **kwargs: Any) -> Any:
+            return client_of(self)._call(plan, args, kwargs, True)
 
     signature = op.signature()
     for function, name, doc in (
@@ -91,11 +105,21 @@ def make_methods(plan: CallPlan, client_of: Callable[[Any], Client], owner: str)
     return {method.__name__: method, method_with_http_info.__name__: method_with_http_info}
 
 
-def tag_class(api: Api, tag: str, op_ids: list[str], base: type = TagNamespace) -> type:
+def _coroutine_methods(plan: CallPlan, client_of: Callable[[Any], Any]) -> tuple[Callable, Callable]:
+    async def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return await client_of(self)._call(plan, args, kwargs, False)
+
+    async def method_with_http_info(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return await client_of(self)._call(plan, args, kwargs, True)
+
+    return method, method_with_http_info
+
+
+def tag_class(api: Api, tag: str, op_ids: list[str], base: type = TagNamespace, *, coroutines: bool = False) -> type:
     name = api.tag_class_name(tag)
     namespace: dict[str, Any] = {"_tag": tag, "__doc__": f"Operations tagged {tag!r}.", "__module__": "odm_dyn"}
     for op_id in op_ids:
-        namespace.update(make_methods(api.plans[op_id], _client_of_namespace, name))
+        namespace.update(make_methods(api.plans[op_id], _client_of_namespace, name, coroutines))
     return type(name, (base,), namespace)
 
 

@@ -8,11 +8,12 @@ STOPPED and ABANDONED; once one is reached, ``output`` holds its ``result`` or i
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Iterator
+import contextlib
+from typing import Any, AsyncGenerator, Callable, Iterable, Iterator
 
 from ..api.plans import command_head
 from ..errors import JobFailedError, JobTimeoutError
-from .polling import Pace, Subject, check_wait_arguments, poll_options, wait_each
+from .polling import Pace, Subject, check_wait_arguments, poll_options, wait_each, wait_each_async
 from .progress import wait_progress
 
 JOB_TERMINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "STOPPED", "ABANDONED"})
@@ -115,6 +116,99 @@ class JobWaits:
                 if raise_on_failure and getattr(watch.last, "status", None) != JOB_COMPLETED:
                     raise job_failed(watch.id, watch.last, output)
                 yield watch.id, output
+
+
+class AsyncJobWaits:
+    """``JobWaits`` for ``AsyncClient``: ``await wait_for_job(...)``, ``async for job_exec_id,
+    output in wait_for_jobs(...)``; the same arguments, decisions and errors, the polls awaited."""
+
+    api: Any
+    transport: Any
+    _plan: Callable[..., Any]
+    _call: Callable[..., Any]
+
+    async def wait_for_job(
+        self,
+        job_exec_id: Any,
+        timeout: float | None = None,
+        interval: float = 0.5,
+        *,
+        max_interval: float = 10.0,
+        backoff: float = 1.5,
+        raise_on_failure: bool = True,
+        progress: Any = False,
+        on_poll: OnPoll | None = None,
+    ) -> Any:
+        waits = self.wait_for_jobs(
+            [job_exec_id],
+            timeout,
+            interval,
+            max_interval=max_interval,
+            backoff=backoff,
+            raise_on_failure=raise_on_failure,
+            progress=progress,
+            on_poll=on_poll,
+            _name="wait_for_job",
+        )
+        async with contextlib.aclosing(waits):
+            async for _job_id, output in waits:
+                return output
+        raise AssertionError("unreachable: a wait yields its job or raises")  # pragma: no cover
+
+    def wait_for_jobs(
+        self,
+        job_exec_ids: Iterable[Any],
+        timeout: float | None = None,
+        interval: float = 0.5,
+        *,
+        max_interval: float = 10.0,
+        backoff: float = 1.5,
+        raise_on_failure: bool = True,
+        progress: Any = False,
+        on_poll: OnPoll | None = None,
+        _name: str = "wait_for_jobs",
+    ) -> AsyncGenerator[tuple[Any, Any], None]:
+        limit = check_wait_arguments(_name, interval, timeout)
+        ids = [job_id_of(i) for i in job_exec_ids]
+        plans = self._plan(JOB_INFO), self._plan(JOB_OUTPUT)
+        pace = Pace(interval, max_interval, backoff)
+        return self._follow_jobs(plans, ids, limit, pace, raise_on_failure, progress, on_poll)
+
+    async def _follow_jobs(
+        self,
+        plans: tuple[Any, Any],
+        ids: list[Any],
+        limit: float,
+        pace: Pace,
+        raise_on_failure: bool,
+        progress: Any,
+        on_poll: OnPoll | None,
+    ) -> AsyncGenerator[tuple[Any, Any], None]:
+        info_plan, output_plan = plans
+        subject = job_subject(self.api, info_plan)
+        outputs: dict[Any, Any] = {}
+
+        async def poll(job_id: Any, remaining: float) -> Any:
+            info = await self._call(info_plan, (job_id,), poll_options(self.transport, remaining), False)
+            if getattr(info, "status", None) in JOB_TERMINAL_STATUSES:
+                outputs[job_id] = await self._call(
+                    output_plan, (job_id,), poll_options(self.transport, remaining), False
+                )
+            return info
+
+        with wait_progress(progress, subject, len(ids), on_poll) as observe:
+            waits = wait_each_async(poll, subject, ids, pace, limit, observe.polled)
+            async with contextlib.aclosing(waits):
+                async for watch in waits:
+                    observe.finished(watch.last)
+                    output = outputs.pop(watch.id, None)
+                    if raise_on_failure and getattr(watch.last, "status", None) != JOB_COMPLETED:
+                        raise job_failed(watch.id, watch.last, output)
+                    yield watch.id, output
+
+
+AsyncJobWaits.wait_for_job.__doc__ = JobWaits.wait_for_job.__doc__
+AsyncJobWaits.wait_for_jobs.__doc__ = JobWaits.wait_for_jobs.__doc__
 
 
 def job_id_of(value: Any) -> Any:
