@@ -184,11 +184,17 @@ def cmd_stubs(ns: argparse.Namespace, args: list[str]) -> int:
         "Import it under TYPE_CHECKING:  if TYPE_CHECKING: from odm_client import Client",
     )
     parser.add_argument("out", metavar="OUT.pyi", help="the stub file to write ('-': standard output)")
+    parser.add_argument(
+        "--async",
+        dest="asynchronous",
+        action="store_true",
+        help="also type AsyncClient, whose methods are coroutines (from odm_client import AsyncClient)",
+    )
     add_global_options(parser, leaf=True)
     ns = parse_into(parser, args, ns)
     from .stubs import render_stub, stub_label
 
-    text = render_stub(load(ns), stub_label(spec_source(ns.spec)))
+    text = render_stub(load(ns), stub_label(spec_source(ns.spec)), asynchronous=ns.asynchronous)
     if ns.out == "-":
         sys.stdout.write(text)
         return EXIT_OK

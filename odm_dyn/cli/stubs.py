@@ -171,31 +171,38 @@ def signature_text(api: Api, operation_id: str) -> str:
 # --------------------------------------------------------------------------- the stub module
 
 
-def render_stub(api: Api, label: str = "") -> str:
-    """The text of a ``.pyi`` module: models, tag namespaces and ``Client`` for ``api``."""
+def render_stub(api: Api, label: str = "", asynchronous: bool = False) -> str:
+    """The text of a ``.pyi`` module: models, tag namespaces and ``Client`` for ``api``; with
+    ``asynchronous``, ``AsyncClient`` too, whose methods (and its tag namespaces') are coroutines."""
     namer = TypeNamer(api)
     task = namer.model_class("TaskInfo") or f"{T}Any"
-    parts = [_header(label), _api_response()]
+    parts = [_header(label, asynchronous), _api_response()]
     parts += [_model(namer, name) for name in api.models]
     for _attr, (tag, op_ids) in api.tags.items():
         parts.append(_namespace(namer, api.tag_class_name(tag), f"Operations tagged {tag!r}.", op_ids))
     parts.append(_client(namer, task))
+    if asynchronous:
+        for _attr, (tag, op_ids) in api.tags.items():
+            doc = f"Operations tagged {tag!r}, as coroutines."
+            parts.append(_namespace(namer, "Async" + api.tag_class_name(tag), doc, op_ids, True))
+        parts.append(_async_client(namer, task))
     return "\n\n".join(parts) + "\n"
 
 
-def write_stub(api: Api, path: str, label: str = "") -> None:
+def write_stub(api: Api, path: str, label: str = "", asynchronous: bool = False) -> None:
     with open(path, "w", encoding="utf-8") as handle:
-        handle.write(render_stub(api, label))
+        handle.write(render_stub(api, label, asynchronous))
 
 
-def _header(label: str) -> str:
+def _header(label: str, asynchronous: bool = False) -> str:
+    names = "Client, AsyncClient" if asynchronous else "Client"
     return "\n".join(
         [
-            f"# Type stub of the odm_dyn Client for the spec: {label or 'bundled'}",
+            f"# Type stub of the odm_dyn {names} for the spec: {label or 'bundled'}",
             "# Written by `odm-dyn stubs`; write it again when the spec changes. Import it only",
             "# for type checking (it has no run-time code):",
-            "#     if TYPE_CHECKING: from <this module> import Client",
-            "#     else: from odm_dyn import Client",
+            f"#     if TYPE_CHECKING: from <this module> import {names}",
+            f"#     else: from odm_dyn import {names}",
             "from __future__ import annotations",
             "",
             "import os as _os",
@@ -243,23 +250,24 @@ def _model(namer: TypeNamer, name: str) -> str:
     return "\n".join(lines)
 
 
-def _namespace(namer: TypeNamer, cls: str, doc: str, op_ids: list[str]) -> str:
+def _namespace(namer: TypeNamer, cls: str, doc: str, op_ids: list[str], asynchronous: bool = False) -> str:
     lines = [f"class {cls}:", f"    {_docstring(doc)}"]
     for op_id in op_ids:
-        lines += _methods(namer, namer.api.plans[op_id])
+        lines += _methods(namer, namer.api.plans[op_id], asynchronous)
     return "\n".join(lines)
 
 
-def _methods(namer: TypeNamer, plan: CallPlan) -> list[str]:
+def _methods(namer: TypeNamer, plan: CallPlan, asynchronous: bool = False) -> list[str]:
     params = ", ".join(["self", *parameter_list(namer, plan)])
     returns = namer.returns(plan)
     name = plan.op.python_name
     doc = _docstring(plan.op.docstring(), indent="        ")
+    define = "async def" if asynchronous else "def"
     return [
-        f"    def {name}({params}) -> {returns}:",
+        f"    {define} {name}({params}) -> {returns}:",
         f"        {doc}",
         "        ...",
-        f"    def {name}_with_http_info({params}) -> ApiResponse[{returns}]: ...",
+        f"    {define} {name}_with_http_info({params}) -> ApiResponse[{returns}]: ...",
     ]
 
 
@@ -269,6 +277,51 @@ def _client(namer: TypeNamer, task: str) -> str:
         "class Client:",
         '    """A client for an ODM server, with one method per operation of the spec."""',
         "    host: str",
+        *_init_lines(),
+        "    @classmethod",
+        f"    def from_env(cls, environ: {T}Mapping[str, str] | None = None, **options: {T}Any) -> Client: ...",
+        "    def __enter__(self) -> Client: ...",
+        "    def __exit__(self, *exc: object) -> None: ...",
+        "    def close(self) -> None: ...",
+        f"    def call(self, operation_id: str, *args: {T}Any, **kwargs: {T}Any) -> {T}Any: ...",
+        *_wait_lines(task, "def", "Iterator"),
+    ]
+    for attr, (tag, _) in api.tags.items():
+        lines += ["    @property", f"    def {attr}(self) -> {api.tag_class_name(tag)}: ..."]
+    for plan in api.plans.values():
+        lines += _methods(namer, plan)
+    return "\n".join(lines)
+
+
+def _async_client(namer: TypeNamer, task: str) -> str:
+    api = namer.api
+    lines = [
+        "class AsyncPaginator(_t.AsyncIterator[_t.Any]):",
+        f"    def __anext__(self) -> {T}Awaitable[{T}Any]: ...",
+        f"    def pages(self) -> {T}AsyncIterator[{T}Any]: ...",
+        "",
+        "class AsyncClient:",
+        '    """A client for an ODM server for asyncio: Client's methods, each a coroutine."""',
+        "    host: str",
+        *_init_lines(),
+        "    @classmethod",
+        f"    def from_env(cls, environ: {T}Mapping[str, str] | None = None, **options: {T}Any) -> AsyncClient: ...",
+        "    async def __aenter__(self) -> AsyncClient: ...",
+        "    async def __aexit__(self, *exc: object) -> None: ...",
+        "    async def aclose(self) -> None: ...",
+        f"    async def call(self, operation_id: str, *args: {T}Any, **kwargs: {T}Any) -> {T}Any: ...",
+        *_wait_lines(task, "async def", "AsyncIterator"),
+    ]
+    lines = [line.replace(f"**params: {T}Any) -> {T}Any: ...", f"**params: {T}Any) -> AsyncPaginator: ...") for line in lines]
+    for attr, (tag, _) in api.tags.items():
+        lines += ["    @property", f"    def {attr}(self) -> Async{api.tag_class_name(tag)}: ..."]
+    for plan in api.plans.values():
+        lines += _methods(namer, plan, asynchronous=True)
+    return "\n".join(lines)
+
+
+def _init_lines() -> list[str]:
+    return [
         "    def __init__(",
         "        self,",
         "        host: str | None = None,",
@@ -287,13 +340,14 @@ def _client(namer: TypeNamer, task: str) -> str:
         "        verify: bool | str = True,",
         f"        session: {T}Any = None,",
         "    ) -> None: ...",
-        "    @classmethod",
-        f"    def from_env(cls, environ: {T}Mapping[str, str] | None = None, **options: {T}Any) -> Client: ...",
-        "    def __enter__(self) -> Client: ...",
-        "    def __exit__(self, *exc: object) -> None: ...",
-        "    def close(self) -> None: ...",
-        f"    def call(self, operation_id: str, *args: {T}Any, **kwargs: {T}Any) -> {T}Any: ...",
-        "    def wait_for_task(",
+    ]
+
+
+def _wait_lines(task: str, define: str, iterator: str) -> list[str]:
+    """The waits and ``paginate``: ``define`` is ``def`` or ``async def`` for the single waits,
+    whose several-at-once forms answer an ``iterator`` (``Iterator`` or ``AsyncIterator``)."""
+    return [
+        f"    {define} wait_for_task(",
         "        self,",
         f"        id: str | {task},",
         "        timeout: float | None = None,",
@@ -306,19 +360,14 @@ def _client(namer: TypeNamer, task: str) -> str:
         f"        on_poll: {T}Callable[[{task}, float], None] | None = None,",
         f"    ) -> {task}: ...",
         f"    def wait_for_tasks(self, ids: {T}Iterable[str | {task}], timeout: float | None = None,"
-        f" interval: float = 0.5, **options: {T}Any) -> {T}Iterator[{task}]: ...",
-        f"    def wait_for_job(self, job_exec_id: {T}Any, timeout: float | None = None, interval: float = 0.5,"
+        f" interval: float = 0.5, **options: {T}Any) -> {T}{iterator}[{task}]: ...",
+        f"    {define} wait_for_job(self, job_exec_id: {T}Any, timeout: float | None = None, interval: float = 0.5,"
         f" **options: {T}Any) -> {T}Any: ...",
         f"    def wait_for_jobs(self, job_exec_ids: {T}Iterable[{T}Any], timeout: float | None = None,"
-        f" interval: float = 0.5, **options: {T}Any) -> {T}Iterator[tuple[{T}Any, {T}Any]]: ...",
+        f" interval: float = 0.5, **options: {T}Any) -> {T}{iterator}[tuple[{T}Any, {T}Any]]: ...",
         f"    def paginate(self, method: {T}Any, *args: {T}Any, page_size: int | None = None,"
         f" limit: int | None = None, progress: bool | {T}Any = False, **params: {T}Any) -> {T}Any: ...",
     ]
-    for attr, (tag, _) in api.tags.items():
-        lines += ["    @property", f"    def {attr}(self) -> {api.tag_class_name(tag)}: ..."]
-    for plan in api.plans.values():
-        lines += _methods(namer, plan)
-    return "\n".join(lines)
 
 
 def _docstring(text: str, indent: str = "    ") -> str:

@@ -28,7 +28,7 @@ from ..types import DEFAULT_TIMEOUT, Timeout
 from ..wire.messages import RawResponse, Request
 from .failures import failure, reason
 from .retry import DEFAULT_RETRIES, RetryPolicy, after_answer, after_error
-from .transport import CHUNK_BYTES, DEFAULT_BODY_SECONDS, MAX_RESPONSE_BYTES, BodyLimit, Counting, streamed
+from .transport import DEFAULT_BODY_SECONDS, MAX_RESPONSE_BYTES, BodyLimit, Counting, streamed
 
 log = logging.getLogger("odm_dyn.transport")
 MAX_CONNECTIONS = 100  # per client: 200 waits at once share them, and every one is kept alive
@@ -165,7 +165,7 @@ class AsyncTransport(AsyncBaseTransport):
         """Every chunk of the body to ``write``, within :class:`BodyLimit`; then the response closed."""
         limit = BodyLimit(max_bytes, self.body_seconds)
         try:
-            async for chunk in response.aiter_bytes(CHUNK_BYTES):
+            async for chunk in response.aiter_bytes():  # as they come: a size would wait for it to fill
                 limit.take(chunk)
                 write(chunk)
         finally:

@@ -248,7 +248,8 @@ async def wait_each_async(
             for task in sorted(done, key=lambda t: (t.exception() is not None or not t.result(), following[t].due)):
                 watch = following.pop(task)
                 if not task.result():  # raises a poll's failure that is no outage
-                    raise run.timed_out([watch, *following.values()], _clock())
+                    waiting = {id(w) for w in following.values()} | {id(watch)}
+                    raise run.timed_out([w for w in watches if id(w) in waiting], _clock())  # in the ids' order
                 yield watch
     finally:  # a failure, a timeout, or the caller leaving early: no poll goes on unseen
         for task in following:
