@@ -301,7 +301,7 @@ def _async_client(namer: TypeNamer, task: str) -> str:
         f"    def pages(self) -> {T}AsyncIterator[{T}Any]: ...",
         "",
         "class AsyncClient:",
-        '    """A client for an ODM server for asyncio: Client's methods, each a coroutine."""',
+        '    """A client for an ODM server for asyncio: the methods of Client, each a coroutine."""',
         "    host: str",
         *_init_lines(),
         "    @classmethod",
@@ -312,7 +312,8 @@ def _async_client(namer: TypeNamer, task: str) -> str:
         f"    async def call(self, operation_id: str, *args: {T}Any, **kwargs: {T}Any) -> {T}Any: ...",
         *_wait_lines(task, "async def", "AsyncIterator"),
     ]
-    lines = [line.replace(f"**params: {T}Any) -> {T}Any: ...", f"**params: {T}Any) -> AsyncPaginator: ...") for line in lines]
+    paged = f"**params: {T}Any) -> AsyncPaginator: ..."
+    lines = [line.replace(f"**params: {T}Any) -> {T}Any: ...", paged) for line in lines]
     for attr, (tag, _) in api.tags.items():
         lines += ["    @property", f"    def {attr}(self) -> Async{api.tag_class_name(tag)}: ..."]
     for plan in api.plans.values():
