@@ -112,7 +112,7 @@ class AsyncTransport(AsyncBaseTransport):
         self.session = session or httpx.AsyncClient(
             http1=True,
             http2=False,
-            verify=verify,
+            verify=tls_context(verify),
             follow_redirects=False,  # a redirect must not carry credentials elsewhere
             limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS),
         )
@@ -190,6 +190,18 @@ class AsyncTransport(AsyncBaseTransport):
             # A body that broke off is not an ApiConnectionError: a retry could append to a download's sink.
             return failure("failed", request, self.base_url, reason(exc, hide))
         return exc
+
+
+def tls_context(verify: bool | str) -> Any:
+    """``verify`` as httpx 0.28 takes it: a CA bundle (file or folder) becomes an SSL context."""
+    if not isinstance(verify, str):
+        return verify
+    import os
+    import ssl
+
+    if os.path.isdir(verify):
+        return ssl.create_default_context(capath=verify)
+    return ssl.create_default_context(cafile=verify)
 
 
 def headers_of(response: Any) -> Any:

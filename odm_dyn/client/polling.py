@@ -29,6 +29,10 @@ log = logging.getLogger("odm_dyn")
 _sleep = time.sleep  # the waits between polls; tests patch this, not the time module
 _clock = time.monotonic
 MIN_POLL_SECONDS = 0.1  # the shortest timeout a poll gets, even at the wait's deadline
+# Polls of one async wait in flight at once. A poll takes a millisecond or two, so a few
+# overlapping ones keep up with hundreds of ids; hundreds in flight would only make the
+# connection pool's bookkeeping (per request, over every waiting request) the cost.
+MAX_POLLS_IN_FLIGHT = 16
 DEFAULT_WAIT_TIMEOUT = 3600.0
 
 Poll = Callable[[Any, float], Any]  # (id, seconds left) → the answer; raises what the call raises
@@ -241,7 +245,13 @@ async def wait_each_async(
     of many ids overlap; the same decisions (:class:`WaitRun`), the same errors."""
     run = WaitRun(subject, pace, limit, on_poll)
     watches = run.watches(ids)
-    following = {asyncio.ensure_future(_follow(run, poll, watch)): watch for watch in watches}
+    gate = asyncio.Semaphore(MAX_POLLS_IN_FLIGHT)
+
+    async def gated(task_id: Any, remaining: float) -> Any:
+        async with gate:
+            return await poll(task_id, remaining)
+
+    following = {asyncio.ensure_future(_follow(run, gated, watch)): watch for watch in watches}
     try:
         while following:
             done, _ = await asyncio.wait(following, return_when=asyncio.FIRST_COMPLETED)
