@@ -285,3 +285,17 @@ def test_a_ca_bundle_path_is_taken_without_httpxs_deprecation_warning():
 
     client = odm_dyn.AsyncClient("https://127.0.0.1:9", verify=certifi.where())  # warnings are errors here
     run(client.aclose())
+
+
+def test_without_httpx_the_error_says_which_extra_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "httpx", None)  # what `import httpx` meets when it is not installed
+    with pytest.raises(ImportError, match=r"pip install 'odm-dyn\[async\]'"):
+        odm_dyn.AsyncClient("http://127.0.0.1:9")
+
+
+def test_an_async_paginator_says_to_use_async_for():
+    client = odm_dyn.AsyncClient("http://127.0.0.1:9", spec="tests/data/paging.yaml")
+    pages = client.paginate(client.search_samples)
+    with pytest.raises(TypeError, match="async for"):
+        iter(pages)
+    run(client.aclose())

@@ -219,6 +219,6 @@ def headers_of(response: Any) -> Any:
 def _httpx() -> Any:
     try:
         import httpx
-    except ImportError as exc:  # pragma: no cover - the extra is installed wherever tests run
+    except ImportError as exc:
         raise ImportError(INSTALL_HINT) from exc
     return httpx
