@@ -38,7 +38,7 @@ def odm_dyn_client(url: str, token: str, task_id: str, spec: Any = None) -> Call
 
 
 def odm_api_client(url: str, token: str, task_id: str) -> Call:
-    """The vendor's generated client (``odm-api`` 1.63.5: pydantic models on urllib3)."""
+    """The vendor's generated client (``odm-api`` 1.64.1: pydantic models on urllib3)."""
     import odm_api
 
     configuration = odm_api.Configuration(host=url)

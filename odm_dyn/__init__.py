@@ -10,7 +10,7 @@ Heavy modules load on first use, so ``import odm_dyn`` stays cheap.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import (
     ApiConnectionError,
@@ -37,8 +37,19 @@ from .errors import (
     UnprocessableEntityException,
 )
 from .spec.document import TASKS_SPEC
+from .surface import install as _install_surface
+
+_install_surface()  # odm_dyn.api.<tag>_api modules, made on import
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:  # what mypy, pyright and jedi read; at run time these load on first use
+    from .api import load_api
+    from .api.load import use_spec
+    from .client.client import Client
+    from .client.compat import ApiClient, Configuration
+    from .client.response import ApiResponse
+    from .client.transport import RetryPolicy
 
 _LAZY = {
     "Client": "client.client",
@@ -48,9 +59,10 @@ _LAZY = {
     "Configuration": "client.compat",
     "ApiClient": "client.compat",
     "load_api": "api",
+    "use_spec": "api.load",
 }
 
-_SUBMODULES = ("models", "rest", "server", "testing")
+_SUBMODULES = ("models", "rest", "server", "testing", "exceptions", "api_client", "configuration", "api_response")
 
 __all__ = [
     "ApiClient",
@@ -83,11 +95,13 @@ __all__ = [
     "UnauthorizedException",
     "UnprocessableEntityException",
     "load_api",
+    "use_spec",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    """Lazy public names, and the generated client's ``<Tag>Api`` classes (``TasksAPIApi``)."""
+    """Lazy public names, and the generated client's ``<Tag>Api`` classes of the surface's spec
+    (``TasksAPIApi``; ``StudySPoTAsCuratorApi`` after ``use_spec(the vendor's odmApi.yaml)``)."""
     import importlib
 
     if name in _SUBMODULES:
@@ -98,9 +112,9 @@ def __getattr__(name: str) -> Any:
         globals()[name] = value
         return value
     if name.endswith("Api") and name[:1].isupper():
-        from .client.compat import bundled_api_class
+        from .client.compat import surface_api_class
 
-        cls = bundled_api_class(name)
+        cls = surface_api_class(name)
         if cls is not None:
             return cls
     raise AttributeError(f"module 'odm_dyn' has no attribute {name!r}")

@@ -28,8 +28,9 @@
 Status codes map to classes in one table, filled by ``ApiException.__init_subclass__``;
 :func:`exception_for_status` falls back to the status family. No message or ``repr`` of
 these errors holds a credential: request headers are never stored, and the
-texts shown (messages, ``reason``, ``errors``) are scrubbed of the client's credentials, which
-a server may echo in its body; ``body`` stays the raw bytes received.
+texts shown (messages, ``reason``, ``errors``, ``ApiException.body``) are scrubbed of the
+client's credentials, which a server may echo in its body; ``ApiException.raw_body`` and
+``ResponseValidationError.body`` stay the raw bytes received.
 """
 
 from __future__ import annotations
@@ -185,14 +186,15 @@ class JobFailedError(OdmError):
 
 def _rebuild(cls: type[OdmError], message: str, options: dict[str, Any]) -> OdmError:
     """Unpickle an error made with keyword-only arguments (``Exception`` pickles only ``args``)."""
-    return cls(message, **options)  # type: ignore[call-arg]
+    return cls(message, **options)
 
 
 class ApiException(OdmError):
     """The server answered with an error status.
 
-    Carries ``operation``, ``status``, ``reason``, ``headers``, ``body`` (raw bytes) and
-    ``data`` (the decoded body: a model or JSON value where it could be decoded, else ``None``).
+    Carries ``operation``, ``status``, ``reason``, ``headers``, ``body`` (the body as text, as
+    the generated client gives it), ``raw_body`` (the bytes received) and ``data`` (the decoded
+    body: a model or JSON value where it could be decoded, else ``None``).
     """
 
     status_codes: ClassVar[tuple[int, ...]] = ()
@@ -220,7 +222,9 @@ class ApiException(OdmError):
         self.reason = hide(reason) if hide and reason else reason
         self.operation = operation
         self.headers = dict(headers or {})
-        self.body = body  # raw, as received
+        self.raw_body = body  # as received
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        self.body = hide(text) if hide and text else text
         self.data = data
         message = self._message(description)
         super().__init__(hide(message) if hide else message)
@@ -228,7 +232,7 @@ class ApiException(OdmError):
     def _message(self, description: str | None) -> str:
         head = f"{self.operation}: " if self.operation else ""
         text = f"{head}HTTP {self.status} {self.reason or ''}".rstrip()
-        detail = _body_excerpt(self.body)
+        detail = _body_excerpt(self.raw_body)
         if description and description.strip().rstrip(".") not in detail:  # said once, not twice
             text += f": {description.strip()}"
         if detail:

@@ -21,6 +21,9 @@ import re
 from typing import Iterable
 
 WITH_HTTP_INFO = "_with_http_info"
+# The attribute that marks a module made on import from the generated-client surface's spec
+# (``odm_dyn.models.<name>``, ``odm_dyn.api.<tag>_api``): a new surface spec drops them.
+SURFACE_MODULE_MARK = "__odm_dyn_surface__"
 
 
 def snake_case(name: str) -> str:
@@ -48,6 +51,18 @@ def pascal_case(name: str) -> str:
     words = re.split(r"[^0-9A-Za-z]+", name)
     joined = "".join(word[:1].upper() + word[1:] for word in words if word)
     return joined if joined and not joined[0].isdigit() else "_" + joined
+
+
+def generator_module(class_name: str) -> str:
+    """The module the vendor's generated client keeps a class in: ``TasksAPIApi`` →
+    ``tasks_api_api``, ``StudySPoTAsCuratorApi`` → ``study_spo_tas_curator_api``.
+
+    Its rule, not ours: a run of capitals before a capitalised word of three letters or more
+    is a word; then a capital after a lowercase letter or digit starts one.
+    """
+    name = re.sub(r"([A-Z]+)([A-Z][a-z][a-z]+)", r"\1_\2", class_name)
+    name = re.sub(r"([a-z\d])([A-Z])", r"\1_\2", name)
+    return name.replace("-", "_").lower()
 
 
 def free_name(name: str, taken: set[str]) -> str:

@@ -256,7 +256,8 @@ def test_each_error_status_raises_its_exception(client, scripted, status, cls):
     error = caught.value
     assert type(error) is cls
     assert (error.status, error.operation) == (status, "getTaskInfo")
-    assert error.headers["X-Trace"] == "t1" and error.body == b'{"message": "nope"}'
+    assert error.headers["X-Trace"] == "t1" and error.body == '{"message": "nope"}'
+    assert error.raw_body == b'{"message": "nope"}'
     assert error.data == {"message": "nope"}
     assert TOKEN not in str(error) and TOKEN not in repr(error)
 

@@ -413,7 +413,7 @@ def test_declared_error_body_becomes_the_exceptions_model(client, scripted):
     error = caught.value
     assert type(error.data).__name__ == "ScimError"
     assert (error.data.status, error.data.detail) == ("400", "bad filter")
-    assert error.body == body.encode()
+    assert error.body == body and error.raw_body == body.encode()
 
 
 # --------------------------------------------------------------------------- names

@@ -64,7 +64,7 @@ def _spec_entry_points() -> Iterator[tuple[Any, str]]:
         (spec_load, "parse_text"),
         (spec_bundle, "parse_text"),
         (spec_load, "check_document"),
-        (spec_load, "spec_files"),
+        (spec_load, "spec_names"),
         (api_load, "load_documents"),
         (api_module.Api, "__init__"),
         (validation, "resolve_pointer"),

@@ -36,6 +36,7 @@ def test_public_names_are_pinned():
         "UnauthorizedException",
         "UnprocessableEntityException",
         "load_api",
+        "use_spec",
     ]
     for name in odm_dyn.__all__:
         assert getattr(odm_dyn, name) is not None

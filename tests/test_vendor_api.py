@@ -34,11 +34,24 @@ def _api() -> Any:
 OPERATION_IDS = sorted(_api().plans) if ODM_API.is_file() else []
 
 
+# Every operation's generated example answer, the Tasks API's real behaviour: a user's overlay
+# over the shipped one (the stateful behaviours have their own tests, test_double*.py).
+GENERATED_OVERLAY = {
+    "overlay": "1.0.0",
+    "info": {"title": "generated answers", "version": "1"},
+    "actions": [
+        {"target": "$.paths[*][?@.operationId]", "update": {"x-odm-dyn-behaviour": "generated"}},
+        {"target": "$.paths['/api/v1/tasks/{id}'].get", "update": {"x-odm-dyn-behaviour": "task_info"}},
+        {"target": "$.paths['/api/v1/tasks/publish-versions'].post", "update": {"x-odm-dyn-behaviour": "publish"}},
+    ],
+}
+
+
 @pytest.fixture(scope="module")
 def server():
     from odm_dyn.server import EmbeddedServer
 
-    with EmbeddedServer(spec=ODM_API, tokens=[TOKEN], task_seconds=0.2) as server:
+    with EmbeddedServer(spec=ODM_API, tokens=[TOKEN], task_seconds=0.2, overlay=GENERATED_OVERLAY) as server:
         yield server
 
 

@@ -84,6 +84,7 @@ class Api:
         self.documents = documents
         self.operations = build_operations(documents, reserved=CLIENT_ATTRIBUTES)
         self.models: dict[str, type[Model]] = {}
+        self._model_documents: dict[str, Document] = {}
         self.discriminators: dict[str, tuple[str, dict[str, str]]] = {}  # schema → (property, value → schema)
         for document in documents:
             self._make_models(document)
@@ -93,6 +94,9 @@ class Api:
             self.security_schemes.update((document.data.get("components") or {}).get("securitySchemes") or {})
         self.servers = [s.get("url") for d in documents for s in d.data.get("servers") or [] if s.get("url")]
         self._compilers = {id(d): SchemaCompiler(d) for d in documents}
+        for name, document in self._model_documents.items():
+            model = self.models[name]
+            model._field_check = staticmethod(_field_checker(model, self._compilers[id(document)]))
         self.plans = {op_id: self._located_plan(op) for op_id, op in self.operations.items()}
         self.by_python_name = {op.python_name: self.plans[op.operation_id] for op in self.operations.values()}
         # Lowercase names of the headers and query parameters the security schemes send credentials in.
@@ -138,6 +142,7 @@ class Api:
         for name, schema in schemas.items():
             if name not in self.models and isinstance(schema, dict):
                 make_model_class(name, schema, schemas, self.models)
+                self._model_documents[name] = document
             if isinstance(schema, dict) and isinstance(schema.get("discriminator"), dict):
                 self.discriminators[name] = _discriminator(schema)
 
@@ -177,8 +182,7 @@ class Api:
                 body_checks[media] = compiler.check(schema, REQUEST) if schema else None
             body_media = _preferred_media(list(op.body.content))
         responses = {status: self._response_plan(compiler, r) for status, r in op.responses.items()}
-        media = op.success_media_types()
-        accept = _preferred_media(media) or "application/json"
+        accept = _preferred_media(op.success_media_types()) or "application/json"
         plan = CallPlan(
             op=op,
             positional=tuple(p.python_name for p in op.positional()),
@@ -217,6 +221,22 @@ def _discriminator(schema: dict[str, Any]) -> tuple[str, dict[str, str]]:
         if isinstance(ref, str):
             choices[str(value)] = ref.rsplit("/", 1)[-1]
     return str(discriminator.get("propertyName", "")), choices
+
+
+def _field_checker(model: type[Model], compiler: SchemaCompiler) -> Any:
+    """A model constructor's check of one field: its property's schema, compiled on first use."""
+    checks: dict[str, SchemaCheck] = {}
+
+    def check(wire: str, value: Any) -> list[Any]:
+        found = checks.get(wire)
+        if found is None:
+            prop = model._properties.get(wire)
+            if not isinstance(prop, dict):
+                return []
+            found = checks[wire] = compiler.check(prop, REQUEST)
+        return found.violations(value, wire)
+
+    return check
 
 
 def tag_names(operations: dict[str, Operation]) -> dict[str, tuple[str, list[str]]]:

@@ -61,9 +61,11 @@ from ..exit_codes import (
     exit_code,
 )
 from . import commands, completion
+from .behaviours import cmd_behaviours
 from .commands import follow_task
 from .output import Explained, UsageError, configure_logging, report, say
 from .parsers import main_parser, refuse_misplaced_timeout, spec_values
+from .spec_commands import cmd_spec
 
 __all__ = [  # the exit codes are odm_dyn.exit_codes', named here too for scripts that import the CLI
     "EXIT_API_ERROR",
@@ -93,8 +95,14 @@ COMMANDS: dict[str, tuple[Command, str, str]] = {
     "describe": (commands.cmd_describe, "describe OPERATION", "the full documentation of one operation"),
     "stubs": (commands.cmd_stubs, "stubs OUT.pyi", "write a type stub of the client, for editors and mypy"),
     "serve": (commands.cmd_serve, "serve", "run the embedded ODM server"),
-    "demo": (commands.cmd_demo, "demo", "publish on an embedded server and follow the task to DONE"),
+    "demo": (commands.cmd_demo, "demo", "ODM's workflow on an embedded server: import, curate, publish, read"),
     "completion": (completion.cmd_completion, "completion SHELL", "print the bash or zsh completion script"),
+    "behaviours": (cmd_behaviours, "behaviours", "what the embedded server does for each operation"),
+    "spec": (
+        cmd_spec,
+        "spec diff OLD NEW",
+        "what changed between two specs (files, folders, URLs); exit 1 if it breaks callers",
+    ),
     "__complete": (completion.cmd_complete, "", ""),  # hidden: what the completion scripts ask
 }
 

@@ -15,6 +15,7 @@ from ..errors import OdmError
 from ..spec.document import TASKS_SPEC
 from ..spec.read import spec_source
 from .output import OUTPUTS, UsageError
+from .spec_commands import SPEC_OPTIONS
 from .values import list_parser, positive_float, retry_count, schema_kind, value_parser
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ exit codes:
 
 ENVIRONMENT = """\
 environment (flags win; a token flag replaces both tokens of the environment):
-  ODM_HOST, ODM_API_TOKEN, ODM_ACCESS_TOKEN
+  ODM_HOST, ODM_API_TOKEN, ODM_ACCESS_TOKEN, ODM_SPEC (a spec file, folder or URL, as --spec)
   PRED_SPOT_HOST, PRED_SPOT_SCHEME, PRED_SPOT_TOKEN, PRED_SPOT_ACCESS_TOKEN"""
 
 
@@ -92,13 +93,14 @@ def add_global_options(
     default = argparse.SUPPRESS if leaf else None
     group = parser.add_argument_group("global options")
     options: list[tuple[str, dict[str, Any]]] = [
-        ("--spec", dict(action="append", metavar="FILE", help=SPEC_HELP)),
+        ("--spec", dict(action="append", metavar="FILE|URL", help=SPEC_HELP)),
         ("--host", dict(metavar="URL", help="server base URL (ODM_HOST; default: the spec's server)")),
         ("--token", dict(metavar="TOKEN", help="Genestack API token ('-': read it from stdin)")),
         ("--access-token", dict(metavar="TOKEN", help="access token, sent as Bearer ('-': read it from stdin)")),
         ("--request-timeout", dict(type=positive_float, metavar="SECONDS", help="timeout of each request")),
         ("--retries", dict(type=retry_count, metavar="N", help="retries of idempotent requests (default 3)")),
         ("--no-validate", dict(action="store_true", help="do not check requests and responses against the spec")),
+        *SPEC_OPTIONS,
         (
             "--output",
             dict(choices=OUTPUTS, metavar="FORMAT", help=f"answer format: {'|'.join(OUTPUTS)} (default json)"),
@@ -130,7 +132,7 @@ def refuse_misplaced_timeout(ns: argparse.Namespace) -> None:
 
 
 SPEC_HELP = (
-    "spec file or folder to use instead of the bundled one (repeatable); "
+    "spec file, folder or http(s) URL to use instead of the bundled one (repeatable; ODM_SPEC); "
     "'+FILE' adds FILE to the bundled spec instead of replacing it"
 )
 

@@ -8,7 +8,8 @@ method a coroutine), ``core`` (what both share), ``pipeline`` (every step but th
 plain functions without I/O), ``binding``, ``options``, ``credentials``, ``response``; the
 transports: ``transport`` (the interface and HTTP), ``async_transport`` (awaited, over httpx),
 ``wsgi`` (in-process), ``retry``, ``direct`` (the fast urllib3 route), ``failures`` (exceptions
-named); ODM waits in ``tasks`` and ``jobs`` (their loop in ``polling``), pages in ``paging``.
+named); ODM waits in ``tasks`` and ``jobs`` (what they share in ``waits``, the polling loop in
+``polling``), pages in ``paging``.
 
 Layer: beside ``server``, above ``wire``; imports ``errors``, ``names``, ``secrets``, ``types``,
 ``spec``, ``api`` and ``wire``. Never imports ``server``, ``cli`` or ``testing``.

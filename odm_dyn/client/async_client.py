@@ -76,6 +76,8 @@ class AsyncClient(ClientCore, AsyncTaskWaits, AsyncJobWaits, PagingMixin):
         session: Any = None,
         transport: AsyncBaseTransport | None = None,
         on_exchange: Observers = None,
+        spec_auth: bool = False,
+        refresh: bool = False,
     ):
         self._setup(
             host,

@@ -1,4 +1,9 @@
-"""The classes made once per loaded spec: the client's methods, tag groups and model namespace."""
+"""The classes made once per loaded spec: the client's methods, tag groups and model namespace.
+
+Tag groups are instance attributes and models class attributes of a class made per spec (not
+properties or ``__getattr__``), so completers that never run code (jedi in IPython and Jupyter)
+see them.
+"""
 
 from __future__ import annotations
 
@@ -16,19 +21,27 @@ if TYPE_CHECKING:
 
 
 class ModelNamespace:
-    """Model classes by schema name, as attributes."""
+    """Model classes by schema name, as attributes (``client.models.TaskInfo``).
 
-    def __init__(self, models: dict[str, type[Model]]):
-        self._models = models
+    One class per spec holds the models as class attributes, so completers that read
+    ``dir()`` and attributes without running code (jedi, IPython) list them.
+    """
 
     def __getattr__(self, name: str) -> type[Model]:
-        try:
-            return self._models[name]
-        except KeyError:
-            raise AttributeError(f"the spec has no schema {name!r}") from None
+        raise AttributeError(f"the spec has no schema {name!r}")
 
-    def __dir__(self) -> list[str]:
-        return sorted(self._models)
+    def __repr__(self) -> str:
+        return f"<models of the spec: {', '.join(sorted(n for n in dir(type(self)) if not n.startswith('_')))}>"
+
+
+def model_namespace(api: Api) -> ModelNamespace:
+    """The ``client.models`` object of a spec: its classes as class attributes."""
+    attributes: dict[str, Any] = {"__doc__": "The model classes of the spec, by schema name.", "__module__": "odm_dyn"}
+    for name, model in api.models.items():
+        if name.isidentifier():
+            attributes[name] = model
+        attributes.setdefault(model.__name__, model)
+    return type("Models", (ModelNamespace,), attributes)()
 
 
 class TagNamespace:
@@ -62,9 +75,12 @@ def client_class(api: Api, base: type | None = None) -> Any:
             namespace: dict[str, Any] = {"api": api, "__module__": base.__module__, "__doc__": base.__doc__}
             coroutines = bool(getattr(base, "_coroutines", False))  # AsyncClient: every method a coroutine
             for plan in api.plans.values():
-                namespace.update(make_methods(plan, _itself, base.__name__, coroutines))
-            for attr, (tag, op_ids) in api.tags.items():
-                namespace[attr] = _tag_property(attr, tag_class(api, tag, op_ids, coroutines=coroutines))
+                namespace.update(make_methods(plan, _itself, base.__name__, coroutines=coroutines))
+            groups = {
+                attr: tag_class(api, tag, op_ids, coroutines=coroutines) for attr, (tag, op_ids) in api.tags.items()
+            }
+            namespace["__init__"] = _init_with_groups(base, groups)
+            namespace["models"] = model_namespace(api)
             _classes[key] = type(base.__name__, (base,), namespace)
     return _classes[key]
 
@@ -74,52 +90,62 @@ def _itself(client: Any) -> Any:
 
 
 def make_methods(
-    plan: CallPlan, client_of: Callable[[Any], Client], owner: str, coroutines: bool = False
+    plan: CallPlan, client_of: Callable[[Any], Client], owner: str, raw: bool = False, coroutines: bool = False
 ) -> dict[str, Callable]:
-    """``name`` and ``name_with_http_info`` functions for one operation; with ``coroutines``,
-    ``async def`` functions (for ``AsyncClient``, whose ``_call`` is a coroutine)."""
+    """``name`` and ``name_with_http_info`` functions for one operation (and, with ``raw``,
+    the generated client's ``name_without_preload_content``, which returns the answer unread);
+    with ``coroutines``, ``async def`` functions (for ``AsyncClient``, whose ``_call`` is a
+    coroutine)."""
     op = plan.op
-    if coroutines:
-        method, method_with_http_info = _coroutine_methods(plan, client_of)
+    variants: list[tuple[str, Any, str]] = [
+        ("", False, ""),
+        ("_with_http_info", True, "\n\nReturns an ApiResponse (status_code, headers, data, raw_data)."),
+    ]
+    if raw:
+        variants.append(("_without_preload_content", "raw", "\n\nReturns the raw answer (status, headers, data)."))
+    signature = op.signature()
+    methods = {}
+    for suffix, mode, note in variants:
+        function = (_coroutine_method if coroutines else _method)(plan, client_of, mode)
+        function.__name__ = op.python_name + suffix
+        function.__qualname__ = f"{owner}.{function.__name__}"
+        function.__doc__ = op.docstring() + note
+        function.__signature__ = signature  # type: ignore[attr-defined]
+        methods[function.__name__] = function
+    return methods
+
+
+def _method(plan: CallPlan, client_of: Callable[[Any], Client], mode: Any) -> Callable[..., Any]:
+    if mode == "raw":
+
+        def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            return self._raw_answer(client_of(self)._call(plan, args, kwargs, mode))
+
     else:
 
         def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-            return client_of(self)._call(plan, args, kwargs, False)
+            return client_of(self)._call(plan, args, kwargs, mode)
 
-        def method_with_http_info(self: Any, *args: Any, **kwargs: Any) -> Any:
-            return client_of(self)._call(plan, args, kwargs, True)
-
-    signature = op.signature()
-    for function, name, doc in (
-        (method, op.python_name, op.docstring()),
-        (
-            method_with_http_info,
-            op.python_name + "_with_http_info",
-            op.docstring() + "\n\nReturns an ApiResponse (status_code, headers, data, raw_data).",
-        ),
-    ):
-        function.__name__ = name
-        function.__qualname__ = f"{owner}.{name}"
-        function.__doc__ = doc
-        function.__signature__ = signature  # type: ignore[attr-defined]
-    return {method.__name__: method, method_with_http_info.__name__: method_with_http_info}
+    return method
 
 
-def _coroutine_methods(plan: CallPlan, client_of: Callable[[Any], Any]) -> tuple[Callable, Callable]:
+def _coroutine_method(plan: CallPlan, client_of: Callable[[Any], Any], mode: Any) -> Callable[..., Any]:
+    if mode == "raw":  # the generated client's classes are blocking; no coroutine is ever raw
+        raise ValueError("no coroutine returns the raw answer")
+
     async def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return await client_of(self)._call(plan, args, kwargs, False)
+        return await client_of(self)._call(plan, args, kwargs, mode)
 
-    async def method_with_http_info(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return await client_of(self)._call(plan, args, kwargs, True)
-
-    return method, method_with_http_info
+    return method
 
 
-def tag_class(api: Api, tag: str, op_ids: list[str], base: type = TagNamespace, *, coroutines: bool = False) -> type:
+def tag_class(
+    api: Api, tag: str, op_ids: list[str], base: type = TagNamespace, raw: bool = False, *, coroutines: bool = False
+) -> type:
     name = api.tag_class_name(tag)
     namespace: dict[str, Any] = {"_tag": tag, "__doc__": f"Operations tagged {tag!r}.", "__module__": "odm_dyn"}
     for op_id in op_ids:
-        namespace.update(make_methods(api.plans[op_id], _client_of_namespace, name, coroutines))
+        namespace.update(make_methods(api.plans[op_id], _client_of_namespace, name, raw, coroutines))
     return type(name, (base,), namespace)
 
 
@@ -127,18 +153,26 @@ def _client_of_namespace(namespace: Any) -> Client:
     return namespace._client
 
 
-def _tag_property(attr: str, cls: type) -> property:
-    def get(self: Client) -> Any:
-        found = self._namespaces.get(attr)
-        if found is None:
-            found = self._namespaces[attr] = cls(self)
-        return found
+def _init_with_groups(base: type, groups: dict[str, type]) -> Callable[..., None]:
+    """``__init__`` that also sets each tag group as an instance attribute.
 
-    get.__doc__ = cls.__doc__
-    return property(get)
+    A plain attribute, not a property: completers that never run code (jedi in IPython and
+    Jupyter) read it and complete ``client.tasks_api.<TAB>``.
+    """
+
+    base_init: Callable[..., None] = base.__init__  # type: ignore[misc]
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        base_init(self, *args, **kwargs)
+        for attr, cls in groups.items():
+            setattr(self, attr, cls(self))
+
+    __init__.__signature__ = inspect.signature(base_init)  # type: ignore[attr-defined]
+    __init__.__doc__ = base_init.__doc__
+    return __init__
 
 
 def init_signature(cls: type) -> inspect.Signature:
     """``cls(...)``'s signature as ``__init__`` declares it (``__new__`` takes ``**_``)."""
-    signature = inspect.signature(cls.__init__)
+    signature = inspect.signature(cls.__init__)  # type: ignore[misc]
     return signature.replace(parameters=list(signature.parameters.values())[1:])

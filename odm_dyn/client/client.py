@@ -41,8 +41,10 @@ class Client(ClientCore, TaskWaits, JobWaits, PagingMixin):
         host: the server's base URL; default: the spec's first server (``http://localhost``).
         token: a Genestack API token, sent in ``Genestack-API-Token``.
         access_token: an access token, sent as ``Authorization: Bearer <token>``.
-        spec: spec files or folders to use instead of the bundled Tasks API
-            (``[odm_dyn.TASKS_SPEC, "more.yaml"]`` extends it).
+        spec: spec files, folders or http(s) URLs to use instead of the bundled Tasks API
+            (``[odm_dyn.TASKS_SPEC, "more.yaml"]`` extends it). URLs are cached and revalidated.
+        spec_auth: send the token to the spec's host too (never to another host).
+        refresh: fetch a spec given by URL again instead of revalidating the cached copy.
         validate_requests, validate_responses: ``"strict"`` (raise), ``"warn"`` (log) or ``"off"``.
         unknown_enums: ``"warn"`` (default) accepts an answer's value that its enum does not
             list, with one warning per value; ``"strict"`` refuses it like any other break.
@@ -82,6 +84,8 @@ class Client(ClientCore, TaskWaits, JobWaits, PagingMixin):
         session: Any = None,
         transport: BaseTransport | None = None,
         on_exchange: Observers = None,
+        spec_auth: bool = False,
+        refresh: bool = False,
     ):
         self._setup(
             host,
@@ -126,12 +130,14 @@ class Client(ClientCore, TaskWaits, JobWaits, PagingMixin):
 
     # ------------------------------------------------------------------ the pipeline
 
-    def _call(self, plan: CallPlan, args: tuple, kwargs: dict, with_info: bool) -> Any:
+    def _call(self, plan: CallPlan, args: tuple, kwargs: dict, with_info: bool | str) -> Any:
         request, options = prepare(self._settings, plan, args, kwargs)
         if options.get("_stream_to") is not None:
-            return self._download(plan, request, options, with_info)
+            return self._download(plan, request, options, with_info is True)
         raw = self._send(plan, request, options)
-        return read_answer(self._settings, plan, raw, with_info)
+        if with_info == "raw":  # the generated client's *_without_preload_content: the answer unread
+            return raw
+        return read_answer(self._settings, plan, raw, bool(with_info))
 
     def _download(self, plan: CallPlan, request: Request, options: dict[str, Any], with_info: bool) -> Any:
         """``_stream_to=``: a success answer's body goes to a file chunk by chunk, never into memory.

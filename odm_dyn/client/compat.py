@@ -8,18 +8,27 @@ when one is set, and every configured credential the operation accepts is sent.
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import threading
 from typing import Any
 
-from ..api.load import load_api
+from ..api.load import surface_apis, surface_source, use_spec
 from ..api.plans import Api
+from ..names import generator_module
 from ..spec.document import SpecSource
 from .classes import TagNamespace, tag_class
 from .client import Client
+from .transport import RetryPolicy
 
 
 class Configuration:
-    """Connection settings, as in the generated client (secrets never shown in ``repr``)."""
+    """Connection settings, as in the generated client (secrets never shown in ``repr``).
+
+    An unknown keyword is a ``TypeError`` naming it (a typo such as ``hots=`` must not fall
+    back to localhost). ``spec`` (odm_dyn's own) names the spec to call; it also becomes the
+    spec of the module-level surface (``odm_dyn.<Tag>Api``, ``odm_dyn.models.<name>``).
+    """
 
     def __init__(
         self,
@@ -29,10 +38,16 @@ class Configuration:
         access_token: str | None = None,
         ssl_ca_cert: str | None = None,
         verify_ssl: bool = True,
-        retries: int | None = None,
+        retries: int | RetryPolicy | None = None,
+        proxy: str | None = None,
+        cert_file: str | None = None,
+        key_file: str | None = None,
+        client_side_validation: bool = True,
         spec: SpecSource | None = None,
-        **_ignored: Any,
+        **unknown: Any,
     ):
+        if unknown:
+            raise TypeError(_unknown_keywords(unknown))
         self.host = host or "http://localhost"
         self.api_key: dict[str, str] = dict(api_key or {})
         self.api_key_prefix: dict[str, str] = dict(api_key_prefix or {})
@@ -40,8 +55,14 @@ class Configuration:
         self.ssl_ca_cert = ssl_ca_cert
         self.verify_ssl = verify_ssl
         self.retries = retries
+        self.proxy = proxy
+        self.cert_file = cert_file
+        self.key_file = key_file
+        self.client_side_validation = client_side_validation
         self.spec = spec
         self.timeout: Any = None
+        if spec is not None:
+            use_spec(spec)
 
     def credentials(self) -> dict[str, str]:
         """Raw header values by scheme name: the key, after its prefix when one is set."""
@@ -52,8 +73,40 @@ class Configuration:
                 values[scheme] = f"{prefix} {key}" if prefix else key
         return values
 
+    def client_options(self) -> dict[str, Any]:
+        """The :class:`Client` keywords these settings stand for."""
+        options: dict[str, Any] = {"verify": self.ssl_ca_cert or self.verify_ssl}
+        if self.timeout is not None:
+            options["timeout"] = self.timeout
+        if self.retries is not None:
+            options["retries"] = self.retries
+        if not self.client_side_validation:
+            options["validate_requests"] = "off"
+        if self.proxy or self.cert_file:
+            options["session"] = self._session()
+        return options
+
+    def _session(self) -> Any:
+        import requests
+
+        session = requests.Session()
+        if self.proxy:
+            session.proxies.update({"http": self.proxy, "https": self.proxy})
+        if self.cert_file:
+            session.cert = (self.cert_file, self.key_file) if self.key_file else self.cert_file
+        return session
+
     def __repr__(self) -> str:
         return f"Configuration(host={self.host!r}, api_key=<{len(self.api_key)} set>)"
+
+
+def _unknown_keywords(unknown: dict[str, Any]) -> str:
+    known = [name for name in inspect.signature(Configuration.__init__).parameters if name not in ("self", "unknown")]
+    parts = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, known, n=1)
+        parts.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return f"Configuration() got unknown keyword(s) {', '.join(parts)}; it takes {', '.join(known)}"
 
 
 class ApiClient:
@@ -64,12 +117,14 @@ class ApiClient:
         configuration: Configuration | None = None,
         header_name: str | None = None,
         header_value: str | None = None,
-        **_ignored: Any,
+        cookie: str | None = None,
     ):
         self.configuration = configuration or Configuration()
         self.default_headers: dict[str, str] = {}
         if header_name and header_value is not None:
             self.default_headers[header_name] = header_value
+        if cookie:
+            self.default_headers["Cookie"] = cookie
         self._client: Client | None = None
         self._lock = threading.Lock()
 
@@ -84,19 +139,13 @@ class ApiClient:
 
     def _make_client(self) -> Client:
         config = self.configuration
-        options: dict[str, Any] = {}
-        if config.timeout is not None:
-            options["timeout"] = config.timeout
-        if config.retries is not None:
-            options["retries"] = config.retries
         return Client(
             config.host,
-            spec=config.spec,
+            spec=config.spec if config.spec is not None else surface_source(),
             credentials=config.credentials(),
             access_token=config.access_token,
             headers=self.default_headers,
-            verify=config.ssl_ca_cert or config.verify_ssl,
-            **options,
+            **config.client_options(),
         )
 
     def set_default_header(self, name: str, value: str) -> None:
@@ -127,22 +176,70 @@ class GeneratedApi(TagNamespace):
     def __init__(self, api_client: ApiClient | None = None):
         self.api_client = api_client or ApiClient()
 
+    @staticmethod
+    def _raw_answer(raw: Any) -> RESTResponse:
+        return RESTResponse(raw)
+
     @property
     def _client(self) -> Client:  # type: ignore[override]
         return self.api_client.client
 
 
+class RESTResponse:
+    """The raw answer a ``*_without_preload_content`` method returns, as the generated
+    client's: ``status``, ``reason``, ``headers``, ``data`` (bytes), ``read()``, ``getheader()``."""
+
+    def __init__(self, raw: Any):
+        self.status: int = raw.status
+        self.reason: str = raw.reason
+        self.headers: dict[str, str] = dict(raw.headers)
+        self.data: bytes = raw.content
+
+    def read(self) -> bytes:
+        return self.data
+
+    def getheaders(self) -> dict[str, str]:
+        return self.headers
+
+    def getheader(self, name: str, default: str | None = None) -> str | None:
+        lowered = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == lowered), default)
+
+    def __repr__(self) -> str:
+        return f"<RESTResponse {self.status} {self.reason} {len(self.data)} bytes>"
+
+
 _api_classes: dict[int, dict[str, type]] = {}
+_api_classes_lock = threading.Lock()
 
 
 def api_classes(api: Api) -> dict[str, type]:
     """The ``<Tag>Api`` classes of a spec, by class name (made once per spec)."""
-    if id(api) not in _api_classes:
-        _api_classes[id(api)] = {
-            api.tag_class_name(tag): tag_class(api, tag, op_ids, GeneratedApi) for tag, op_ids in api.tags.values()
-        }
+    with _api_classes_lock:
+        if id(api) not in _api_classes:
+            _api_classes[id(api)] = {
+                api.tag_class_name(tag): tag_class(api, tag, op_ids, GeneratedApi, raw=True)
+                for tag, op_ids in api.tags.values()
+            }
     return _api_classes[id(api)]
 
 
-def bundled_api_class(name: str) -> type | None:
-    return api_classes(load_api()).get(name)
+def surface_api_class(name: str) -> type | None:
+    """``odm_dyn.<Tag>Api``: the class of that name in the surface's spec, else the bundled one."""
+    for api in surface_apis():
+        found = api_classes(api).get(name)
+        if found is not None:
+            return found
+    return None
+
+
+def surface_api_module(module: str) -> dict[str, type]:
+    """The classes of ``odm_dyn.api.<module>`` (the generated client's module of a tag class)."""
+    for api in surface_apis():
+        found = {name: cls for name, cls in api_classes(api).items() if generator_module(name) == module}
+        if found:
+            return found
+    return {}
+
+
+bundled_api_class = surface_api_class  # the name 0.1.0 used

@@ -17,8 +17,8 @@ from ..api.schemas import check_mode
 from ..errors import RequestTypeError
 from ..types import SpecSource
 from ..wire.messages import RawResponse, Request
-from .classes import ModelNamespace, client_class
-from .credentials import resolve_credentials, settings_from_env
+from .classes import client_class, model_namespace
+from .credentials import resolve_credentials, settings_from_env, spec_fetch_options
 from .options import base_url
 from .pipeline import CallSettings
 from .response import check_unknown_enums
@@ -37,10 +37,10 @@ class ClientCore:
     _settings: CallSettings
     _credentials: dict[str, str]
 
-    def __new__(cls, host: str | None = None, *, spec: SpecSource | None = None, **_: Any) -> Any:
+    def __new__(cls, host: str | None = None, *, spec: SpecSource | None = None, **options: Any) -> Any:
         if "api" in cls.__dict__:  # a class made for one Api already (client_class(api))
             return object.__new__(cls)
-        return object.__new__(client_class(load_api(spec), cls))
+        return object.__new__(client_class(load_api(spec, fetch=spec_fetch_options(**options)), cls))
 
     def _setup(
         self,
@@ -68,7 +68,6 @@ class ClientCore:
             check_mode("validate_responses", modes[1]),
             check_unknown_enums(modes[2]),
         )
-        self._namespaces: dict[str, Any] = {}
         self.observers = observer_list(on_exchange)
 
     @classmethod
@@ -113,7 +112,7 @@ class ClientCore:
     @property
     def models(self) -> Any:
         """The model classes of the spec, by schema name (``client.models.TaskInfo``)."""
-        return ModelNamespace(self.api.models)
+        return model_namespace(self.api)
 
     def _plan(self, operation_id: str) -> CallPlan:
         try:

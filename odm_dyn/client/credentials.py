@@ -6,6 +6,8 @@ from typing import Any, Mapping
 from urllib.parse import quote
 
 from ..api.plans import Api, CallPlan
+from ..spec.fetch import FetchOptions
+from ..spec.read import spec_source
 from ..wire.styles import check_header_text
 from .options import with_scheme
 
@@ -75,4 +77,26 @@ def settings_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
     settings: dict[str, Any] = {"host": host}
     settings["token"] = environ.get("ODM_API_TOKEN") or environ.get("PRED_SPOT_TOKEN")
     settings["access_token"] = environ.get("ODM_ACCESS_TOKEN") or environ.get("PRED_SPOT_ACCESS_TOKEN")
+    settings["spec"] = spec_source(None, environ)  # ODM_SPEC
     return {k: v for k, v in settings.items() if v}
+
+
+def spec_fetch_options(
+    *,
+    token: str | None = None,
+    access_token: str | None = None,
+    spec_auth: bool = False,
+    refresh: bool = False,
+    **_: Any,
+) -> FetchOptions | None:
+    """How a spec given by URL is read: the tokens go to the spec's host only with ``spec_auth``."""
+    if not spec_auth and not refresh:
+        return None
+    headers: dict[str, str] = {}
+    if spec_auth and token:
+        headers["Genestack-API-Token"] = token
+    if spec_auth and access_token:
+        headers["Authorization"] = f"Bearer {access_token}"
+    for name, value in headers.items():
+        check_header_text(name, value, "spec fetch")  # before the value could reach an error message
+    return FetchOptions(refresh=refresh, headers=headers)

@@ -1,7 +1,7 @@
 """ODM's tasks: waiting for tasks that calls started, by polling ``getTaskInfo``.
 
 The generic engine (``client.py``) knows operations, not tasks; ``Client`` mixes
-:class:`TaskWaits` in. The loop, its back-off and its riding out of outages are
+:class:`TaskWaits` in, ``AsyncClient`` :class:`AsyncTaskWaits`. The loop, its back-off and its riding out of outages are
 ``polling.py``'s, shared with the Job API's waits (``jobs.py``).
 """
 
@@ -12,15 +12,15 @@ from typing import Any, AsyncGenerator, Callable, Iterable, Iterator
 
 from ..api.plans import command_head
 from ..errors import TaskFailedError, TaskTimeoutError
+from ..types import OnPoll
 from . import polling
-from .polling import Pace, Subject, Watch, check_wait_arguments, poll_options, wait_each, wait_each_async
-from .progress import wait_progress
+from .polling import Subject, Watch, poll_options
+from .waits import WaitOptions, finished_watches, finished_watches_async, first_of, wait_options
 
 TERMINAL_STATUSES = frozenset({"DONE", "FAILED", "BLOCKED_BY_DEPENDENCY_FAILURE", "KILLED"})
 TASK_DONE = "DONE"
 TASK_INFO = "getTaskInfo"
 DEFAULT_TASK_TIMEOUT = polling.DEFAULT_WAIT_TIMEOUT
-OnPoll = Callable[[Any, float], None]
 
 
 class TaskWaits:
@@ -56,19 +56,10 @@ class TaskWaits:
         (a terminal or Jupyter; plain lines elsewhere); ``on_poll(task, elapsed)`` is called
         after every poll.
         """
-        for task in self.wait_for_tasks(
-            [getattr(id, "id", id)],
-            timeout,
-            interval,
-            max_interval=max_interval,
-            backoff=backoff,
-            raise_on_failure=raise_on_failure,
-            progress=progress,
-            on_poll=on_poll,
-            _name="wait_for_task",
-        ):
-            return task
-        raise AssertionError("unreachable: a wait yields its task or raises")  # pragma: no cover
+        options = wait_options(
+            "wait_for_task", timeout, interval, max_interval, backoff, raise_on_failure, progress, on_poll
+        )
+        return next(self._follow_tasks(self._plan(TASK_INFO), [getattr(id, "id", id)], options))
 
     def wait_for_tasks(
         self,
@@ -81,40 +72,24 @@ class TaskWaits:
         raise_on_failure: bool = False,
         progress: Any = False,
         on_poll: OnPoll | None = None,
-        _name: str = "wait_for_tasks",
     ) -> Iterator[Any]:
         """Wait for several tasks at once, from the calling thread; yield each TaskInfo as the
         task finishes (in the order they finish). Options as :meth:`wait_for_task`; ``timeout``
         bounds the whole wait, and :class:`TaskTimeoutError` then carries the unfinished tasks'
         last states in ``.pending``. With ``raise_on_failure=True`` the first failed task raises
         :class:`TaskFailedError` (the others are no longer waited for)."""
-        # Checked here, not in the generator: a bad argument fails at the call, before any poll.
-        limit = check_wait_arguments(_name, interval, timeout)
+        options = wait_options(
+            "wait_for_tasks", timeout, interval, max_interval, backoff, raise_on_failure, progress, on_poll
+        )
         task_ids = [getattr(i, "id", i) for i in ids]
-        pace = Pace(interval, max_interval, backoff)
-        return self._follow_tasks(self._plan(TASK_INFO), task_ids, limit, pace, raise_on_failure, progress, on_poll)
+        return self._follow_tasks(self._plan(TASK_INFO), task_ids, options)
 
-    def _follow_tasks(
-        self,
-        plan: Any,
-        ids: list[Any],
-        limit: float,
-        pace: Pace,
-        raise_on_failure: bool,
-        progress: Any,
-        on_poll: OnPoll | None,
-    ) -> Iterator[Any]:
-        subject = task_subject(self.api, plan)
-
+    def _follow_tasks(self, plan: Any, ids: list[Any], options: WaitOptions) -> Iterator[Any]:
         def poll(task_id: Any, remaining: float) -> Any:
             return self._call(plan, (task_id,), poll_options(self.transport, remaining), False)
 
-        with wait_progress(progress, subject, len(ids), on_poll) as observe:
-            for watch in wait_each(poll, subject, ids, pace, limit, observe.polled):
-                observe.finished(watch.last)
-                if raise_on_failure and getattr(watch.last, "status", None) != TASK_DONE:
-                    raise task_failed(watch)
-                yield watch.last
+        for watch in finished_watches(poll, task_subject(self.api, plan), ids, options, task_failed):
+            yield watch.last
 
 
 class AsyncTaskWaits:
@@ -139,21 +114,10 @@ class AsyncTaskWaits:
         progress: Any = False,
         on_poll: OnPoll | None = None,
     ) -> Any:
-        waits = self.wait_for_tasks(
-            [getattr(id, "id", id)],
-            timeout,
-            interval,
-            max_interval=max_interval,
-            backoff=backoff,
-            raise_on_failure=raise_on_failure,
-            progress=progress,
-            on_poll=on_poll,
-            _name="wait_for_task",
+        options = wait_options(
+            "wait_for_task", timeout, interval, max_interval, backoff, raise_on_failure, progress, on_poll
         )
-        async with contextlib.aclosing(waits):
-            async for task in waits:
-                return task
-        raise AssertionError("unreachable: a wait yields its task or raises")  # pragma: no cover
+        return await first_of(self._follow_tasks(self._plan(TASK_INFO), [getattr(id, "id", id)], options))
 
     def wait_for_tasks(
         self,
@@ -166,44 +130,25 @@ class AsyncTaskWaits:
         raise_on_failure: bool = False,
         progress: Any = False,
         on_poll: OnPoll | None = None,
-        _name: str = "wait_for_tasks",
     ) -> AsyncGenerator[Any, None]:
-        limit = check_wait_arguments(_name, interval, timeout)
+        options = wait_options(
+            "wait_for_tasks", timeout, interval, max_interval, backoff, raise_on_failure, progress, on_poll
+        )
         task_ids = [getattr(i, "id", i) for i in ids]
-        pace = Pace(interval, max_interval, backoff)
-        return self._follow_tasks(self._plan(TASK_INFO), task_ids, limit, pace, raise_on_failure, progress, on_poll)
+        return self._follow_tasks(self._plan(TASK_INFO), task_ids, options)
 
-    async def _follow_tasks(
-        self,
-        plan: Any,
-        ids: list[Any],
-        limit: float,
-        pace: Pace,
-        raise_on_failure: bool,
-        progress: Any,
-        on_poll: OnPoll | None,
-    ) -> AsyncGenerator[Any, None]:
-        subject = task_subject(self.api, plan)
-
+    async def _follow_tasks(self, plan: Any, ids: list[Any], options: WaitOptions) -> AsyncGenerator[Any, None]:
         async def poll(task_id: Any, remaining: float) -> Any:
             return await self._call(plan, (task_id,), poll_options(self.transport, remaining), False)
 
-        with wait_progress(progress, subject, len(ids), on_poll) as observe:
-            waits = wait_each_async(poll, subject, ids, pace, limit, observe.polled)
-            async with contextlib.aclosing(waits):
-                async for watch in waits:
-                    observe.finished(watch.last)
-                    if raise_on_failure and getattr(watch.last, "status", None) != TASK_DONE:
-                        raise task_failed(watch)
-                    yield watch.last
+        waits = finished_watches_async(poll, task_subject(self.api, plan), ids, options, task_failed)
+        async with contextlib.aclosing(waits):  # leaving early cancels the polls in flight
+            async for watch in waits:
+                yield watch.last
 
 
 AsyncTaskWaits.wait_for_task.__doc__ = TaskWaits.wait_for_task.__doc__
 AsyncTaskWaits.wait_for_tasks.__doc__ = TaskWaits.wait_for_tasks.__doc__
-
-
-def task_failed(watch: Watch) -> TaskFailedError:
-    return TaskFailedError(f"task {watch.id} ended {getattr(watch.last, 'status', None)}", task=watch.last)
 
 
 def task_subject(api: Any, plan: Any) -> Subject:
@@ -218,3 +163,7 @@ def task_subject(api: Any, plan: Any) -> Subject:
         timeout_error=TaskTimeoutError,
         timeout_field="task",
     )
+
+
+def task_failed(watch: Watch) -> TaskFailedError:
+    return TaskFailedError(f"task {watch.id} ended {getattr(watch.last, 'status', None)}", task=watch.last)

@@ -4,7 +4,7 @@ Everything that depends on the spec (routes, compiled checks, security requireme
 example bodies) is prepared once in :class:`ServerApp`'s constructor; a request only looks
 things up and runs precompiled checks. Each request goes::
 
-    route (404/405) → parameters and body (400) → security (401) → Prefer: code=
+    route (404/405) → parameters and body (400) → security (401) → curator work (403) → Prefer: code=
     → handler or example → the answer checked against the spec → one log line
 """
 
@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import time
 from dataclasses import dataclass
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from werkzeug.http import parse_cookie
@@ -23,17 +25,19 @@ from werkzeug.http import parse_cookie
 from ..api.plans import Api, CallPlan
 from ..spec.media import is_json_media
 from ..wire.routing import Router, raw_path_of
-from . import tasks
 from .auth import Credential, authenticate, credentials_of, guidance
 from .examples import NoValidExample, response_example
 from .negotiation import choose_media, is_table_media, render
 from .params import MAX_BODY_BYTES, BadBody, BodyTooLarge, Problem, Reading, parse_query, read_body_bytes, read_request
+from .permissions import ACCESS_ALL_DATA, curator_work
+from .specfiles import SPEC_PREFIX, SpecFiles
 from .store import Store, User
 
 log = logging.getLogger("odm_dyn.server")
 
 JSON = "application/json"
 _VALID_ANSWERS_KEPT = 4096
+SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 _PREFER_CODE = re.compile(r"(?:^|[\s,;])code\s*=\s*\"?(\d{3})\b", re.IGNORECASE)
 
 
@@ -56,29 +60,13 @@ class Call:
     user: User
     store: Store
     task_seconds: float
+    prefer: str = ""  # the request's Prefer header (task-status=FAILED ends a task so)
 
 
 Handler = Callable[[Call], Answer]
 
 
-# --------------------------------------------------------------------------- handlers
-
-
-def get_task_info(call: Call) -> Answer:
-    task = call.store.task(str(call.params.get("id", "")))
-    if task is None:
-        return error(404, f"there is no task with accession {call.params.get('id')!r}")
-    return Answer(200, tasks.task_info(task))
-
-
-def publish_all_studies(call: Call) -> Answer:
-    if tasks.ACCESS_ALL_DATA not in call.user.permissions:
-        return error(403, f"user {call.user.name!r} lacks the {tasks.ACCESS_ALL_DATA} permission needed to publish")
-    info = tasks.publish(call.store, call.user, call.params.get("versionMessage"), call.task_seconds)
-    return Answer(200, info)
-
-
-HANDLERS: dict[str, Handler] = {"getTaskInfo": get_task_info, "publishAllStudies": publish_all_studies}
+# --------------------------------------------------------------------------- answers
 
 
 def error(status: int, message: str, **extra: Any) -> Answer:
@@ -99,6 +87,7 @@ class Prepared:
     guidance: str
     examples: dict[str, dict[str, Any]]  # declared status → media type → body value (or why there is none)
     success: str | None  # the first declared 2xx status, the one an example answer takes
+    curator_work: str | None = None  # what needs ACCESS_ALL_DATA here (None: any user may call)
 
     def example(self, status: str, accept: str | None = None) -> Answer:
         """The declared answer for a status, in the media type ``Accept`` prefers."""
@@ -156,15 +145,27 @@ class ServerApp:
     token: str | None = None  # the curator token make_app made, when it made one
 
     def __init__(
-        self, api: Api, store: Store, *, task_seconds: float = 5.0, handlers: dict[str, Handler] | None = None
+        self,
+        api: Api,
+        store: Store,
+        *,
+        task_seconds: float = 5.0,
+        handlers: dict[str, Handler] | None = None,
+        overlay: Any = None,
+        import_root: str | os.PathLike[str] | None = None,
     ):
         self.api = api
         self.store = store
         self.task_seconds = task_seconds
-        handlers = HANDLERS if handlers is None else handlers
+        if handlers is None:  # the behaviours (server/behaviours/): one per operation that has one
+            from .behaviours import Context, bind
+
+            root = Path(import_root).expanduser() if import_root is not None else None
+            handlers = bind(api, Context(store, task_seconds, root), overlay)
         self.router = Router(api.plans.values())
         self.prepared = {op_id: self._prepare(plan, handlers.get(op_id)) for op_id, plan in api.plans.items()}
         self._valid_answers: dict[tuple[str, int, str, bytes], bool] = {}
+        self.spec_files = SpecFiles(api.documents)  # served under /swagger/yaml/, as ODM does
 
     def _prepare(self, plan: CallPlan, handler: Handler | None) -> Prepared:
         texts = [r.description for s, r in plan.responses.items() if s == "401"]
@@ -175,6 +176,7 @@ class ServerApp:
             guidance=guidance(texts + _scheme_guidance(self.api, plan)),
             examples=_examples(plan),
             success=min((s for s in plan.responses if s.startswith("2")), default=None),
+            curator_work=curator_work(plan),
         )
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -199,6 +201,9 @@ class ServerApp:
     def _answer(self, environ: dict) -> tuple[Answer, str]:
         method = environ.get("REQUEST_METHOD", "GET").upper()
         path = raw_path_of(environ)
+        if path.startswith(SPEC_PREFIX):
+            status, data, media, headers = self.spec_files.answer(method, path, environ.get("HTTP_IF_NONE_MATCH"))
+            return Answer(status, data, media, headers), "spec file"
         found = self.router.match(path)
         if found is None:
             _drain(environ)
@@ -224,6 +229,8 @@ class ServerApp:
         user = authenticate(prepared.security, environ, _lookup(environ, query), self.store)
         if user is None:
             return self._checked(prepared, error(401, prepared.guidance))
+        if prepared.curator_work and ACCESS_ALL_DATA not in user.permissions:
+            return self._checked(prepared, _forbidden(prepared, user))
         prefer = _preferred_status(environ.get("HTTP_PREFER", ""))
         if prefer is not None:
             return self._preferred(prepared, prefer, environ.get("HTTP_ACCEPT"))
@@ -231,7 +238,15 @@ class ServerApp:
             if prepared.success is None:
                 return _no_success(prepared)
             return prepared.example(prepared.success, environ.get("HTTP_ACCEPT"))
-        call = Call(prepared.plan, parsed.params, parsed.body, user, self.store, self.task_seconds)
+        call = Call(
+            prepared.plan,
+            parsed.params,
+            parsed.body,
+            user,
+            self.store,
+            self.task_seconds,
+            environ.get("HTTP_PREFER", ""),
+        )
         return self._checked(prepared, prepared.handler(call))
 
     def _preferred(self, prepared: Prepared, code: int, accept: str | None = None) -> Answer:
@@ -286,6 +301,13 @@ def _declared_error_body(prepared: Prepared, answer: Answer) -> Answer:
     replacement.status = answer.status
     replacement.headers = answer.headers
     return replacement
+
+
+def _forbidden(prepared: Prepared, user: User) -> Answer:
+    message = f"user {user.name!r} lacks the {ACCESS_ALL_DATA} permission needed to {prepared.curator_work}"
+    if "/scim/" in prepared.plan.op.path:
+        return Answer(403, {"schemas": [SCIM_ERROR], "status": "403", "detail": message}, "application/scim+json")
+    return error(403, message)
 
 
 def _no_success(prepared: Prepared) -> Answer:

@@ -30,6 +30,7 @@ from ..spec.document import SpecSource
 from ..spec.read import spec_source
 from .app import ServerApp
 from .logstream import batched_stderr
+from .seed import load_seed, read_seed
 from .store import MEMORY, Store, default_db_path
 from .tasks import ACCESS_ALL_DATA
 
@@ -143,12 +144,16 @@ def make_app(
     task_seconds: float = DEFAULT_TASK_SECONDS,
     tokens: Iterable[str] | None = None,
     user_tokens: Iterable[str] | None = None,
+    overlay: str | os.PathLike[str] | dict[str, Any] | None = None,
+    import_root: str | os.PathLike[str] | None = None,
+    data: str | os.PathLike[str] | dict[str, Any] | None = None,
 ) -> ServerApp:
     """The embedded server's WSGI app, without serving it: for an in-process transport
     (``odm_dyn.client.wsgi.WsgiTransport``) or any WSGI server.
 
-    Tokens as for :class:`EmbeddedServer`; with none given, one curator token is made and kept in
-    ``app.token``. ``app.store.close()`` closes the database when the app is done with.
+    Tokens, ``overlay``, ``import_root`` and ``data`` as for :class:`EmbeddedServer`; with no
+    token given, one curator token is made and kept in ``app.token``. ``app.store.close()``
+    closes the database when the app is done with.
     """
     api = load_api(spec)
     store = Store(db)
@@ -162,7 +167,13 @@ def make_app(
         store.add_token(token, CURATOR, (ACCESS_ALL_DATA,))
     for token in user_tokens:
         store.add_token(token, USER, ())
-    app = ServerApp(api, store, task_seconds=task_seconds)
+    try:
+        app = ServerApp(api, store, task_seconds=task_seconds, overlay=overlay, import_root=import_root)
+        if data is not None:
+            load_seed(store, data if isinstance(data, dict) else read_seed(data))
+    except BaseException:
+        store.close()
+        raise
     app.token = made
     return app
 
@@ -170,6 +181,9 @@ def make_app(
 class EmbeddedServer:
     """An ODM server on loopback, in a background thread; a context manager.
 
+    ``overlay`` (a file or a parsed document) adds to the shipped behaviours overlay,
+    ``import_root`` is the one folder import jobs read files from, ``data`` seeds objects (a
+    YAML/JSON file or a mapping, see ``server/seed.py``).
     ``tokens`` act as a curator holding ACCESS_ALL_DATA, ``user_tokens`` as a user without it.
     With neither, one curator token is made: ``.token``; it replaces the token an earlier run on
     the same database made that way, so only the latest one is valid. ``port=0`` picks a free port;
@@ -185,8 +199,21 @@ class EmbeddedServer:
         task_seconds: float = DEFAULT_TASK_SECONDS,
         tokens: Iterable[str] | None = None,
         user_tokens: Iterable[str] | None = None,
+        overlay: str | os.PathLike[str] | dict[str, Any] | None = None,
+        import_root: str | os.PathLike[str] | None = None,
+        data: str | os.PathLike[str] | dict[str, Any] | None = None,
     ):
-        self.app = make_app(spec, db, task_seconds=task_seconds, tokens=tokens, user_tokens=user_tokens)
+        self.spec = spec  # the source it was started with; its files are served under /swagger/yaml/
+        self.app = make_app(
+            spec,
+            db,
+            task_seconds=task_seconds,
+            tokens=tokens,
+            user_tokens=user_tokens,
+            overlay=overlay,
+            import_root=import_root,
+            data=data,
+        )
         self.api, self.store, self.token = self.app.api, self.app.store, self.app.token
         self.task_seconds = task_seconds
         try:
@@ -301,20 +328,15 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="how long a published task takes to reach DONE (default: %(default)s)",
     )
-    parser.add_argument(
-        "--token",
-        action="append",
-        default=[],
-        metavar="T",
-        help=f"a token for a curator holding {ACCESS_ALL_DATA} (repeatable)",
-    )
-    parser.add_argument(
-        "--user-token",
-        action="append",
-        default=[],
-        metavar="T",
-        help=f"a token for a user without {ACCESS_ALL_DATA} (repeatable)",
-    )
+    for flag, holder in (("--token", "a curator holding"), ("--user-token", "a user without")):
+        parser.add_argument(
+            flag, action="append", default=[], metavar="T", help=f"a token for {holder} {ACCESS_ALL_DATA} (repeatable)"
+        )
+    _add_content_arguments(parser)
+
+
+def _add_content_arguments(parser: argparse.ArgumentParser) -> None:
+    """What is served: the spec, the behaviours overlay, the files imports read, seed objects."""
     parser.add_argument(
         "--spec",
         action="append",
@@ -322,6 +344,19 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="spec file or folder to serve instead of the bundled Tasks API; +FILE adds to it (repeatable)",
     )
+    parser.add_argument(
+        "--overlay",
+        default=None,
+        metavar="FILE",
+        help="an OpenAPI Overlay adding x-odm-dyn-behaviour extensions (over the shipped one)",
+    )
+    parser.add_argument(
+        "--import-root",
+        default=None,
+        metavar="DIR",
+        help="the folder import jobs may read metadataLink files from (default: none, imports fail)",
+    )
+    parser.add_argument("--data", default=None, metavar="FILE", help="seed objects and links (YAML or JSON)")
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -337,6 +372,9 @@ def serve(args: argparse.Namespace) -> int:
             task_seconds=args.task_seconds,
             tokens=args.token,
             user_tokens=args.user_token,
+            overlay=getattr(args, "overlay", None),
+            import_root=getattr(args, "import_root", None),
+            data=getattr(args, "data", None),
         )
     except (SpecError, ValueError) as exc:
         print(f"odm-dyn serve: {exc}", file=sys.stderr)

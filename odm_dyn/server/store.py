@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from .objects import ObjectStore
+
 MEMORY = ":memory:"
 TASK_PREFIX = "GSF"
 
@@ -37,7 +39,8 @@ CREATE TABLE IF NOT EXISTS tasks (
     application TEXT NOT NULL,
     created_by TEXT NOT NULL,
     created_ms INTEGER NOT NULL,
-    duration_ms INTEGER NOT NULL
+    duration_ms INTEGER NOT NULL,
+    outcome TEXT NOT NULL DEFAULT 'DONE'  -- the status it ends in (Prefer: task-status=FAILED)
 );
 """
 
@@ -58,6 +61,7 @@ class TaskRow:
     created_by: str
     created_ms: int
     duration_ms: int
+    outcome: str = "DONE"
 
     @property
     def accession(self) -> str:
@@ -116,6 +120,11 @@ class Store:
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(tokens)")}
             if "auto" not in columns:  # a database made before tokens were marked
                 self._db.execute("ALTER TABLE tokens ADD COLUMN auto INTEGER NOT NULL DEFAULT 0")
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(tasks)")}
+            if "outcome" not in columns:  # a database made before tasks could end otherwise than DONE
+                self._db.execute("ALTER TABLE tasks ADD COLUMN outcome TEXT NOT NULL DEFAULT 'DONE'")
+        # ODM's objects, links, jobs and SCIM resources share this connection and its lock.
+        self.objects = ObjectStore(self._db, self._lock)
 
     @staticmethod
     def _connect(path: str) -> sqlite3.Connection:
@@ -183,15 +192,18 @@ class Store:
 
     # ------------------------------------------------------------------ tasks
 
-    def create_task(self, name: str, application: str, created_by: str, duration_ms: int) -> TaskRow:
+    def create_task(
+        self, name: str, application: str, created_by: str, duration_ms: int, outcome: str = "DONE"
+    ) -> TaskRow:
         created = now_ms()
         with self._lock, self._db:
             cursor = self._db.execute(
-                "INSERT INTO tasks(name, application, created_by, created_ms, duration_ms) VALUES (?, ?, ?, ?, ?)",
-                (name, application, created_by, created, duration_ms),
+                "INSERT INTO tasks(name, application, created_by, created_ms, duration_ms, outcome) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (name, application, created_by, created, duration_ms, outcome),
             )
             seq = int(cursor.lastrowid or 0)
-        return self._remember(TaskRow(seq, name, application, created_by, created, duration_ms))
+        return self._remember(TaskRow(seq, name, application, created_by, created, duration_ms, outcome))
 
     def task(self, accession: str) -> TaskRow | None:
         seq = seq_of(accession)
@@ -202,7 +214,8 @@ class Store:
             return known
         with self._lock:
             row = self._db.execute(
-                "SELECT seq, name, application, created_by, created_ms, duration_ms FROM tasks WHERE seq = ?", (seq,)
+                "SELECT seq, name, application, created_by, created_ms, duration_ms, outcome FROM tasks WHERE seq = ?",
+                (seq,),
             ).fetchone()
         return self._remember(TaskRow(*row)) if row else None
 

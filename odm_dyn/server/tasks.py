@@ -1,4 +1,4 @@
-"""What the Tasks API's operations do on the embedded server.
+"""The task clock of the embedded server: a task's status at a moment, and its TaskInfo.
 
 A task's status is never stored: it is worked out from its creation time and duration each
 time it is read. So a task keeps moving while the server is down, and a restart mid-way
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .store import Store, TaskRow, User, now_ms
+from .store import TaskRow, now_ms
 
 DEFAULT_VERSION_MESSAGE = "Auto-published by API call"
 PUBLISH_APPLICATION = "publish-versions"
@@ -21,7 +21,7 @@ _PHASES = (("CREATED", 0.0), ("QUEUED", 0.1), ("RUNNING", 0.25))
 
 def status_at(task: TaskRow, at_ms: int) -> str:
     if task.duration_ms <= 0 or at_ms >= task.created_ms + task.duration_ms:
-        return "DONE"
+        return task.outcome
     fraction = (at_ms - task.created_ms) / task.duration_ms
     status = _PHASES[0][0]
     for name, start in _PHASES:
@@ -45,14 +45,8 @@ def task_info(task: TaskRow, at_ms: int | None = None) -> dict[str, Any]:
         "application": task.application,
         "createdBy": task.created_by,
     }
-    if status in ("RUNNING", "DONE"):
+    if status not in ("CREATED", "QUEUED"):
         info["startedAt"] = started_ms(task)
-    if status == "DONE":
+    if status not in ("CREATED", "QUEUED", "RUNNING"):
         info["endedAt"] = task.created_ms + task.duration_ms
     return info
-
-
-def publish(store: Store, user: User, version_message: str | None, task_seconds: float) -> dict[str, Any]:
-    name = version_message if version_message else DEFAULT_VERSION_MESSAGE
-    task = store.create_task(name, PUBLISH_APPLICATION, user.name, int(task_seconds * 1000))
-    return task_info(task, task.created_ms)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import copy
-import os
 from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import SpecError
 from .pointers import pointer_of, resolve_pointer
 from .read import parse_text
+from .source import DocumentSource
 
 # --------------------------------------------------------------------------- bundling
 
@@ -17,8 +17,9 @@ from .read import parse_text
 class _Bundler:
     """Turns a document spread over files into one with local references only."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path | str, source: DocumentSource | None = None):
         self.root = str(root)
+        self.source = source or DocumentSource()
         self.texts: dict[str, bytes] = {}
         self.docs: dict[str, Any] = {}
         self.hoisted: dict[tuple[str, str], str] = {}  # (file, pointer) → local ref
@@ -28,11 +29,7 @@ class _Bundler:
 
     def read(self, file: str) -> Any:
         if file not in self.docs:
-            try:
-                with open(file, "rb") as handle:
-                    self.texts[file] = handle.read()
-            except OSError as exc:
-                raise SpecError(f"cannot read: {exc.strerror}", file=file) from None
+            self.texts[file] = self.source.read(file)
             self.docs[file] = parse_text(self.texts[file], file)
         return self.docs[file]
 
@@ -64,7 +61,7 @@ class _Bundler:
 
     def _target(self, ref: str, base: str) -> tuple[str, str]:
         file_part, _, fragment = ref.partition("#")
-        file = os.path.normpath(os.path.join(os.path.dirname(base), file_part)) if file_part else base
+        file = self.source.join(base, file_part) if file_part else base
         return file, fragment
 
     def _walk(self, node: Any, file: str, at: list[Any], stack: tuple) -> Any:

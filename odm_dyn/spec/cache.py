@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Callable
 
 from .document import CACHE_FORMAT, Document
 
@@ -29,28 +30,35 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _cache_file(root: Path, root_text: bytes) -> Path:
+def _read_file(name: str) -> bytes:
+    with open(name, "rb") as handle:
+        return handle.read()
+
+
+def _cache_file(root: Path | str, root_text: bytes) -> Path:
     key = _sha(f"{CACHE_FORMAT}\0{root}\0".encode() + root_text)
     return cache_dir() / f"spec-{key[:40]}.json"
 
 
-def _read_cache(root: Path, root_text: bytes) -> Document | None:
-    """The cached document, if every file it was made from is unchanged; else ``None``."""
+def _read_cache(root: Path | str, root_text: bytes, read: Callable[[str], bytes] = _read_file) -> Document | None:
+    """The cached document, if every file it was made from is unchanged; else ``None``.
+
+    ``read`` reads the other files (a URL revalidates: a 304 costs one small request)."""
     try:
         with open(_cache_file(root, root_text), "rb") as handle:
             entry = json.loads(handle.read())
         if entry.get("format") != CACHE_FORMAT or entry.get("path") != str(root):
             return None
         for file, digest in entry["files"].items():
-            with open(file, "rb") as handle:
-                if _sha(handle.read()) != digest:
-                    return None
+            text = root_text if file == str(root) else read(file)
+            if _sha(text) != digest:
+                return None
         return Document(path=str(root), data=entry["data"], files=entry["files"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # no cache, or a corrupt one: load from the files
 
 
-def _write_cache(root: Path, root_text: bytes, document: Document) -> None:
+def _write_cache(root: Path | str, root_text: bytes, document: Document) -> None:
     target = _cache_file(root, root_text)
     entry = {"format": CACHE_FORMAT, "path": document.path, "files": document.files, "data": document.data}
     try:

@@ -1,32 +1,45 @@
-"""Loading a spec source: read, bundle, check, cache, in that order."""
+"""Loading a spec source: read, bundle, check, cache, in that order.
+
+Every document and ``$ref``'d file is read through one ``DocumentSource`` per load, so files
+and URLs take the same path; a document read from a URL and bundled anew (its content
+changed) is compared with the last one loaded from that URL, and the drift is logged.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import SpecError
 from .bundle import _Bundler
 from .cache import _read_cache, _sha, _write_cache
 from .check import _check_operation_ids, check_document
 from .document import TASKS_SPEC, Document, SpecSource
-from .read import parse_text, spec_files
+from .drift import note_drift
+from .fetch import FetchOptions, is_url
+from .read import parse_text, spec_names
+from .source import DocumentSource
 
 # --------------------------------------------------------------------------- loading
 
 
-def load_document(path: Path, *, use_cache: bool = True) -> Document:
+def load_document(path: Path | str, *, use_cache: bool = True, fetch: FetchOptions | None = None) -> Document:
     """Read, bundle and check one document (from the cache when nothing changed)."""
-    return _finish(_bundle_or_cached(path, use_cache), use_cache)
+    return load_documents([path], use_cache=use_cache, fetch=fetch)[0]
 
 
-def load_documents(source: SpecSource = TASKS_SPEC, *, use_cache: bool = True) -> list[Document]:
+def load_documents(
+    source: SpecSource = TASKS_SPEC, *, use_cache: bool = True, fetch: FetchOptions | None = None
+) -> list[Document]:
     """Load every document a source names; operationIds must be unique across them.
 
     Duplicate operationIds are looked for before the (slow) document checks, so a wrong
-    combination of files fails at once.
+    combination of files fails at once. ``fetch`` says how URLs are read (refresh, headers).
     """
-    pending = [_bundle_or_cached(path, use_cache) for path in spec_files(source)]
+    reader = DocumentSource(fetch)
+    try:
+        pending = [_bundle_or_cached(name, reader, use_cache) for name in spec_names(source)]
+    finally:
+        reader.finish()
     _check_operation_ids([item.document for item in pending])
     return [_finish(item, use_cache) for item in pending]
 
@@ -40,26 +53,25 @@ class _Pending:
     origins: dict[str, tuple[str, str]] | None  # None: came from the cache, already checked
 
 
-def _bundle_or_cached(path: Path, use_cache: bool) -> _Pending:
-    try:
-        root_text = path.read_bytes()
-    except OSError as exc:
-        raise SpecError(f"cannot read: {exc.strerror}", file=str(path)) from None
+def _bundle_or_cached(name: str, reader: DocumentSource, use_cache: bool) -> _Pending:
+    root_text = reader.read(name)
     if use_cache:
-        cached = _read_cache(path, root_text)
+        cached = _read_cache(name, root_text, reader.read)
         if cached is not None:
             return _Pending(cached, root_text, None)
-    bundler = _Bundler(path)
-    bundler.texts[str(path)] = root_text
-    bundler.docs[str(path)] = parse_text(root_text, str(path))
+    bundler = _Bundler(name, reader)
+    bundler.texts[name] = root_text
+    bundler.docs[name] = parse_text(root_text, name)
     data = bundler.bundle()
     files = {file: _sha(text) for file, text in bundler.texts.items()}
-    return _Pending(Document(path=str(path), data=data, files=files), root_text, bundler.origins)
+    return _Pending(Document(path=name, data=data, files=files), root_text, bundler.origins)
 
 
 def _finish(item: _Pending, use_cache: bool) -> Document:
     if item.origins is not None:
         check_document(item.document.data, item.document.path, item.origins)
         if use_cache:
-            _write_cache(Path(item.document.path), item.root_text, item.document)
+            _write_cache(item.document.path, item.root_text, item.document)
+        if is_url(item.document.path):
+            note_drift(item.document.path, item.document.data)
     return item.document

@@ -6,25 +6,44 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from ..errors import SpecError
 from .document import SPEC_FILE_SUFFIXES, TASKS_SPEC, SpecSource
+from .fetch import check_url, has_scheme
 
 # --------------------------------------------------------------------------- sources
 
 
-def spec_source(values: Iterable[str] | None) -> list[str] | None:
-    """Command-line ``--spec`` values as a spec source, for every command: none is the bundled
-    spec, ``FILE`` replaces it, ``+FILE`` adds to it (once, even when it is named as well)."""
+def spec_source(values: Iterable[str] | None, environ: Mapping[str, str] | None = None) -> list[str] | None:
+    """Command-line ``--spec`` values as a spec source, for every command: none is ``ODM_SPEC``
+    (of ``environ``, default the process's) or else the bundled spec, ``FILE`` or ``URL``
+    replaces it, ``+FILE`` adds to it (once, even when it is named as well)."""
     values = list(values or ())
+    if not values:
+        from_env = (os.environ if environ is None else environ).get("ODM_SPEC", "").strip()
+        values = [from_env] if from_env else []
     if not values:
         return None
     files = [value[1:] if value.startswith("+") else value for value in values]
     bundled = Path(TASKS_SPEC)
-    if any(value.startswith("+") for value in values) and all(Path(f).expanduser().resolve() != bundled for f in files):
+    if any(value.startswith("+") for value in values) and all(
+        has_scheme(f) or Path(f).expanduser().resolve() != bundled for f in files
+    ):
         files.insert(0, TASKS_SPEC)
     return files
+
+
+def spec_names(source: SpecSource) -> list[str]:
+    """The documents a source names: URLs as they are (http and https only), files resolved."""
+    items = [source] if isinstance(source, (str, os.PathLike)) else list(source)
+    if not items:
+        raise SpecError("no spec file given")
+    names: list[str] = []
+    for item in items:
+        text = os.fspath(item)
+        names.extend([check_url(text)] if has_scheme(text) else [str(p) for p in spec_files(text)])
+    return names
 
 
 def spec_files(source: SpecSource) -> list[Path]:
