@@ -33,6 +33,7 @@ def markdown(results: dict[str, Any], before: dict[str, Any] | None = None) -> s
         *_load_table(results["spec_load"]),
         *_throughput(results["throughput"], results.get("throughput_bare")),
         *_report_figure(results.get("contract_report")),
+        *(_async_section(results["async"]) if "async" in results else []),
     ]
     return "\n".join(lines) + "\n"
 
@@ -193,6 +194,12 @@ def _load_table(loads: dict[str, Any]) -> list[str]:
             f"| {name} | {first['operations']} | {first['seconds']:.2f} s | {cached['seconds']:.3f} s | {heavy} |"
         )
     return lines + [""]
+
+
+def _async_section(result: dict[str, Any]) -> list[str]:
+    from .asyncbench import markdown as async_markdown
+
+    return async_markdown(result)
 
 
 def _throughput(result: dict[str, Any], bare: dict[str, Any] | None = None) -> list[str]:

@@ -5,8 +5,9 @@
 Starts the embedded ODM server in its own process (``odm-dyn serve``), then measures, in this
 order: CPU and wall per ``getTaskInfo`` call (interleaved rounds over all clients), cold start
 as whole processes (wall and peak memory), spec load and build (first and cached) for the Tasks
-spec, the vendor's whole API and a generated 1,000-operation spec, and the server's throughput
-from 8 threads. Writes ``latest.md``, ``latest.json`` and ``latest.png`` into the output folder.
+spec, the vendor's whole API and a generated 1,000-operation spec, the server's throughput
+from 8 threads, and AsyncClient's figures (``asyncbench.py``). Writes ``latest.md``,
+``latest.json`` and ``latest.png`` into the output folder.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import peers, report, specgen, throughput
+from . import asyncbench, peers, report, specgen, throughput
 from .percall import measure
 from .server import BareServerProcess, ServerProcess, publish_task
 
@@ -72,7 +73,16 @@ def run(scratch: Path, *, quick: bool = False) -> dict[str, Any]:
         results["throughput_bare"] = compared["bare WSGI app"]
     if VENDOR_API.exists():
         results["contract_report"] = _contract_report(VENDOR_API)
+    results["async"] = _async_figures(quick)
     return results
+
+
+def _async_figures(quick: bool) -> dict[str, Any]:
+    """AsyncClient against bare httpx and aiopenapi3, and 200 waits on one loop against 200
+    threads (issue 18), on a server of its own whose tasks take 2 s."""
+    with ServerProcess(task_seconds=2.0) as server:
+        task_id = publish_task(server.url)
+        return asyncbench.measure(server, task_id, rounds=5 if quick else 15, per_round=100 if quick else 200)
 
 
 def _compiled_bytecode() -> None:

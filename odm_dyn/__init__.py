@@ -53,6 +53,7 @@ if TYPE_CHECKING:  # what mypy, pyright and jedi read; at run time these load on
 
 _LAZY = {
     "Client": "client.client",
+    "AsyncClient": "client.async_client",
     "ApiResponse": "client.response",
     "RetryPolicy": "client.transport",
     "Configuration": "client.compat",
@@ -69,6 +70,7 @@ __all__ = [
     "ApiException",
     "ApiResponse",
     "ApiTimeoutError",
+    "AsyncClient",
     "BadRequestException",
     "Client",
     "Configuration",

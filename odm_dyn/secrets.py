@@ -65,20 +65,30 @@ class LogFilter(logging.Filter):
     """
 
     LOGGERS = ("urllib3.connectionpool", "urllib3.connection", "urllib3.poolmanager", "urllib3.util.retry")
+    # httpx logs each request's URL at INFO, httpcore the answer's headers at DEBUG (AsyncClient).
+    HTTPX_LOGGERS = (
+        "httpx",
+        "httpcore.connection",
+        "httpcore.http11",
+        "httpcore.http2",
+        "httpcore.proxy",
+        "httpcore.socks",
+    )
 
-    def __init__(self, values: Iterable[str | None]) -> None:
+    def __init__(self, values: Iterable[str | None], loggers: Iterable[str] = LOGGERS) -> None:
         super().__init__()
         self.forms = secret_forms(values)
+        self.loggers = tuple(loggers)
 
     def install(self) -> LogFilter:
         if self.forms:
-            for name in self.LOGGERS:
+            for name in self.loggers:
                 logging.getLogger(name).addFilter(self)
         return self
 
     def remove(self) -> None:
         """Off the loggers, and the values forgotten: nothing of a closed client stays held."""
-        for name in self.LOGGERS:
+        for name in self.loggers:
             logging.getLogger(name).removeFilter(self)
         self.forms = ()
 

@@ -81,3 +81,54 @@ def restart_on_port(start: Callable[[], T], seconds: float = 30) -> T:
             if exc.errno != errno.EADDRINUSE or time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+# --------------------------------------------------------------------------- both clients (issue 18)
+
+
+@pytest.fixture(params=["Client", "AsyncClient"])
+def kind(request: pytest.FixtureRequest) -> str:
+    """Which client a test of both runs with: ``Client``, or ``AsyncClient`` behind tests.both.Blocking."""
+    return request.param
+
+
+@pytest.fixture
+def make_client(kind: str) -> Iterator[Callable[..., object]]:
+    """``make_client(url, **options)``: a client of the test's kind, closed after the test."""
+    from tests.both import make
+
+    made: list = []
+
+    def factory(*args: object, **kwargs: object) -> object:
+        made.append(make(kind, *args, **kwargs))
+        return made[-1]
+
+    yield factory
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def poll_pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The waits' pauses between polls recorded, not slept, for either client."""
+    pauses: list[float] = []
+
+    async def record(seconds: float) -> None:
+        pauses.append(seconds)
+
+    monkeypatch.setattr("odm_dyn.client.polling._sleep", pauses.append)
+    monkeypatch.setattr("odm_dyn.client.polling._async_sleep", record)
+    return pauses
+
+
+@pytest.fixture
+def retry_pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The transports' pauses between retries recorded, not slept, for either client."""
+    pauses: list[float] = []
+
+    async def record(seconds: float) -> None:
+        pauses.append(seconds)
+
+    monkeypatch.setattr("odm_dyn.client.retry._sleep", pauses.append)
+    monkeypatch.setattr("odm_dyn.client.async_transport._sleep", record)
+    return pauses

@@ -32,15 +32,16 @@ def scripted():
 
 
 @pytest.fixture
-def real_client(embedded_server):
-    """A client of the embedded server: ordinary answers come from the real thing."""
-    with odm_dyn.Client(embedded_server.url, token=CURATOR_TOKEN) as client:
+def real_client(embedded_server, make_client):
+    """A client of the embedded server: ordinary answers come from the real thing. This and the
+    other fixtures of clients run each test twice: for Client and for AsyncClient."""
+    with make_client(embedded_server.url, token=CURATOR_TOKEN) as client:
         yield client
 
 
 @pytest.fixture
-def client(scripted):
-    with odm_dyn.Client(scripted.url, token=TOKEN, retries=0) as client:
+def client(scripted, make_client):
+    with make_client(scripted.url, token=TOKEN, retries=0) as client:
         yield client
 
 
@@ -195,26 +196,28 @@ def test_unknown_operation_attribute_says_what_exists(client):
 # --------------------------------------------------------------------------- auth
 
 
-def test_token_goes_in_genestack_header(scripted):
+def test_token_goes_in_genestack_header(make_client, scripted):
     answer_json(scripted, TASK)
-    with odm_dyn.Client(scripted.url, token=TOKEN) as client:
+    with make_client(scripted.url, token=TOKEN) as client:
         client.get_task_info("A")
     headers = scripted.received[0].headers
     assert headers["Genestack-API-Token"] == TOKEN and "Authorization" not in headers
 
 
-def test_access_token_goes_in_authorization_as_bearer(scripted):
+def test_access_token_goes_in_authorization_as_bearer(make_client, scripted):
     answer_json(scripted, TASK)
-    with odm_dyn.Client(scripted.url, access_token=TOKEN) as client:
+    with make_client(scripted.url, access_token=TOKEN) as client:
         client.get_task_info("A")
     headers = scripted.received[0].headers
     assert headers["Authorization"] == f"Bearer {TOKEN}" and "Genestack-API-Token" not in headers
 
 
-def test_from_env_reads_host_and_both_tokens(scripted):
+def test_from_env_reads_host_and_both_tokens(scripted, kind):
+    from tests.both import from_env
+
     answer_json(scripted, TASK)
     env = {"ODM_HOST": scripted.url, "ODM_API_TOKEN": "t1", "ODM_ACCESS_TOKEN": "t2"}
-    with odm_dyn.Client.from_env(env) as client:
+    with from_env(kind, env) as client:
         client.get_task_info("A")
     headers = scripted.received[0].headers
     assert headers["Genestack-API-Token"] == "t1" and headers["Authorization"] == "Bearer t2"
@@ -259,11 +262,11 @@ def test_each_error_status_raises_its_exception(client, scripted, status, cls):
     assert TOKEN not in str(error) and TOKEN not in repr(error)
 
 
-def test_statuses_of_the_real_server_raise_their_exceptions(embedded_server):
-    with odm_dyn.Client(embedded_server.url, token="wrong") as anonymous:
+def test_statuses_of_the_real_server_raise_their_exceptions(make_client, embedded_server):
+    with make_client(embedded_server.url, token="wrong") as anonymous:
         with pytest.raises(odm_dyn.UnauthorizedException):
             anonymous.get_task_info("GSF000001")
-    with odm_dyn.Client(embedded_server.url, token=USER_TOKEN) as user:
+    with make_client(embedded_server.url, token=USER_TOKEN) as user:
         with pytest.raises(odm_dyn.ForbiddenException):
             user.publish_all_studies()
         with pytest.raises(odm_dyn.NotFoundException):
@@ -297,8 +300,8 @@ def test_404_message_carries_the_spec_description(client, scripted):
 
 
 @pytest.fixture
-def items(scripted):
-    with odm_dyn.Client(scripted.url, spec="tests/data/params.yaml") as client:
+def items(scripted, make_client):
+    with make_client(scripted.url, spec="tests/data/params.yaml") as client:
         yield client
 
 
@@ -373,16 +376,16 @@ def test_header_values_with_cr_or_lf_are_refused(items, scripted):
     assert scripted.received == []
 
 
-def test_request_validation_off_sends_anyway(scripted):
+def test_request_validation_off_sends_anyway(make_client, scripted):
     scripted.answer(200, json.dumps({"id": "5", "name": "n"}))
-    with odm_dyn.Client(scripted.url, spec="tests/data/params.yaml", validate_requests="off") as client:
+    with make_client(scripted.url, spec="tests/data/params.yaml", validate_requests="off") as client:
         client.get_item("a", colour="blue")
     assert scripted.received[0].target == "/items/a?colour=blue"
 
 
-def test_request_validation_warn_logs_and_sends(scripted, caplog):
+def test_request_validation_warn_logs_and_sends(make_client, scripted, caplog):
     scripted.answer(200, json.dumps({"id": "5", "name": "n"}))
-    with odm_dyn.Client(scripted.url, spec="tests/data/params.yaml", validate_requests="warn") as client:
+    with make_client(scripted.url, spec="tests/data/params.yaml", validate_requests="warn") as client:
         with caplog.at_level(logging.WARNING, logger="odm_dyn"):
             client.get_item("a", colour="blue")
     assert "enum" in caplog.text and len(scripted.received) == 1
@@ -430,10 +433,10 @@ OFF_SPEC = [
 
 
 @pytest.mark.parametrize("label, status, body, ctype, needle", OFF_SPEC, ids=[o[0] for o in OFF_SPEC])
-def test_off_spec_answer_strict_raises(scripted, label, status, body, ctype, needle):
+def test_off_spec_answer_strict_raises(make_client, scripted, label, status, body, ctype, needle):
     scripted.answer(status, body, content_type=ctype)
     # unknown_enums="strict": by default a new enum value is accepted (tests/test_waits_paging.py)
-    with odm_dyn.Client(scripted.url, token=TOKEN, retries=0, unknown_enums="strict") as client:
+    with make_client(scripted.url, token=TOKEN, retries=0, unknown_enums="strict") as client:
         with pytest.raises(odm_dyn.ResponseValidationError) as caught:
             client.get_task_info("GSF000123")
     error = caught.value
@@ -455,9 +458,12 @@ def _assert_task_of(data, body: str, status: int) -> None:
 
 
 @pytest.mark.parametrize("label, status, body, ctype, needle", OFF_SPEC, ids=[o[0] for o in OFF_SPEC])
-def test_off_spec_answer_warn_logs_and_returns_a_model(scripted, caplog, label, status, body, ctype, needle):
+def test_off_spec_answer_warn_logs_and_returns_a_model(
+    make_client, scripted, caplog, monkeypatch, label, status, body, ctype, needle
+):
+    monkeypatch.setattr("odm_dyn.client.response._warned_enums", set())  # a value is warned about once a process
     scripted.answer(status, body, content_type=ctype)
-    with odm_dyn.Client(scripted.url, validate_responses="warn") as client:
+    with make_client(scripted.url, validate_responses="warn") as client:
         with caplog.at_level(logging.WARNING, logger="odm_dyn"):
             data = client.get_task_info("GSF000123")
     assert needle in caplog.text
@@ -466,7 +472,7 @@ def test_off_spec_answer_warn_logs_and_returns_a_model(scripted, caplog, label, 
 
 @pytest.mark.parametrize("label, status, body, ctype, needle", OFF_SPEC, ids=[o[0] for o in OFF_SPEC])
 def test_off_spec_answer_off_returns_a_model_without_any_check(
-    scripted, caplog, monkeypatch, label, status, body, ctype, needle
+    make_client, scripted, caplog, monkeypatch, label, status, body, ctype, needle
 ):
     from odm_dyn.api.schemas import SchemaCheck
 
@@ -474,7 +480,7 @@ def test_off_spec_answer_off_returns_a_model_without_any_check(
     real = SchemaCheck.violations
     monkeypatch.setattr(SchemaCheck, "violations", lambda self, *a, **k: checks.append(a) or real(self, *a, **k))
     scripted.answer(status, body, content_type=ctype)
-    with odm_dyn.Client(scripted.url, validate_responses="off") as client:
+    with make_client(scripted.url, validate_responses="off") as client:
         with caplog.at_level(logging.DEBUG, logger="odm_dyn"):
             data = client.get_task_info("GSF000123")
     assert needle not in caplog.text
@@ -483,9 +489,9 @@ def test_off_spec_answer_off_returns_a_model_without_any_check(
 
 
 @pytest.mark.parametrize("mode", ["warn", "off"])
-def test_wait_for_task_ends_on_an_off_spec_done_task(scripted, mode):
+def test_wait_for_task_ends_on_an_off_spec_done_task(make_client, scripted, mode):
     scripted.default.body = json.dumps({**DONE, "application": 7}).encode()  # off-spec: a number
-    with odm_dyn.Client(scripted.url, validate_responses=mode) as client:
+    with make_client(scripted.url, validate_responses=mode) as client:
         task = client.wait_for_task("GSF000123", timeout=5, interval=0.01)
     assert task.status == "DONE" and task.application == 7 and len(scripted.received) == 1
 
@@ -493,9 +499,8 @@ def test_wait_for_task_ends_on_an_off_spec_done_task(scripted, mode):
 # --------------------------------------------------------------------------- waiting
 
 
-def test_wait_for_task_polls_until_terminal_and_backs_off(client, scripted, monkeypatch):
-    sleeps = []
-    monkeypatch.setattr("odm_dyn.client.polling._sleep", sleeps.append)
+def test_wait_for_task_polls_until_terminal_and_backs_off(client, scripted, poll_pauses):
+    sleeps = poll_pauses
     for status in ("QUEUED", "RUNNING", "RUNNING", "DONE"):
         answer_json(scripted, {**TASK, "status": status})
     seen = []
@@ -520,17 +525,17 @@ def test_wait_for_task_times_out_with_the_last_task(client, scripted):
 # --------------------------------------------------------------------------- transport
 
 
-def test_connection_refused_is_an_api_connection_error():
-    with odm_dyn.Client("http://127.0.0.1:1", retries=0) as client:
+def test_connection_refused_is_an_api_connection_error(make_client):
+    with make_client("http://127.0.0.1:1", retries=0) as client:
         with pytest.raises(odm_dyn.ApiConnectionError, match="cannot reach"):
             client.get_task_info("A")
 
 
-def test_idempotent_get_is_retried_on_503_and_post_is_not(scripted):
+def test_idempotent_get_is_retried_on_503_and_post_is_not(make_client, scripted):
     policy = RetryPolicy(total=2, backoff=0.001)
     scripted.answer(503, b"", content_type=None, headers={"Retry-After": "0"})
     answer_json(scripted, TASK)
-    with odm_dyn.Client(scripted.url, retries=policy) as client:
+    with make_client(scripted.url, retries=policy) as client:
         assert client.get_task_info("A").id == "GSF000123"
         assert len(scripted.received) == 2
         scripted.answer(503, b"", content_type=None)
@@ -539,10 +544,10 @@ def test_idempotent_get_is_retried_on_503_and_post_is_not(scripted):
     assert len(scripted.received) == 3
 
 
-def test_tokens_never_appear_in_debug_logs(scripted, caplog):
+def test_tokens_never_appear_in_debug_logs(make_client, scripted, caplog):
     answer_json(scripted, TASK)
     with caplog.at_level(logging.DEBUG):
-        with odm_dyn.Client(scripted.url, token=TOKEN, access_token=TOKEN) as client:
+        with make_client(scripted.url, token=TOKEN, access_token=TOKEN) as client:
             client.get_task_info("A")
             repr(client)
     assert TOKEN not in caplog.text and caplog.text
@@ -586,7 +591,7 @@ def test_a_bad_host_is_refused_with_a_clear_value_error(host, needle):
 
 
 def test_client_signature_is_its_init():
-    for cls in (odm_dyn.Client, type(odm_dyn.Client())):
+    for cls in (odm_dyn.Client, type(odm_dyn.Client()), odm_dyn.AsyncClient, type(odm_dyn.AsyncClient())):
         parameters = inspect.signature(cls).parameters
         assert list(parameters)[:2] == ["host", "token"] and "self" not in parameters
         assert {"access_token", "validate_requests", "validate_responses", "timeout", "retries"} <= set(parameters)
@@ -598,7 +603,7 @@ def test_a_class_made_for_an_api_does_not_load_the_spec_again(monkeypatch):
     from odm_dyn.client.classes import client_class
 
     cls = client_class(load_api())
-    monkeypatch.setattr("odm_dyn.client.client.load_api", lambda *a: pytest.fail("load_api called"))
+    monkeypatch.setattr("odm_dyn.client.core.load_api", lambda *a: pytest.fail("load_api called"))
     with cls("http://localhost:1") as client:
         assert type(client) is cls
 
@@ -667,11 +672,11 @@ def _stalled(seconds: float, answers: list | None = None):
     return handle
 
 
-def test_wait_for_task_on_a_stalled_server_ends_at_its_timeout(scripted):
+def test_wait_for_task_on_a_stalled_server_ends_at_its_timeout(make_client, scripted):
     import time as time_module
 
     scripted.handler = _stalled(5)
-    with odm_dyn.Client(scripted.url, retries=3) as client:  # the read timeout is 60 s
+    with make_client(scripted.url, retries=3) as client:  # the read timeout is 60 s
         started = time_module.monotonic()
         with pytest.raises(odm_dyn.TaskTimeoutError) as caught:
             client.wait_for_task("GSF000123", timeout=0.5, interval=0.05)
@@ -679,11 +684,11 @@ def test_wait_for_task_on_a_stalled_server_ends_at_its_timeout(scripted):
     assert caught.value.task is None and "no answer" in str(caught.value)
 
 
-def test_wait_for_task_stalled_after_a_poll_keeps_the_last_task(scripted):
+def test_wait_for_task_stalled_after_a_poll_keeps_the_last_task(make_client, scripted):
     import time as time_module
 
     scripted.handler = _stalled(5, [TASK])
-    with odm_dyn.Client(scripted.url) as client:
+    with make_client(scripted.url) as client:
         started = time_module.monotonic()
         with pytest.raises(odm_dyn.TaskTimeoutError) as caught:
             client.wait_for_task("GSF000123", timeout=0.6, interval=0.05)
@@ -691,7 +696,8 @@ def test_wait_for_task_stalled_after_a_poll_keeps_the_last_task(scripted):
     assert caught.value.task.status == "RUNNING" and "RUNNING" in str(caught.value)
 
 
-def test_wait_for_task_polls_with_its_timeout_and_retries_cut(client, scripted, monkeypatch):
+def test_wait_for_task_polls_with_its_timeout_and_retries_cut(scripted, monkeypatch):
+    client = odm_dyn.Client(scripted.url, token=TOKEN, retries=0)  # Client only: its _call is replaced
     calls = []
     real = client._call
     monkeypatch.setattr(

@@ -51,10 +51,10 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_a_query_credential_never_reaches_urllib3s_debug_log(spec, caplog):
+def test_a_query_credential_never_reaches_urllib3s_debug_log(make_client, spec, caplog):
     with ScriptedServer() as server:
         server.answer(200, "{}")
-        with odm_dyn.Client(server.url, spec=spec, credentials={"QueryKey": TOKEN}, retries=0) as client:
+        with make_client(server.url, spec=spec, credentials={"QueryKey": TOKEN}, retries=0) as client:
             with caplog.at_level(logging.DEBUG):
                 client.get_thing("A")
         assert "api_key=" in server.received[0].target  # it was sent, in the query
@@ -63,9 +63,9 @@ def test_a_query_credential_never_reaches_urllib3s_debug_log(spec, caplog):
     assert TOKEN not in logged and "s3cr3t%2Ft0ken%2Bvalue" not in logged
 
 
-def test_a_query_credential_never_reaches_an_exception_message(spec, caplog):
+def test_a_query_credential_never_reaches_an_exception_message(make_client, spec, caplog):
     url = f"http://127.0.0.1:{_free_port()}"  # nobody listens
-    with odm_dyn.Client(url, spec=spec, credentials={"QueryKey": TOKEN}, retries=0) as client:
+    with make_client(url, spec=spec, credentials={"QueryKey": TOKEN}, retries=0) as client:
         with caplog.at_level(logging.DEBUG), pytest.raises(odm_dyn.ApiConnectionError) as caught:
             client.get_thing("A")
     assert "s3cr3t" not in str(caught.value) and "s3cr3t" not in caplog.text
@@ -92,10 +92,10 @@ def _echo_handler(status: int):
 
 @pytest.mark.parametrize("status", [401, 500])
 @pytest.mark.parametrize("how", ["token", "access_token"])
-def test_an_echoed_token_never_reaches_an_api_exceptions_texts(status, how):
+def test_an_echoed_token_never_reaches_an_api_exceptions_texts(make_client, status, how):
     with ScriptedServer() as server:
         server.handler = _echo_handler(status)
-        with odm_dyn.Client(server.url, retries=0, **{how: ECHO_TOKEN}) as client:
+        with make_client(server.url, retries=0, **{how: ECHO_TOKEN}) as client:
             with pytest.raises(odm_dyn.ApiException) as caught:
                 client.get_task_info("A")
     error = caught.value
@@ -105,7 +105,7 @@ def test_an_echoed_token_never_reaches_an_api_exceptions_texts(status, how):
     assert "[redacted]" in str(error) and f"HTTP {status}" in str(error)
 
 
-def test_an_echoed_token_never_reaches_a_reason_phrase():
+def test_an_echoed_token_never_reaches_a_reason_phrase(make_client):
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802
             token = self.headers.get("Genestack-API-Token", "")
@@ -119,7 +119,7 @@ def test_an_echoed_token_never_reaches_a_reason_phrase():
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
-        with odm_dyn.Client(f"http://127.0.0.1:{httpd.server_address[1]}", token=ECHO_TOKEN, retries=0) as client:
+        with make_client(f"http://127.0.0.1:{httpd.server_address[1]}", token=ECHO_TOKEN, retries=0) as client:
             with pytest.raises(odm_dyn.UnauthorizedException) as caught:
                 client.get_task_info("A")
     finally:
@@ -128,16 +128,16 @@ def test_an_echoed_token_never_reaches_a_reason_phrase():
     assert caught.value.reason == "no such token [redacted]" and "echo-tok" not in str(caught.value)
 
 
-def test_an_echoed_token_never_reaches_a_response_validation_errors_texts(caplog):
+def test_an_echoed_token_never_reaches_a_response_validation_errors_texts(make_client, caplog):
     with ScriptedServer() as server:
         # The token comes back in the Content-Type, which the violation names.
         server.handler = lambda request: Answer(
             200, ECHO_TOKEN.encode(), {"Content-Type": "text/" + request.headers["Genestack-API-Token"]}
         )
-        with odm_dyn.Client(server.url, token=ECHO_TOKEN, retries=0) as client:
+        with make_client(server.url, token=ECHO_TOKEN, retries=0) as client:
             with pytest.raises(odm_dyn.ResponseValidationError) as caught:
                 client.get_task_info("A")
-        with odm_dyn.Client(server.url, token=ECHO_TOKEN, retries=0, validate_responses="warn") as client:
+        with make_client(server.url, token=ECHO_TOKEN, retries=0, validate_responses="warn") as client:
             with caplog.at_level(logging.WARNING, logger="odm_dyn"):
                 client.get_task_info("A")
     error = caught.value
@@ -171,14 +171,14 @@ components:
 """
 
 
-def test_on_exchange_redacts_credentials_sent_under_the_names_the_schemes_declare(tmp_path):
+def test_on_exchange_redacts_credentials_sent_under_the_names_the_schemes_declare(make_client, tmp_path):
     spec = tmp_path / "odd.yaml"
     spec.write_text(ODD_NAMES)
     seen = []
     with ScriptedServer() as server:
         server.answer(200, "{}", headers={"X-Auth": "echoed-hdr-value"})
         credentials = {"HeaderKey": "hdr-value-1", "QuerySig": "sig-value-2"}
-        with odm_dyn.Client(server.url, spec=spec, credentials=credentials, on_exchange=seen.append) as client:
+        with make_client(server.url, spec=spec, credentials=credentials, on_exchange=seen.append) as client:
             client.get_thing("A", page="3")
         assert "sig=sig-value-2" in server.received[0].target  # sent as declared
     (exchange,) = seen

@@ -33,8 +33,9 @@ def scripted():
 
 
 @pytest.fixture(params=sorted(SPECS), ids=lambda v: f"oas{v}")
-def client(request, scripted):
-    with odm_dyn.Client(scripted.url, spec=SPECS[request.param], retries=0) as client:
+def client(request, scripted, make_client):
+    """Per spec version, and per kind of client (Client, AsyncClient): every test below runs for both."""
+    with make_client(scripted.url, spec=SPECS[request.param], retries=0) as client:
         yield client
 
 

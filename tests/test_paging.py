@@ -50,8 +50,9 @@ def server():
 
 
 @pytest.fixture
-def client(server):
-    with odm_dyn.Client(server.url, token=TOKEN, spec=PAGING_SPEC) as client:
+def client(server, make_client):
+    """Client, then AsyncClient (``async for`` behind tests.both): every test below runs for both."""
+    with make_client(server.url, token=TOKEN, spec=PAGING_SPEC) as client:
         yield client
 
 

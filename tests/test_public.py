@@ -11,6 +11,7 @@ def test_public_names_are_pinned():
         "ApiException",
         "ApiResponse",
         "ApiTimeoutError",
+        "AsyncClient",
         "BadRequestException",
         "Client",
         "Configuration",

@@ -39,11 +39,10 @@ def scripted():
 
 
 @pytest.fixture
-def sleeps(monkeypatch):
-    """The transport's waits, recorded instead of slept."""
-    recorded: list[float] = []
-    monkeypatch.setattr("odm_dyn.client.retry._sleep", recorded.append)  # not time.sleep: test servers still sleep
-    return recorded
+def sleeps(retry_pauses):
+    """The transport's waits (Client's and AsyncClient's), recorded instead of slept: not
+    time.sleep, since test servers still sleep."""
+    return retry_pauses
 
 
 def ok(server: ScriptedServer, data: dict = TASK) -> None:
@@ -54,34 +53,34 @@ def ok(server: ScriptedServer, data: dict = TASK) -> None:
 
 
 @pytest.mark.parametrize("status", [429, 502, 503, 504])
-def test_idempotent_get_is_retried_on_each_retry_status(scripted, status):
+def test_idempotent_get_is_retried_on_each_retry_status(make_client, scripted, status):
     scripted.answer(status, b"", content_type=None)
     ok(scripted)
-    with odm_dyn.Client(scripted.url, retries=FAST) as client:
+    with make_client(scripted.url, retries=FAST) as client:
         answer = client.get_task_info_with_http_info("GSF000123")
     assert answer.status_code == 200 and len(scripted.received) == 2
 
 
 @pytest.mark.parametrize("status", [400, 401, 404, 409, 500, 501])
-def test_other_statuses_are_not_retried(scripted, status):
+def test_other_statuses_are_not_retried(make_client, scripted, status):
     scripted.answer(status, b"{}")
-    with odm_dyn.Client(scripted.url, retries=FAST) as client:
+    with make_client(scripted.url, retries=FAST) as client:
         with pytest.raises(odm_dyn.ApiException) as caught:
             client.get_task_info("GSF000123")
     assert caught.value.status == status and len(scripted.received) == 1
 
 
-def test_connection_errors_are_retried_for_get():
+def test_connection_errors_are_retried_for_get(make_client):
     with FaultServer(faults.fail_first_then_answer(2)) as server:
-        with odm_dyn.Client(server.url, retries=FAST) as client:
+        with make_client(server.url, retries=FAST) as client:
             assert client.get_task_info("GSF000123").status == "DONE"
     assert server.connections == 3
 
 
-def test_exhausted_retries_end_with_the_last_answer(scripted, caplog):
+def test_exhausted_retries_end_with_the_last_answer(make_client, scripted, caplog):
     scripted.default.status, scripted.default.body = 503, b"{}"
     with caplog.at_level(logging.WARNING, logger="odm_dyn.transport"):
-        with odm_dyn.Client(scripted.url, retries=FAST) as client:
+        with make_client(scripted.url, retries=FAST) as client:
             with pytest.raises(odm_dyn.ServiceException) as caught:
                 client.get_task_info("GSF000123")
     assert caught.value.status == 503 and len(scripted.received) == FAST.total + 1
@@ -90,7 +89,7 @@ def test_exhausted_retries_end_with_the_last_answer(scripted, caplog):
     assert all("GET /api/v1/tasks/GSF000123 answered 503" in line for line in lines)
 
 
-def test_backoff_doubles_up_to_its_cap_with_full_jitter(scripted, sleeps, monkeypatch):
+def test_backoff_doubles_up_to_its_cap_with_full_jitter(make_client, scripted, sleeps, monkeypatch):
     bounds: list[float] = []
 
     def highest(low: float, high: float) -> float:
@@ -100,7 +99,7 @@ def test_backoff_doubles_up_to_its_cap_with_full_jitter(scripted, sleeps, monkey
     monkeypatch.setattr("odm_dyn.client.retry._jitter", highest)
     scripted.default.status = 503
     policy = RetryPolicy(total=5, backoff=0.1, max_backoff=0.5)
-    with odm_dyn.Client(scripted.url, retries=policy) as client:
+    with make_client(scripted.url, retries=policy) as client:
         with pytest.raises(odm_dyn.ServiceException):
             client.get_task_info("GSF000123")
     assert bounds == pytest.approx([0.1, 0.2, 0.4, 0.5, 0.5]) and sleeps == bounds
@@ -112,20 +111,20 @@ def test_jitter_spreads_the_waits_below_the_bound():
     assert all(0 <= w <= 4.0 for w in waits) and len({round(w, 3) for w in waits}) > 150
 
 
-def test_retry_after_seconds_is_honoured_and_capped(scripted, sleeps):
+def test_retry_after_seconds_is_honoured_and_capped(make_client, scripted, sleeps):
     scripted.answer(503, b"", content_type=None, headers={"Retry-After": "2"})
     scripted.answer(429, b"", content_type=None, headers={"Retry-After": "3600"})
     ok(scripted)
-    with odm_dyn.Client(scripted.url, retries=RetryPolicy(total=3, retry_after_cap=30.0)) as client:
+    with make_client(scripted.url, retries=RetryPolicy(total=3, retry_after_cap=30.0)) as client:
         client.get_task_info("GSF000123")
     assert sleeps == [2.0, 30.0]
 
 
-def test_retry_after_http_date_is_honoured(scripted, sleeps):
+def test_retry_after_http_date_is_honoured(make_client, scripted, sleeps):
     when = email.utils.formatdate(time.time() + 20, usegmt=True)
     scripted.answer(503, b"", content_type=None, headers={"Retry-After": when})
     ok(scripted)
-    with odm_dyn.Client(scripted.url, retries=RetryPolicy(total=1)) as client:
+    with make_client(scripted.url, retries=RetryPolicy(total=1)) as client:
         client.get_task_info("GSF000123")
     assert 15 < sleeps[0] <= 20
 
@@ -148,52 +147,52 @@ def test_retry_after_parsing(value, expected):
     assert parse_retry_after(value) == expected
 
 
-def test_unparsable_retry_after_falls_back_to_backoff(scripted, sleeps):
+def test_unparsable_retry_after_falls_back_to_backoff(make_client, scripted, sleeps):
     scripted.answer(503, b"", content_type=None, headers={"Retry-After": "whenever"})
     ok(scripted)
-    with odm_dyn.Client(scripted.url, retries=RetryPolicy(total=1, backoff=0.01, max_backoff=0.01)) as client:
+    with make_client(scripted.url, retries=RetryPolicy(total=1, backoff=0.01, max_backoff=0.01)) as client:
         client.get_task_info("GSF000123")
     assert len(sleeps) == 1 and 0 <= sleeps[0] <= 0.01
 
 
-def test_publish_is_never_retried_by_default(scripted):
+def test_publish_is_never_retried_by_default(make_client, scripted):
     scripted.default.status = 503
-    with odm_dyn.Client(scripted.url, retries=FAST) as client:
+    with make_client(scripted.url, retries=FAST) as client:
         with pytest.raises(odm_dyn.ServiceException):
             client.publish_all_studies(version_message="once")
     assert len(scripted.received) == 1 and scripted.received[0].method == "POST"
 
 
-def test_publish_is_not_retried_after_a_dropped_connection_either():
+def test_publish_is_not_retried_after_a_dropped_connection_either(make_client):
     with FaultServer(faults.fail_first_then_answer(1)) as server:
-        with odm_dyn.Client(server.url, retries=FAST) as client:
+        with make_client(server.url, retries=FAST) as client:
             with pytest.raises(odm_dyn.ApiConnectionError):
                 client.publish_all_studies()
     assert server.connections == 1
 
 
-def test_post_is_retried_when_the_client_opts_in(scripted):
+def test_post_is_retried_when_the_client_opts_in(make_client, scripted):
     scripted.answer(503, b"", content_type=None)
     ok(scripted)
-    with odm_dyn.Client(scripted.url, retries=FAST, retry_unsafe=True) as client:
+    with make_client(scripted.url, retries=FAST, retry_unsafe=True) as client:
         client.publish_all_studies()
     assert [r.method for r in scripted.received] == ["POST", "POST"]
 
 
-def test_post_is_retried_when_one_call_opts_in(scripted):
+def test_post_is_retried_when_one_call_opts_in(make_client, scripted):
     scripted.answer(503, b"", content_type=None)
     ok(scripted)
     scripted.answer(503, b"", content_type=None)
-    with odm_dyn.Client(scripted.url, retries=FAST) as client:
+    with make_client(scripted.url, retries=FAST) as client:
         client.publish_all_studies(_retry_unsafe=True)
         with pytest.raises(odm_dyn.ServiceException):
             client.publish_all_studies()  # the next call is back to the default
     assert len(scripted.received) == 3
 
 
-def test_a_call_can_refuse_retries_the_client_allows(scripted):
+def test_a_call_can_refuse_retries_the_client_allows(make_client, scripted):
     scripted.default.status = 503
-    with odm_dyn.Client(scripted.url, retries=FAST, retry_unsafe=True) as client:
+    with make_client(scripted.url, retries=FAST, retry_unsafe=True) as client:
         with pytest.raises(odm_dyn.ServiceException):
             client.publish_all_studies(_retry_unsafe=False)
         with pytest.raises(odm_dyn.ServiceException):
@@ -201,21 +200,21 @@ def test_a_call_can_refuse_retries_the_client_allows(scripted):
     assert len(scripted.received) == 2
 
 
-def test_retries_stop_when_the_total_time_is_spent(scripted):
+def test_retries_stop_when_the_total_time_is_spent(make_client, scripted):
     scripted.default.status = 503
     policy = RetryPolicy(total=10_000, backoff=0.01, max_backoff=0.02, total_time=0.3)
     started = time.monotonic()
-    with odm_dyn.Client(scripted.url, retries=policy) as client:
+    with make_client(scripted.url, retries=policy) as client:
         with pytest.raises(odm_dyn.ServiceException):
             client.get_task_info("GSF000123")
     assert time.monotonic() - started < SLOW_BOX  # 10,000 retries would take minutes
     assert 2 < len(scripted.received) < 200
 
 
-def test_a_retry_after_beyond_the_total_time_ends_the_retries_at_once(scripted, sleeps):
+def test_a_retry_after_beyond_the_total_time_ends_the_retries_at_once(make_client, scripted, sleeps):
     scripted.default.status = 503
     scripted.default.headers = {"Retry-After": "25"}
-    with odm_dyn.Client(scripted.url, retries=RetryPolicy(total=5, total_time=20)) as client:
+    with make_client(scripted.url, retries=RetryPolicy(total=5, total_time=20)) as client:
         with pytest.raises(odm_dyn.ServiceException):
             client.get_task_info("GSF000123")
     assert sleeps == [] and len(scripted.received) == 1
@@ -246,15 +245,15 @@ def test_every_call_carries_a_connect_and_read_timeout(scripted, monkeypatch):
 
 
 @pytest.mark.parametrize("timeout", [None, (None, None), (3, None)])
-def test_no_client_setting_can_mean_wait_forever(timeout):
-    with odm_dyn.Client("http://127.0.0.1:1", timeout=timeout) as client:
+def test_no_client_setting_can_mean_wait_forever(make_client, timeout):
+    with make_client("http://127.0.0.1:1", timeout=timeout) as client:
         connect, read = client.transport.timeout
     assert connect is not None and read is not None
 
 
-def test_a_server_that_never_answers_times_out_quickly():
+def test_a_server_that_never_answers_times_out_quickly(make_client):
     with FaultServer(faults.stall) as server:
-        with odm_dyn.Client(server.url, timeout=0.3, retries=FAST) as client:
+        with make_client(server.url, timeout=0.3, retries=FAST) as client:
             started = time.monotonic()
             with pytest.raises(odm_dyn.ApiTimeoutError, match="_request_timeout"):
                 client.get_task_info("GSF000123")
@@ -266,19 +265,19 @@ def test_a_server_that_never_answers_times_out_quickly():
     assert server.connections == 2  # a read timeout is not retried: the server may be working on it
 
 
-def test_per_call_timeout_overrides_a_long_client_timeout():
+def test_per_call_timeout_overrides_a_long_client_timeout(make_client):
     with FaultServer(faults.stall) as server:
-        with odm_dyn.Client(server.url, timeout=60, retries=0) as client:
+        with make_client(server.url, timeout=60, retries=0) as client:
             started = time.monotonic()
             with pytest.raises(odm_dyn.ApiTimeoutError):
                 client.get_task_info("GSF000123", _request_timeout=0.2)
     assert time.monotonic() - started < SLOW_BOX  # not the client's 60 s
 
 
-def test_wait_for_task_is_bounded_by_default(scripted, monkeypatch):
+def test_wait_for_task_is_bounded_by_default(make_client, scripted, monkeypatch):
     monkeypatch.setattr("odm_dyn.client.polling.DEFAULT_WAIT_TIMEOUT", 0.2)
     scripted.default.body = json.dumps({**TASK, "status": "RUNNING"}).encode()
-    with odm_dyn.Client(scripted.url, retries=0) as client:
+    with make_client(scripted.url, retries=0) as client:
         started = time.monotonic()
         with pytest.raises(odm_dyn.TaskTimeoutError) as caught:
             client.wait_for_task("GSF000123", interval=0.02)
@@ -299,9 +298,9 @@ def test_wait_for_task_gives_up_after_one_hour_by_default(scripted, monkeypatch)
 # --------------------------------------------------------------------------- broken answers
 
 
-def test_endless_body_stops_at_the_size_cap():
+def test_endless_body_stops_at_the_size_cap(make_client):
     with FaultServer(faults.endless_body) as server:
-        with odm_dyn.Client(server.url, retries=0) as client:
+        with make_client(server.url, retries=0) as client:
             client.transport.max_response_bytes = 1 << 20
             started = time.monotonic()
             with pytest.raises(odm_dyn.TransportError, match="larger than"):
@@ -309,9 +308,9 @@ def test_endless_body_stops_at_the_size_cap():
     assert time.monotonic() - started < SLOW_BOX
 
 
-def test_trickling_endless_body_stops_at_the_body_deadline():
+def test_trickling_endless_body_stops_at_the_body_deadline(make_client):
     with FaultServer(faults.trickling_body) as server:
-        with odm_dyn.Client(server.url, retries=0, timeout=5) as client:
+        with make_client(server.url, retries=0, timeout=5) as client:
             client.transport.body_seconds = 0.4
             started = time.monotonic()
             with pytest.raises(odm_dyn.ApiTimeoutError, match="longer than"):
@@ -319,9 +318,9 @@ def test_trickling_endless_body_stops_at_the_body_deadline():
     assert time.monotonic() - started < SLOW_BOX  # each byte comes within the read timeout: only the deadline ends it
 
 
-def test_a_body_that_stops_coming_is_a_timeout():
+def test_a_body_that_stops_coming_is_a_timeout(make_client):
     with FaultServer(faults.head_then_stall) as server:
-        with odm_dyn.Client(server.url, retries=0, timeout=0.3) as client:
+        with make_client(server.url, retries=0, timeout=0.3) as client:
             with pytest.raises(odm_dyn.ApiTimeoutError):
                 client.get_task_info("GSF000123")
 
@@ -334,9 +333,9 @@ def test_a_body_that_stops_coming_is_a_timeout():
         (faults.garbage_status_line, odm_dyn.TransportError),
     ],
 )
-def test_broken_exchanges_raise_odm_dyn_errors(behaviour, error):
+def test_broken_exchanges_raise_odm_dyn_errors(make_client, behaviour, error):
     with FaultServer(behaviour) as server:
-        with odm_dyn.Client(server.url, retries=0, timeout=2) as client:
+        with make_client(server.url, retries=0, timeout=2) as client:
             with pytest.raises(error) as caught:
                 client.get_task_info("GSF000123")
     assert type(caught.value).__module__ == "odm_dyn.errors"
@@ -360,9 +359,9 @@ def test_broken_exchanges_raise_odm_dyn_errors(behaviour, error):
         (302, b"", None),
     ],
 )
-def test_off_spec_answers_raise_odm_dyn_errors(scripted, status, body, content_type):
+def test_off_spec_answers_raise_odm_dyn_errors(make_client, scripted, status, body, content_type):
     scripted.answer(status, body, content_type=content_type)
-    with odm_dyn.Client(scripted.url, retries=0) as client:
+    with make_client(scripted.url, retries=0) as client:
         with pytest.raises(odm_dyn.OdmError) as caught:
             client.get_task_info("GSF000123")
     assert isinstance(caught.value, (odm_dyn.ResponseValidationError, odm_dyn.ApiException))

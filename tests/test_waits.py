@@ -35,11 +35,10 @@ def scripted():
 
 
 @pytest.fixture
-def no_sleep(monkeypatch):
-    """The waits' pauses recorded, not slept: a test counts them instead of timing them."""
-    pauses: list[float] = []
-    monkeypatch.setattr("odm_dyn.client.polling._sleep", pauses.append)
-    return pauses
+def no_sleep(poll_pauses):
+    """The waits' pauses recorded, not slept (Client's and AsyncClient's): a test counts them
+    instead of timing them."""
+    return poll_pauses
 
 
 def odm(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -68,7 +67,7 @@ def test_the_decisions_are_plain_functions():
 # --------------------------------------------------------------------------- outages
 
 
-def test_a_wait_rides_out_5xx_and_read_timeouts_logging_each_kind_once(scripted, no_sleep, caplog):
+def test_a_wait_rides_out_5xx_and_read_timeouts_logging_each_kind_once(make_client, scripted, no_sleep, caplog):
     answers = [Answer(503, b"{}"), Answer(503, b"{}"), "stall", Answer(500, b"{}"), Answer(502, b"{}")]
     answers += [task_answer("RUNNING"), task_answer("DONE")]
 
@@ -80,7 +79,7 @@ def test_a_wait_rides_out_5xx_and_read_timeouts_logging_each_kind_once(scripted,
         return answer
 
     scripted.handler = handle
-    with odm_dyn.Client(scripted.url, timeout=(2, 0.3)) as client, caplog.at_level(logging.WARNING, "odm_dyn"):
+    with make_client(scripted.url, timeout=(2, 0.3)) as client, caplog.at_level(logging.WARNING, "odm_dyn"):
         done = client.wait_for_task("GSF000123", timeout=60, interval=0.01)
     assert done.status == "DONE" and len(scripted.received) == 7
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
@@ -89,16 +88,16 @@ def test_a_wait_rides_out_5xx_and_read_timeouts_logging_each_kind_once(scripted,
     assert no_sleep[:5] == pytest.approx([0.01, 0.02, 0.04, 0.08, 0.16])  # the back-off of the outage doubles
 
 
-def test_only_a_4xx_ends_a_wait_early(scripted, no_sleep):
+def test_only_a_4xx_ends_a_wait_early(make_client, scripted, no_sleep):
     scripted.handler = lambda request: Answer(404, b"{}")
-    with odm_dyn.Client(scripted.url) as client:
+    with make_client(scripted.url) as client:
         with pytest.raises(odm_dyn.NotFoundException):
             client.wait_for_task("GSF000123", timeout=60)
     assert len(scripted.received) == 1 and no_sleep == []
 
 
-def test_an_outage_that_outlasts_the_wait_ends_at_its_deadline_with_the_resume_hint():
-    with odm_dyn.Client("http://127.0.0.1:9") as client:  # nothing listens: refused, every time
+def test_an_outage_that_outlasts_the_wait_ends_at_its_deadline_with_the_resume_hint(make_client):
+    with make_client("http://127.0.0.1:9") as client:  # nothing listens: refused, every time
         started = time.monotonic()
         with pytest.raises(odm_dyn.TaskTimeoutError) as caught:
             client.wait_for_task("GSF000123", timeout=0.5, interval=0.05)
@@ -161,7 +160,7 @@ def test_fifty_tasks_waited_for_from_one_thread(server):
     assert seen_threads == {threading.get_ident()}  # every poll from the calling thread
 
 
-def test_wait_for_tasks_yields_each_as_it_finishes(scripted, no_sleep):
+def test_wait_for_tasks_yields_each_as_it_finishes(make_client, scripted, no_sleep):
     states = {"A": ["RUNNING", "RUNNING", "DONE"], "B": ["DONE"]}
 
     def handle(request):
@@ -169,37 +168,37 @@ def test_wait_for_tasks_yields_each_as_it_finishes(scripted, no_sleep):
         return Answer(200, json.dumps({**TASK, "id": task_id, "status": states[task_id].pop(0)}).encode())
 
     scripted.handler = handle
-    with odm_dyn.Client(scripted.url) as client:
+    with make_client(scripted.url) as client:
         assert [t.id for t in client.wait_for_tasks(["A", "B"], interval=0.01)] == ["B", "A"]
 
 
-def test_raise_on_failure_raises_with_the_final_task(scripted):
+def test_raise_on_failure_raises_with_the_final_task(make_client, scripted):
     scripted.answer(200, json.dumps({**TASK, "status": "KILLED"}))
-    with odm_dyn.Client(scripted.url) as client:
+    with make_client(scripted.url) as client:
         with pytest.raises(odm_dyn.TaskFailedError) as caught:
             client.wait_for_task("GSF000123", raise_on_failure=True)
     assert caught.value.task.status == "KILLED" and caught.value.status == "KILLED"
 
 
-def test_failed_task_is_returned_by_default(scripted):
+def test_failed_task_is_returned_by_default(make_client, scripted):
     scripted.answer(200, json.dumps({**TASK, "status": "FAILED"}))
-    with odm_dyn.Client(scripted.url) as client:
+    with make_client(scripted.url) as client:
         assert client.wait_for_task("GSF000123").status == "FAILED"
 
 
-def test_a_timeout_of_several_names_the_unfinished(scripted, no_sleep):
+def test_a_timeout_of_several_names_the_unfinished(make_client, scripted, no_sleep):
     scripted.handler = lambda request: Answer(
         200, json.dumps({**TASK, "id": request.target.rsplit("/", 1)[-1]}).encode()
     )
-    with odm_dyn.Client(scripted.url) as client:
+    with make_client(scripted.url) as client:
         with pytest.raises(odm_dyn.TaskTimeoutError) as caught:
             list(client.wait_for_tasks(["A", "B"], timeout=0, interval=0.01))
     assert "unfinished" in str(caught.value) and "wait_for_tasks(['A', 'B']" in str(caught.value)
 
 
 @pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf"), "1"])
-def test_wait_for_tasks_checks_its_interval_before_any_poll(scripted, bad):
-    with odm_dyn.Client(scripted.url) as client:
+def test_wait_for_tasks_checks_its_interval_before_any_poll(make_client, scripted, bad):
+    with make_client(scripted.url) as client:
         with pytest.raises(ValueError, match="interval must be a positive"):
             client.wait_for_tasks(["A"], interval=bad)
     assert scripted.received == []
@@ -254,11 +253,11 @@ class Terminal(io.StringIO):
         return True
 
 
-def test_progress_is_plain_lines_when_not_a_terminal(scripted, no_sleep):
+def test_progress_is_plain_lines_when_not_a_terminal(make_client, scripted, no_sleep):
     for status in ("QUEUED", "RUNNING", "RUNNING", "DONE"):
         scripted.answer(200, json.dumps({**TASK, "status": status}))
     out = io.StringIO()
-    with odm_dyn.Client(scripted.url) as client:
+    with make_client(scripted.url) as client:
         client.wait_for_task("GSF000123", interval=0.01, progress=out)
     lines = out.getvalue().splitlines()
     assert [line.split(" (")[0] for line in lines] == [
@@ -269,11 +268,11 @@ def test_progress_is_plain_lines_when_not_a_terminal(scripted, no_sleep):
     assert "\r" not in out.getvalue()
 
 
-def test_progress_is_a_tqdm_bar_on_a_terminal(scripted, no_sleep):
+def test_progress_is_a_tqdm_bar_on_a_terminal(make_client, scripted, no_sleep):
     scripted.answer(200, json.dumps({**TASK, "status": "RUNNING"}))
     scripted.answer(200, json.dumps({**TASK, "status": "DONE"}))
     terminal = Terminal()
-    with odm_dyn.Client(scripted.url) as client:
+    with make_client(scripted.url) as client:
         client.wait_for_task("GSF000123", interval=0.01, progress=terminal)
     assert "\rtask GSF000123: DONE" in terminal.getvalue()  # tqdm redraws in place
 
@@ -291,16 +290,16 @@ def test_an_unknown_enum_value_is_accepted_with_one_warning(scripted, caplog):
     assert len(warnings) == 1 and "$.status is 'PAUSED'" in warnings[0] and "unknown_enums='strict'" in warnings[0]
 
 
-def test_an_unknown_enum_value_is_refused_when_strict(scripted):
+def test_an_unknown_enum_value_is_refused_when_strict(make_client, scripted):
     scripted.default = task_answer("PAUSED")
-    with odm_dyn.Client(scripted.url, unknown_enums="strict") as client:
+    with make_client(scripted.url, unknown_enums="strict") as client:
         with pytest.raises(odm_dyn.ResponseValidationError, match="enum"):
             client.get_task_info("GSF000123")
 
 
-def test_a_wrong_type_for_an_enum_is_still_refused(scripted):
+def test_a_wrong_type_for_an_enum_is_still_refused(make_client, scripted):
     scripted.default = Answer(200, json.dumps({**TASK, "status": 7}).encode())
-    with odm_dyn.Client(scripted.url) as client:
+    with make_client(scripted.url) as client:
         with pytest.raises(odm_dyn.ResponseValidationError, match="type"):
             client.get_task_info("GSF000123")
 

@@ -185,6 +185,12 @@ def cmd_stubs(ns: argparse.Namespace, args: list[str]) -> int:
         "Import it under TYPE_CHECKING:  if TYPE_CHECKING: from odm_client import Client",
     )
     parser.add_argument("out", metavar="OUT.pyi", help="the stub file to write ('-': standard output)")
+    parser.add_argument(
+        "--async",
+        dest="asynchronous",
+        action="store_true",
+        help="also type AsyncClient, whose methods are coroutines (from odm_client import AsyncClient)",
+    )
     parser.add_argument("--check", action="store_true", help="do not write: exit 1 if OUT.pyi no longer fits the spec")
     add_global_options(parser, leaf=True)
     ns = parse_into(parser, args, ns)
@@ -194,7 +200,7 @@ def cmd_stubs(ns: argparse.Namespace, args: list[str]) -> int:
         from .spec_commands import check_stub
 
         return check_stub(load(ns), ns.out)
-    text = render_stub(load(ns), stub_label(spec_source(ns.spec)))
+    text = render_stub(load(ns), stub_label(spec_source(ns.spec)), asynchronous=ns.asynchronous)
     if ns.out == "-":
         sys.stdout.write(text)
         return EXIT_OK

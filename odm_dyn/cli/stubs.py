@@ -6,7 +6,8 @@ method per operation (parameters typed from their schemas, the return typed as t
 or ``dict``/``list``/``str``/``bytes``), the tag classes (``client.tasks_api`` and the generated
 client's ``TasksAPIApi(api_client)`` alike), a class per model with typed attributes (required
 answer fields not ``Optional``, enums as ``Literal``, ``date-time`` as ``datetime``), the error
-tree, ``Configuration`` and ``ApiClient``. Use it under ``TYPE_CHECKING``::
+tree, ``Configuration`` and ``ApiClient``; with ``--async``, ``AsyncClient`` too, whose
+methods (and its tag classes', ``Async<Tag>``) are coroutines. Use it under ``TYPE_CHECKING``::
 
     from typing import TYPE_CHECKING
     if TYPE_CHECKING:
@@ -235,12 +236,13 @@ def signature_text(api: Api, operation_id: str) -> str:
 # --------------------------------------------------------------------------- the stub module
 
 
-def render_stub(api: Api, label: str = "") -> str:
-    """The text of a ``.pyi`` module: errors, models, tag classes and ``Client`` for ``api``."""
+def render_stub(api: Api, label: str = "", asynchronous: bool = False) -> str:
+    """The text of a ``.pyi`` module: errors, models, tag classes and ``Client`` for ``api``;
+    with ``asynchronous``, ``AsyncClient`` too, whose methods (and its tag classes') are coroutines."""
     namer = TypeNamer(api)
-    taken = _own_names(api)
+    taken = _own_names(api, asynchronous)
     names: dict[str, str] = {}  # the runtime class name → the stub's class name
-    parts = [_header(label), spec_stamp(api), _api_response(), _errors()]
+    parts = [_header(label, asynchronous), spec_stamp(api), _api_response(), _errors()]
     for schema_name, model in api.models.items():
         if model.__name__ not in names:  # one class per model class
             names[model.__name__] = _free(model.__name__, taken)
@@ -250,14 +252,22 @@ def render_stub(api: Api, label: str = "") -> str:
     for _attr, (tag, op_ids) in api.tags.items():
         parts.append(_namespace(namer, api.tag_class_name(tag), f"Operations tagged {tag!r}.", op_ids))
     parts += [_compat(), _client(namer)]
+    if asynchronous:
+        for _attr, (tag, op_ids) in api.tags.items():
+            doc = f"Operations tagged {tag!r}, as coroutines."
+            parts.append(_namespace(namer, "Async" + api.tag_class_name(tag), doc, op_ids, asynchronous=True))
+        parts.append(_async_client(namer))
     return "\n\n".join(parts) + "\n"
 
 
-def _own_names(api: Api) -> set[str]:
+def _own_names(api: Api, asynchronous: bool = False) -> set[str]:
     """Module-level names of the stub that a model class must not take."""
     own = {"ApiResponse", "Client", "Configuration", "ApiClient", "RESTResponse", "Models"}
     own |= {cls.__name__ for cls in _error_classes()}
     own |= {api.tag_class_name(tag) for tag, _ in api.tags.values()}
+    if asynchronous:
+        own |= {"AsyncClient", "AsyncPaginator"}
+        own |= {"Async" + api.tag_class_name(tag) for tag, _ in api.tags.values()}
     return own
 
 
@@ -269,9 +279,9 @@ def _free(name: str, taken: set[str]) -> str:
     return name
 
 
-def write_stub(api: Api, path: str, label: str = "") -> None:
+def write_stub(api: Api, path: str, label: str = "", asynchronous: bool = False) -> None:
     with open(path, "w", encoding="utf-8") as handle:
-        handle.write(render_stub(api, label))
+        handle.write(render_stub(api, label, asynchronous))
 
 
 STAMP_SPEC = "# odm-dyn spec sha256: "
@@ -309,15 +319,16 @@ def read_stamp(text: str) -> tuple[str | None, dict[str, str]]:
     return spec, operations
 
 
-def _header(label: str) -> str:
+def _header(label: str, asynchronous: bool = False) -> str:
     label = re.sub(r"\s+", " ", label or "bundled")
+    names = "Client, AsyncClient" if asynchronous else "Client"
     return "\n".join(
         [
-            f"# Type stub of the odm_dyn Client for the spec: {label}",
+            f"# Type stub of the odm_dyn {names} for the spec: {label}",
             "# Written by `odm-dyn stubs`; write it again when the spec changes. Import it only",
             "# for type checking (it has no run-time code):",
-            "#     if TYPE_CHECKING: from <this module> import Client",
-            "#     else: from odm_dyn import Client",
+            f"#     if TYPE_CHECKING: from <this module> import {names}",
+            f"#     else: from odm_dyn import {names}",
             "import builtins as _b",
             "import datetime as _dt",
             "import os as _os",
@@ -430,28 +441,28 @@ def _models_namespace(api: Api, names: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def _namespace(namer: TypeNamer, cls: str, doc: str, op_ids: list[str]) -> str:
-    """One tag's class: ``client.<tag>`` and the generated client's ``<Tag>Api(api_client)``."""
-    lines = [
-        f"class {cls}:",
-        f"    {_docstring(doc)}",
-        "    def __init__(self, api_client: ApiClient | None = None) -> None: ...",
-    ]
+def _namespace(namer: TypeNamer, cls: str, doc: str, op_ids: list[str], asynchronous: bool = False) -> str:
+    """One tag's class: ``client.<tag>`` and the generated client's ``<Tag>Api(api_client)``;
+    with ``asynchronous``, ``AsyncClient``'s (coroutines, no generated-client constructor)."""
+    lines = [f"class {cls}:", f"    {_docstring(doc)}"]
+    if not asynchronous:
+        lines.append("    def __init__(self, api_client: ApiClient | None = None) -> None: ...")
     for op_id in op_ids:
-        lines += _methods(namer, namer.api.plans[op_id], raw=True)
+        lines += _methods(namer, namer.api.plans[op_id], raw=not asynchronous, asynchronous=asynchronous)
     return "\n".join(lines)
 
 
-def _methods(namer: TypeNamer, plan: CallPlan, raw: bool = False) -> list[str]:
+def _methods(namer: TypeNamer, plan: CallPlan, raw: bool = False, asynchronous: bool = False) -> list[str]:
     params = ", ".join(["self", *parameter_list(namer, plan)])
     returns = namer.returns(plan)
     name = plan.op.python_name
     doc = _docstring(plan.op.docstring(), indent="        ")
+    define = "async def" if asynchronous else "def"
     lines = [
-        f"    def {name}({params}) -> {returns}:",
+        f"    {define} {name}({params}) -> {returns}:",
         f"        {doc}",
         "        ...",
-        f"    def {name}_with_http_info({params}) -> ApiResponse[{returns}]: ...",
+        f"    {define} {name}_with_http_info({params}) -> ApiResponse[{returns}]: ...",
     ]
     if raw:
         lines.append(f"    def {name}_without_preload_content({params}) -> RESTResponse: ...")
@@ -522,15 +533,67 @@ def _rest_response() -> list[str]:
     ]
 
 
+def _task_type(namer: TypeNamer) -> str:
+    task_class = namer.model_class("TaskInfo")
+    return f"_M_{task_class}" if task_class else "_t.Any"
+
+
 def _client(namer: TypeNamer) -> str:
     api = namer.api
-    task_class = namer.model_class("TaskInfo")
-    task = f"_M_{task_class}" if task_class else "_t.Any"
     lines = [
         "class Client:",
         '    """A client for an ODM server, with one method per operation of the spec."""',
         "    host: _b.str",
         "    models: Models",
+        *_init_lines(),
+        "    @classmethod",
+        "    def from_env(cls, environ: _t.Mapping[_b.str, _b.str] | None = None, **options: _t.Any) -> Client: ...",
+        "    def __enter__(self) -> Client: ...",
+        "    def __exit__(self, *exc: _b.object) -> None: ...",
+        "    def close(self) -> None: ...",
+        "    def call(self, operation_id: _b.str, *args: _t.Any, **kwargs: _t.Any) -> _t.Any: ...",
+        *_wait_lines(_task_type(namer), "def", "Iterator"),
+    ]
+    for attr, (tag, _) in api.tags.items():
+        lines.append(f"    {attr}: {api.tag_class_name(tag)}")
+    for plan in api.plans.values():
+        lines += _methods(namer, plan)
+    return "\n".join(lines)
+
+
+def _async_client(namer: TypeNamer) -> str:
+    api = namer.api
+    lines = [
+        "class AsyncPaginator(_t.AsyncIterator[_t.Any]):",
+        "    def __anext__(self) -> _t.Awaitable[_t.Any]: ...",
+        "    def pages(self) -> _t.AsyncIterator[_t.Any]: ...",
+        "",
+        "class AsyncClient:",
+        '    """A client for an ODM server for asyncio: the methods of Client, each a coroutine."""',
+        "    host: _b.str",
+        "    models: Models",
+        *_init_lines(),
+        "    @classmethod",
+        "    def from_env(cls, environ: _t.Mapping[_b.str, _b.str] | None = None, **options: _t.Any)"
+        " -> AsyncClient: ...",
+        "    async def __aenter__(self) -> AsyncClient: ...",
+        "    async def __aexit__(self, *exc: _b.object) -> None: ...",
+        "    async def aclose(self) -> None: ...",
+        "    async def call(self, operation_id: _b.str, *args: _t.Any, **kwargs: _t.Any) -> _t.Any: ...",
+        *_wait_lines(_task_type(namer), "async def", "AsyncIterator"),
+    ]
+    paged = "**params: _t.Any) -> AsyncPaginator: ..."
+    lines = [line.replace("**params: _t.Any) -> _t.Any: ...", paged) for line in lines]
+    for attr, (tag, _) in api.tags.items():
+        lines.append(f"    {attr}: Async{api.tag_class_name(tag)}")
+    for plan in api.plans.values():
+        lines += _methods(namer, plan, asynchronous=True)
+    return "\n".join(lines)
+
+
+def _init_lines() -> list[str]:
+    """Both clients' constructor."""
+    return [
         "    def __init__(",
         "        self,",
         "        host: _b.str | None = None,",
@@ -553,13 +616,14 @@ def _client(namer: TypeNamer) -> str:
         "        spec_auth: _b.bool = False,",
         "        refresh: _b.bool = False,",
         "    ) -> None: ...",
-        "    @classmethod",
-        "    def from_env(cls, environ: _t.Mapping[_b.str, _b.str] | None = None, **options: _t.Any) -> Client: ...",
-        "    def __enter__(self) -> Client: ...",
-        "    def __exit__(self, *exc: _b.object) -> None: ...",
-        "    def close(self) -> None: ...",
-        "    def call(self, operation_id: _b.str, *args: _t.Any, **kwargs: _t.Any) -> _t.Any: ...",
-        "    def wait_for_task(",
+    ]
+
+
+def _wait_lines(task: str, define: str, iterator: str) -> list[str]:
+    """The waits and ``paginate``: ``define`` is ``def`` or ``async def`` for the single waits,
+    whose several-at-once forms answer an ``iterator`` (``Iterator`` or ``AsyncIterator``)."""
+    return [
+        f"    {define} wait_for_task(",
         "        self,",
         f"        id: _b.str | {task},",
         "        timeout: _b.float | None = None,",
@@ -572,19 +636,14 @@ def _client(namer: TypeNamer) -> str:
         f"        on_poll: _t.Callable[[{task}, _b.float], None] | None = None,",
         f"    ) -> {task}: ...",
         f"    def wait_for_tasks(self, ids: _t.Iterable[_b.str | {task}], timeout: _b.float | None = None,"
-        f" interval: _b.float = 0.5, **options: _t.Any) -> _t.Iterator[{task}]: ...",
-        "    def wait_for_job(self, job_exec_id: _t.Any, timeout: _b.float | None = None, interval: _b.float = 0.5,"
-        " **options: _t.Any) -> _t.Any: ...",
+        f" interval: _b.float = 0.5, **options: _t.Any) -> _t.{iterator}[{task}]: ...",
+        f"    {define} wait_for_job(self, job_exec_id: _t.Any, timeout: _b.float | None = None,"
+        " interval: _b.float = 0.5, **options: _t.Any) -> _t.Any: ...",
         "    def wait_for_jobs(self, job_exec_ids: _t.Iterable[_t.Any], timeout: _b.float | None = None,"
-        " interval: _b.float = 0.5, **options: _t.Any) -> _t.Iterator[_b.tuple[_t.Any, _t.Any]]: ...",
+        f" interval: _b.float = 0.5, **options: _t.Any) -> _t.{iterator}[_b.tuple[_t.Any, _t.Any]]: ...",
         "    def paginate(self, method: _t.Any, *args: _t.Any, page_size: _b.int | None = None,"
         " limit: _b.int | None = None, progress: _b.bool | _t.Any = False, **params: _t.Any) -> _t.Any: ...",
     ]
-    for attr, (tag, _) in api.tags.items():
-        lines.append(f"    {attr}: {api.tag_class_name(tag)}")
-    for plan in api.plans.values():
-        lines += _methods(namer, plan)
-    return "\n".join(lines)
 
 
 def _docstring(text: str, indent: str = "    ") -> str:

@@ -60,8 +60,9 @@ _classes: dict[tuple[int, type], type] = {}
 _classes_lock = threading.Lock()
 
 
-def client_class(api: Api, base: type[Client] | None = None) -> type[Client]:
-    """The Client subclass for a compiled spec, made once: its methods are the operations."""
+def client_class(api: Api, base: type | None = None) -> Any:
+    """The Client (or AsyncClient: ``base``) subclass for a compiled spec, made once: its methods
+    are the operations."""
     if base is None:
         from .client import Client  # the module that defines Client imports this one
 
@@ -72,20 +73,29 @@ def client_class(api: Api, base: type[Client] | None = None) -> type[Client]:
     with _classes_lock:
         if key not in _classes:
             namespace: dict[str, Any] = {"api": api, "__module__": base.__module__, "__doc__": base.__doc__}
+            coroutines = bool(getattr(base, "_coroutines", False))  # AsyncClient: every method a coroutine
             for plan in api.plans.values():
-                namespace.update(make_methods(plan, lambda self: self, "Client"))
-            groups = {attr: tag_class(api, tag, op_ids) for attr, (tag, op_ids) in api.tags.items()}
+                namespace.update(make_methods(plan, _itself, base.__name__, coroutines=coroutines))
+            groups = {
+                attr: tag_class(api, tag, op_ids, coroutines=coroutines) for attr, (tag, op_ids) in api.tags.items()
+            }
             namespace["__init__"] = _init_with_groups(base, groups)
             namespace["models"] = model_namespace(api)
             _classes[key] = type(base.__name__, (base,), namespace)
     return _classes[key]
 
 
+def _itself(client: Any) -> Any:
+    return client
+
+
 def make_methods(
-    plan: CallPlan, client_of: Callable[[Any], Client], owner: str, raw: bool = False
+    plan: CallPlan, client_of: Callable[[Any], Client], owner: str, raw: bool = False, coroutines: bool = False
 ) -> dict[str, Callable]:
     """``name`` and ``name_with_http_info`` functions for one operation (and, with ``raw``,
-    the generated client's ``name_without_preload_content``, which returns the answer unread)."""
+    the generated client's ``name_without_preload_content``, which returns the answer unread);
+    with ``coroutines``, ``async def`` functions (for ``AsyncClient``, whose ``_call`` is a
+    coroutine)."""
     op = plan.op
     variants: list[tuple[str, Any, str]] = [
         ("", False, ""),
@@ -96,7 +106,7 @@ def make_methods(
     signature = op.signature()
     methods = {}
     for suffix, mode, note in variants:
-        function = _method(plan, client_of, mode)
+        function = (_coroutine_method if coroutines else _method)(plan, client_of, mode)
         function.__name__ = op.python_name + suffix
         function.__qualname__ = f"{owner}.{function.__name__}"
         function.__doc__ = op.docstring() + note
@@ -119,11 +129,23 @@ def _method(plan: CallPlan, client_of: Callable[[Any], Client], mode: Any) -> Ca
     return method
 
 
-def tag_class(api: Api, tag: str, op_ids: list[str], base: type = TagNamespace, raw: bool = False) -> type:
+def _coroutine_method(plan: CallPlan, client_of: Callable[[Any], Any], mode: Any) -> Callable[..., Any]:
+    if mode == "raw":  # the generated client's classes are blocking; no coroutine is ever raw
+        raise ValueError("no coroutine returns the raw answer")
+
+    async def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return await client_of(self)._call(plan, args, kwargs, mode)
+
+    return method
+
+
+def tag_class(
+    api: Api, tag: str, op_ids: list[str], base: type = TagNamespace, raw: bool = False, *, coroutines: bool = False
+) -> type:
     name = api.tag_class_name(tag)
     namespace: dict[str, Any] = {"_tag": tag, "__doc__": f"Operations tagged {tag!r}.", "__module__": "odm_dyn"}
     for op_id in op_ids:
-        namespace.update(make_methods(api.plans[op_id], _client_of_namespace, name, raw))
+        namespace.update(make_methods(api.plans[op_id], _client_of_namespace, name, raw, coroutines))
     return type(name, (base,), namespace)
 
 

@@ -13,33 +13,28 @@ The class itself only holds the settings, the transport and the observers.
 from __future__ import annotations
 
 import logging
-import os
-from typing import Any, Callable, Iterable, Mapping, Union
+from typing import Any, Mapping
 
-from ..api.load import load_api, source_label
 from ..api.plans import Api, CallPlan
-from ..api.schemas import check_mode
-from ..errors import OdmError, RequestTypeError
+from ..errors import OdmError
 from ..types import SpecSource, TimeoutSpec
 from ..wire.messages import RawResponse, Request
-from .classes import client_class, init_signature, model_namespace
-from .credentials import outside_headers, resolve_credentials, settings_from_env, spec_fetch_options
+from .classes import init_signature
+from .core import ClientCore, Observer, Observers, transport_settings_refused
+from .credentials import outside_headers, settings_from_env
 from .jobs import JobWaits
-from .options import base_url, check_retries, check_timeout
+from .options import check_retries, check_timeout
 from .paging import PagingMixin
-from .pipeline import USER_AGENT, CallSettings, prepare, read_answer, read_download, send_options
-from .response import ApiResponse, check_unknown_enums, open_sink
+from .pipeline import USER_AGENT, prepare, read_answer, read_download, send_options
+from .response import ApiResponse, open_sink
 from .retry import RetryPolicy
 from .tasks import TaskWaits
 from .transport import BaseTransport, Transport
 
 log = logging.getLogger("odm_dyn")
 
-Observer = Callable[[Any], None]  # called with an odm_dyn.wire.exchange.Exchange
-Observers = Union[Observer, Iterable[Observer], None]
 
-
-class Client(TaskWaits, JobWaits, PagingMixin):
+class Client(ClientCore, TaskWaits, JobWaits, PagingMixin):
     """A client for an ODM server, with one method per operation of the spec.
 
     Args:
@@ -70,11 +65,6 @@ class Client(TaskWaits, JobWaits, PagingMixin):
 
     api: Api
 
-    def __new__(cls, host: str | None = None, *, spec: SpecSource | None = None, **options: Any) -> Client:
-        if "api" in cls.__dict__:  # a class made for one Api already (client_class(api))
-            return object.__new__(cls)
-        return object.__new__(client_class(load_api(spec, fetch=spec_fetch_options(**options)), cls))
-
     def __init__(
         self,
         host: str | None = None,
@@ -97,53 +87,30 @@ class Client(TaskWaits, JobWaits, PagingMixin):
         spec_auth: bool = False,
         refresh: bool = False,
     ):
-        self.host = base_url(host or (self.api.servers[0] if self.api.servers else "http://localhost"))
-        self._spec_label = source_label(spec)
-        self._retry_unsafe = retry_unsafe
-        self._credentials = resolve_credentials(self.api, token, access_token, credentials)
-        self._settings = CallSettings.make(
-            self.api,
-            self._credentials,
+        self._setup(
+            host,
+            token,
+            access_token,
+            spec,
+            (validate_requests, validate_responses, unknown_enums),
+            retry_unsafe,
+            credentials,
             headers,
-            check_mode("validate_requests", validate_requests),
-            check_mode("validate_responses", validate_responses),
-            check_unknown_enums(unknown_enums),
+            on_exchange,
         )
         self.transport = self._transport(transport, timeout, retries, verify, session)
-        self._namespaces: dict[str, Any] = {}
-        self.observers: list[Observer] = _observers(on_exchange)
 
     def _transport(
         self, given: BaseTransport | None, timeout: Any, retries: Any, verify: bool | str, session: Any
     ) -> BaseTransport:
         """The transport given, or an HTTP one made from the settings (checked here, once)."""
         if given is not None:
-            if timeout is not None or retries is not None or verify is not True or session is not None:
-                raise RequestTypeError(
-                    "Client: timeout=, retries=, verify= and session= are settings of the transport; "
-                    "give them to it, not beside transport=",
-                    parameter="transport",
-                    rule="type",
-                )
+            transport_settings_refused(timeout, retries, verify, session)
             return given
         limit = check_timeout(timeout, "timeout", None)
         policy = check_retries(retries, "retries", None) or RetryPolicy(total=3)
         hidden = outside_headers(self.api, self._credentials)  # urllib3 logs request lines, queries included
         return Transport(self.host, timeout=limit, retries=policy, verify=verify, session=session, secrets=hidden)
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> Client:
-        """A client from ``ODM_HOST``, ``ODM_API_TOKEN``, ``ODM_ACCESS_TOKEN`` (or the
-        ``PRED_SPOT_*`` names of the vendor's generated clients); ``options`` win."""
-        settings = settings_from_env(os.environ if environ is None else environ)
-        settings.update({k: v for k, v in options.items() if v is not None})
-        return cls(**settings)
-
-    # ------------------------------------------------------------------ niceties
-
-    def __repr__(self) -> str:
-        schemes = ", ".join(sorted(self._credentials)) or "none"
-        return f"<odm_dyn.Client {self.host} spec={self._spec_label!r} auth={schemes}>"
 
     def __enter__(self) -> Client:
         return self
@@ -154,48 +121,12 @@ class Client(TaskWaits, JobWaits, PagingMixin):
     def close(self) -> None:
         self.transport.close()
 
-    @property
-    def on_exchange(self) -> Observer | None:
-        """The first observer (0.1.0 had one); assigning one adds it, assigning ``None`` removes all."""
-        return self.observers[0] if self.observers else None
-
-    @on_exchange.setter
-    def on_exchange(self, observers: Observers) -> None:
-        if observers is None or not callable(observers):
-            self.observers = _observers(observers)
-        elif observers not in self.observers:
-            self.observers.append(observers)
-
-    @property
-    def _validate_responses(self) -> str:
-        return self._settings.validate_responses  # read by the contract recorder (testing/)
-
-    @property
-    def _unknown_enums(self) -> str:
-        return self._settings.unknown_enums
-
-    @property
-    def operations(self) -> dict[str, Any]:
-        """The spec's operations by operationId."""
-        return self.api.operations
-
-    @property
-    def models(self) -> Any:
-        """The model classes of the spec, by schema name (``client.models.TaskInfo``)."""
-        return model_namespace(self.api)
-
     def call(self, operation_id: str, *args: Any, **kwargs: Any) -> Any:
         """Call an operation by its operationId (or Python name)."""
         return self._call(self._plan(operation_id), args, kwargs, False)
 
     def call_with_http_info(self, operation_id: str, *args: Any, **kwargs: Any) -> ApiResponse:
         return self._call(self._plan(operation_id), args, kwargs, True)
-
-    def _plan(self, operation_id: str) -> CallPlan:
-        try:
-            return self.api.find_plan(operation_id)
-        except LookupError as error:
-            raise AttributeError(str(error)) from None
 
     # ------------------------------------------------------------------ the pipeline
 
@@ -230,21 +161,8 @@ class Client(TaskWaits, JobWaits, PagingMixin):
             self._observe(plan, request, raw)
         return raw
 
-    def _observe(self, plan: CallPlan, request: Request, raw: RawResponse) -> None:
-        from ..wire.exchange import Exchange
-
-        exchange = Exchange.of(plan, self.host, request, raw, self.api.secret_names)
-        for observer in list(self.observers):
-            observer(exchange)
-
-
-def _observers(given: Observers) -> list[Observer]:
-    if given is None:
-        return []
-    return [given] if callable(given) else list(given)
-
 
 Client.__signature__ = init_signature(Client)  # type: ignore[attr-defined]  # subclasses inherit it
 
 
-__all__ = ["USER_AGENT", "Client", "OdmError", "settings_from_env"]
+__all__ = ["USER_AGENT", "Client", "Observer", "OdmError", "settings_from_env"]

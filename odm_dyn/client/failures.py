@@ -22,19 +22,35 @@ def as_transport_error(exc: BaseException, request: Request, base_url: str, hide
     """The odm_dyn error for an exception raised while sending ``request``; other exceptions as they are."""
     import requests
 
-    what = f"{request.method} {request.path}"
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return ApiTimeoutError(f"{what}: could not connect to {base_url} in time; {RAISE_TIMEOUT}", connect=True)
+        return failure("connect-timeout", request, base_url)
     if isinstance(exc, requests.exceptions.Timeout):
-        return ApiTimeoutError(f"{what}: no answer from {base_url} in time ({type(exc).__name__}); {RAISE_TIMEOUT}")
+        return failure("timeout", request, base_url, type(exc).__name__)
     if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.SSLError)):
         if is_read_timeout(exc):  # requests reports a body that stopped coming as a ConnectionError
-            return ApiTimeoutError(f"{what}: {base_url} stopped sending its answer; {RAISE_TIMEOUT}")
-        return ApiConnectionError(f"{what}: cannot reach {base_url}: {reason(exc, hide)}")
+            return failure("stopped", request, base_url)
+        return failure("unreachable", request, base_url, reason(exc, hide))
     if isinstance(exc, (requests.exceptions.RequestException, OSError, ValueError, http.client.HTTPException)):
         # Whatever else the stack below raises on a broken exchange is still ours to name.
-        return TransportError(f"{what}: the exchange with {base_url} failed: {reason(exc, hide)}")
+        return failure("failed", request, base_url, reason(exc, hide))
     return exc
+
+
+def failure(kind: str, request: Request, base_url: str, detail: str = "") -> TransportError:
+    """The error of a broken exchange, worded alike for every transport (``Client``'s requests,
+    ``AsyncClient``'s httpx). ``kind``: ``connect-timeout`` (nothing was sent), ``timeout`` (no
+    answer in time), ``stopped`` (the body stopped coming), ``unreachable`` (refused, reset, DNS,
+    TLS) or ``failed`` (anything else); ``detail``: the cause, already short and scrubbed."""
+    what = f"{request.method} {request.path}"
+    if kind == "connect-timeout":
+        return ApiTimeoutError(f"{what}: could not connect to {base_url} in time; {RAISE_TIMEOUT}", connect=True)
+    if kind == "timeout":
+        return ApiTimeoutError(f"{what}: no answer from {base_url} in time ({detail}); {RAISE_TIMEOUT}")
+    if kind == "stopped":
+        return ApiTimeoutError(f"{what}: {base_url} stopped sending its answer; {RAISE_TIMEOUT}")
+    if kind == "unreachable":
+        return ApiConnectionError(f"{what}: cannot reach {base_url}: {detail}")
+    return TransportError(f"{what}: the exchange with {base_url} failed: {detail}")
 
 
 def is_read_timeout(exc: BaseException) -> bool:

@@ -3,18 +3,20 @@
 A job (an import, for instance) runs in the background after the call that started it answers
 with an ``Info`` holding its ``jobExecId``. Its terminal statuses are COMPLETED, FAILED,
 STOPPED and ABANDONED; once one is reached, ``output`` holds its ``result`` or its ``errors``.
-``Client`` mixes :class:`JobWaits` in; the loop is ``polling.py``'s, shared with tasks.
+``Client`` mixes :class:`JobWaits` in, ``AsyncClient`` :class:`AsyncJobWaits`; the loop is
+``polling.py``'s, shared with tasks.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Iterator
+import contextlib
+from typing import Any, AsyncGenerator, Callable, Iterable, Iterator
 
 from ..api.plans import command_head
 from ..errors import JobFailedError, JobTimeoutError
 from ..types import OnPoll
 from .polling import Subject, Watch, poll_options
-from .waits import WaitOptions, finished_watches, wait_options
+from .waits import WaitOptions, finished_watches, finished_watches_async, first_of, wait_options
 
 JOB_TERMINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "STOPPED", "ABANDONED"})
 JOB_COMPLETED = "COMPLETED"
@@ -54,7 +56,7 @@ class JobWaits:
         options = wait_options(
             "wait_for_job", timeout, interval, max_interval, backoff, raise_on_failure, progress, on_poll
         )
-        _job_id, output = next(self._follow_jobs(self._job_plans(), [job_id_of(job_exec_id)], options))
+        _job_id, output = next(self._follow_jobs(job_plans(self._plan), [job_id_of(job_exec_id)], options))
         return output
 
     def wait_for_jobs(
@@ -76,10 +78,7 @@ class JobWaits:
             "wait_for_jobs", timeout, interval, max_interval, backoff, raise_on_failure, progress, on_poll
         )
         ids = [job_id_of(i) for i in job_exec_ids]
-        return self._follow_jobs(self._job_plans(), ids, options)
-
-    def _job_plans(self) -> tuple[Any, Any]:
-        return self._plan(JOB_INFO), self._plan(JOB_OUTPUT)
+        return self._follow_jobs(job_plans(self._plan), ids, options)
 
     def _follow_jobs(self, plans: tuple[Any, Any], ids: list[Any], options: WaitOptions) -> Iterator[tuple[Any, Any]]:
         info_plan, output_plan = plans
@@ -97,6 +96,83 @@ class JobWaits:
 
         for watch in finished_watches(poll, job_subject(self.api, info_plan), ids, options, failed):
             yield watch.id, outputs.pop(watch.id, None)
+
+
+class AsyncJobWaits:
+    """``JobWaits`` for ``AsyncClient``: ``await wait_for_job(...)``, ``async for job_exec_id,
+    output in wait_for_jobs(...)``; the same arguments, decisions and errors, the polls awaited."""
+
+    api: Any
+    transport: Any
+    _plan: Callable[..., Any]
+    _call: Callable[..., Any]
+
+    async def wait_for_job(
+        self,
+        job_exec_id: Any,
+        timeout: float | None = None,
+        interval: float = 0.5,
+        *,
+        max_interval: float = 10.0,
+        backoff: float = 1.5,
+        raise_on_failure: bool = True,
+        progress: Any = False,
+        on_poll: OnPoll | None = None,
+    ) -> Any:
+        options = wait_options(
+            "wait_for_job", timeout, interval, max_interval, backoff, raise_on_failure, progress, on_poll
+        )
+        _job_id, output = await first_of(self._follow_jobs(job_plans(self._plan), [job_id_of(job_exec_id)], options))
+        return output
+
+    def wait_for_jobs(
+        self,
+        job_exec_ids: Iterable[Any],
+        timeout: float | None = None,
+        interval: float = 0.5,
+        *,
+        max_interval: float = 10.0,
+        backoff: float = 1.5,
+        raise_on_failure: bool = True,
+        progress: Any = False,
+        on_poll: OnPoll | None = None,
+    ) -> AsyncGenerator[tuple[Any, Any], None]:
+        options = wait_options(
+            "wait_for_jobs", timeout, interval, max_interval, backoff, raise_on_failure, progress, on_poll
+        )
+        ids = [job_id_of(i) for i in job_exec_ids]
+        return self._follow_jobs(job_plans(self._plan), ids, options)
+
+    async def _follow_jobs(
+        self, plans: tuple[Any, Any], ids: list[Any], options: WaitOptions
+    ) -> AsyncGenerator[tuple[Any, Any], None]:
+        info_plan, output_plan = plans
+        outputs: dict[Any, Any] = {}
+
+        async def poll(job_id: Any, remaining: float) -> Any:
+            info = await self._call(info_plan, (job_id,), poll_options(self.transport, remaining), False)
+            if getattr(info, "status", None) in JOB_TERMINAL_STATUSES:  # as JobWaits: within the poll
+                outputs[job_id] = await self._call(
+                    output_plan, (job_id,), poll_options(self.transport, remaining), False
+                )
+            return info
+
+        def failed(watch: Watch) -> JobFailedError:
+            return job_failed(watch.id, watch.last, outputs.pop(watch.id, None))
+
+        waits = finished_watches_async(poll, job_subject(self.api, info_plan), ids, options, failed)
+        async with contextlib.aclosing(waits):  # leaving early cancels the polls in flight
+            async for watch in waits:
+                yield watch.id, outputs.pop(watch.id, None)
+
+
+AsyncJobWaits.wait_for_job.__doc__ = JobWaits.wait_for_job.__doc__
+AsyncJobWaits.wait_for_jobs.__doc__ = JobWaits.wait_for_jobs.__doc__
+
+
+def job_plans(plan: Callable[[str], Any]) -> tuple[Any, Any]:
+    """The plans of the Job API's ``info`` and ``output``, found by a client's ``_plan``."""
+    return plan(JOB_INFO), plan(JOB_OUTPUT)
 
 
 def job_id_of(value: Any) -> Any:

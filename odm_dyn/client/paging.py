@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, AsyncIterator, Callable, Iterator
 
 from ..api.model import Model, to_wire
 from ..errors import PaginationError, SpecError
@@ -215,20 +215,68 @@ class Paginator:
             yield page
 
     def _walk(self) -> Iterator[tuple[Any, list[Any]]]:
-        paging, state = self._paging, PageState()
-        shown = PageProgress(self._progress, self._op.python_name) if self._progress else None
+        state, shown = PageState(), self._shown()
         try:
             while self._limit is None or state.items < self._limit:
-                sent = request_for(paging, self._params, state, page_size_for(self._size, self._limit, state.items))
-                answer = self._call(sent)
-                wire = to_wire(answer.data)
-                items, more, problem = advance(paging, sent, wire, state)
-                if problem:
-                    raise _not_advancing(self._op, answer, problem)
-                if shown is not None:
-                    total = field_at(wire, paging.total)
-                    shown.page(len(items), total if isinstance(total, int) else None)
-                yield answer.data, _as_models(answer.data, paging, items)
+                sent = self._next_request(state)
+                page, items, more = self._read_page(sent, self._call(sent), state, shown)
+                yield page, items
+                if not more:
+                    return
+        finally:
+            if shown is not None:
+                shown.close()
+
+    # The steps of a walk, shared with AsyncPaginator: only the calling differs.
+
+    def _shown(self) -> PageProgress | None:
+        return PageProgress(self._progress, self._op.python_name) if self._progress else None
+
+    def _next_request(self, state: PageState) -> dict[str, Any]:
+        return request_for(self._paging, self._params, state, page_size_for(self._size, self._limit, state.items))
+
+    def _read_page(
+        self, sent: dict[str, Any], answer: Any, state: PageState, shown: PageProgress | None
+    ) -> tuple[Any, list[Any], bool]:
+        """A page's data, its items and whether another follows; raises when the pages do not advance."""
+        paging = self._paging
+        wire = to_wire(answer.data)
+        items, more, problem = advance(paging, sent, wire, state)
+        if problem:
+            raise _not_advancing(self._op, answer, problem)
+        if shown is not None:
+            total = field_at(wire, paging.total)
+            shown.page(len(items), total if isinstance(total, int) else None)
+        return answer.data, _as_models(answer.data, paging, items), more
+
+
+class AsyncPaginator(Paginator):
+    """``AsyncClient.paginate(...)``: ``async for`` the items; :meth:`pages` for whole pages."""
+
+    def __iter__(self) -> Iterator[Any]:
+        raise TypeError("AsyncClient.paginate(...) is iterated with `async for`, not `for`")
+
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        taken = 0
+        async for _page, items in self._walk_async():
+            for item in items:
+                if self._limit is not None and taken >= self._limit:
+                    return
+                taken += 1
+                yield item
+
+    async def pages(self) -> AsyncIterator[Any]:  # type: ignore[override]
+        """The pages as the operation answers them (models where the spec names one)."""
+        async for page, _items in self._walk_async():
+            yield page
+
+    async def _walk_async(self) -> AsyncIterator[tuple[Any, list[Any]]]:
+        state, shown = PageState(), self._shown()
+        try:
+            while self._limit is None or state.items < self._limit:
+                sent = self._next_request(state)
+                page, items, more = self._read_page(sent, await self._call(sent), state, shown)
+                yield page, items
                 if not more:
                     return
         finally:
@@ -258,10 +306,11 @@ def _not_advancing(op: Any, answer: Any, problem: str) -> PaginationError:
 
 
 class PagingMixin:
-    """``paginate``, mixed into ``Client``."""
+    """``paginate``, mixed into ``Client`` (and ``AsyncClient``, whose ``_paginator`` is async)."""
 
     _plan: Callable[..., Any]
     _call: Callable[..., Any]
+    _paginator: type[Paginator] = Paginator
 
     def paginate(
         self,
@@ -281,7 +330,7 @@ class PagingMixin:
         when the pages do not advance.
         """
         plan = self._plan(method if isinstance(method, str) else getattr(method, "__name__", str(method)))
-        return paginator(self._call, plan, args, params, page_size, limit, progress)
+        return paginator(self._call, plan, args, params, page_size, limit, progress, self._paginator)
 
 
 def paginator(
@@ -292,9 +341,10 @@ def paginator(
     page_size: int | None = None,
     limit: int | None = None,
     progress: Any = False,
+    kind: type[Paginator] = Paginator,
 ) -> Paginator:
-    """A :class:`Paginator` over ``plan``'s pages, ``call_plan`` being a client's ``_call``; the
-    command line's ``--all`` uses it too (a parameter named ``limit`` cannot clash there)."""
+    """A :class:`Paginator` (or ``kind``) over ``plan``'s pages, ``call_plan`` being a client's
+    ``_call``; the command line's ``--all`` uses it too (a parameter named ``limit`` cannot clash there)."""
     paging = paging_of(plan.op)
     if paging is None:
         raise ValueError(
@@ -313,4 +363,4 @@ def paginator(
     def call(kwargs: dict[str, Any]) -> Any:
         return call_plan(plan, args, kwargs, True)
 
-    return Paginator(call, plan.op, paging, params, size, limit, progress)
+    return kind(call, plan.op, paging, params, size, limit, progress)

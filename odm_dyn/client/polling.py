@@ -14,12 +14,13 @@ whichever is due first.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import math
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, AsyncGenerator, Awaitable, Callable, Iterable, Iterator
 
 from ..errors import ApiException, OdmError, TransportError
 from .transport import RetryPolicy, parse_retry_after
@@ -28,9 +29,14 @@ log = logging.getLogger("odm_dyn")
 _sleep = time.sleep  # the waits between polls; tests patch this, not the time module
 _clock = time.monotonic
 MIN_POLL_SECONDS = 0.1  # the shortest timeout a poll gets, even at the wait's deadline
+# Polls of one async wait in flight at once. A poll takes a millisecond or two, so a few
+# overlapping ones keep up with hundreds of ids; hundreds in flight would only make the
+# connection pool's bookkeeping (per request, over every waiting request) the cost.
+MAX_POLLS_IN_FLIGHT = 16
 DEFAULT_WAIT_TIMEOUT = 3600.0
 
 Poll = Callable[[Any, float], Any]  # (id, seconds left) → the answer; raises what the call raises
+AsyncPoll = Callable[[Any, float], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -148,6 +154,42 @@ def poll_options(transport: Any, remaining: float) -> dict[str, Any]:
 # --------------------------------------------------------------------------- the loop
 
 
+class WaitRun:
+    """One wait's bookkeeping, shared by the blocking loop (:func:`wait_each`) and the awaited one
+    (:func:`wait_each_async`): what a poll's answer or failure means for its :class:`Watch`."""
+
+    def __init__(self, subject: Subject, pace: Pace, limit: float, on_poll: Callable[[Any, float], None] | None):
+        self.subject, self.pace, self.limit, self.on_poll = subject, pace, limit, on_poll
+        self.started = _clock()
+        self.deadline = self.started + limit
+        self.warned: set[str] = set()  # the kinds of outage logged already
+
+    def watches(self, ids: Iterable[Any]) -> list[Watch]:
+        return [Watch(id_, self.pace.interval, self.started) for id_ in dict.fromkeys(ids)]
+
+    def answered(self, watch: Watch, answer: Any, now: float) -> bool:
+        """Note a poll's answer and schedule the next poll; whether the watch has finished."""
+        _note_answer(self.subject, watch, answer)
+        if self.on_poll is not None:
+            self.on_poll(answer, now - self.started)
+        if is_terminal(self.subject, answer):
+            return True
+        watch.due = schedule(now, watch.interval, self.deadline)
+        watch.interval = next_interval(self.pace, watch.interval)
+        return False
+
+    def failed(self, watch: Watch, error: BaseException, now: float) -> bool:
+        """Note a poll's failure; ``False`` when it is no outage (the caller raises it)."""
+        if not is_outage(error):
+            return False
+        _note_outage(self.subject, watch, error, self.warned, self.deadline - now)
+        watch.due = schedule(now, outage_delay(self.pace, watch.outages, error), self.deadline)
+        return True
+
+    def timed_out(self, watches: list[Watch], now: float) -> OdmError:
+        return timed_out(self.subject, watches, self.limit, now - self.started)
+
+
 def wait_each(
     poll: Poll,
     subject: Subject,
@@ -161,10 +203,9 @@ def wait_each(
     Raises the subject's timeout error (with the last answers of the unfinished) when ``limit``
     seconds pass first, and any failure of a poll that is not an outage.
     """
-    started = now = _clock()
-    deadline = started + limit
-    watches = [Watch(id_, pace.interval, started) for id_ in dict.fromkeys(ids)]
-    warned: set[str] = set()
+    run = WaitRun(subject, pace, limit, on_poll)
+    now = run.started
+    watches = run.watches(ids)
     while watches:
         watch = min(watches, key=lambda w: w.due)  # one thread: whoever is due first
         pause = watch.due - now
@@ -172,26 +213,80 @@ def wait_each(
             _sleep(pause)
             now += pause
         try:
-            answer = poll(watch.id, deadline - now)
+            answer = poll(watch.id, run.deadline - now)
         except OdmError as error:
-            if not is_outage(error):
-                raise
             now = _clock()
-            _note_outage(subject, watch, error, warned, deadline - now)
-            watch.due = schedule(now, outage_delay(pace, watch.outages, error), deadline)
+            if not run.failed(watch, error, now):
+                raise
         else:
             now = _clock()
-            _note_answer(subject, watch, answer)
-            if on_poll is not None:
-                on_poll(answer, now - started)
-            if is_terminal(subject, answer):
+            if run.answered(watch, answer, now):
                 watches.remove(watch)
                 yield watch
                 continue
-            watch.due = schedule(now, watch.interval, deadline)
-            watch.interval = next_interval(pace, watch.interval)
-        if now >= deadline:
-            raise timed_out(subject, watches, limit, now - started)
+        if now >= run.deadline:
+            raise run.timed_out(watches, now)
+
+
+async def _async_sleep(seconds: float) -> None:
+    """The awaited pause between polls; tests patch this, never asyncio.sleep."""
+    await asyncio.sleep(seconds)
+
+
+async def wait_each_async(
+    poll: AsyncPoll,
+    subject: Subject,
+    ids: Iterable[Any],
+    pace: Pace,
+    limit: float,
+    on_poll: Callable[[Any, float], None] | None = None,
+) -> AsyncGenerator[Watch, None]:
+    """:func:`wait_each` for an event loop: every id followed by a task of its own, so the polls
+    of many ids overlap; the same decisions (:class:`WaitRun`), the same errors."""
+    run = WaitRun(subject, pace, limit, on_poll)
+    watches = run.watches(ids)
+    gate = asyncio.Semaphore(MAX_POLLS_IN_FLIGHT)
+
+    async def gated(task_id: Any, remaining: float) -> Any:
+        async with gate:
+            return await poll(task_id, remaining)
+
+    following = {asyncio.ensure_future(_follow(run, gated, watch)): watch for watch in watches}
+    try:
+        while following:
+            done, _ = await asyncio.wait(following, return_when=asyncio.FIRST_COMPLETED)
+            for task in sorted(done, key=lambda t: (t.exception() is not None or not t.result(), following[t].due)):
+                watch = following.pop(task)
+                if not task.result():  # raises a poll's failure that is no outage
+                    waiting = {id(w) for w in following.values()} | {id(watch)}
+                    raise run.timed_out([w for w in watches if id(w) in waiting], _clock())  # in the ids' order
+                yield watch
+    finally:  # a failure, a timeout, or the caller leaving early: no poll goes on unseen
+        for task in following:
+            task.cancel()
+        await asyncio.gather(*following, return_exceptions=True)
+
+
+async def _follow(run: WaitRun, poll: AsyncPoll, watch: Watch) -> bool:
+    """Poll one id until it finishes (``True``) or the wait's deadline passes (``False``)."""
+    now = run.started
+    while True:
+        pause = watch.due - now
+        if pause > 0:
+            await _async_sleep(pause)
+            now = max(_clock(), now + pause)
+        try:
+            answer = await poll(watch.id, run.deadline - now)
+        except OdmError as error:
+            now = _clock()
+            if not run.failed(watch, error, now):
+                raise
+        else:
+            now = _clock()
+            if run.answered(watch, answer, now):
+                return True
+        if now >= run.deadline:
+            return False
 
 
 def _note_outage(subject: Subject, watch: Watch, error: BaseException, warned: set[str], left: float) -> None:

@@ -104,7 +104,11 @@ def nothing_sent(error: TransportError) -> bool:
 def send_with_retries(
     attempt_once: Callable[..., RawResponse], args: tuple, request: Request, policy: RetryPolicy, retry_unsafe: bool
 ) -> RawResponse:
-    """``attempt_once(*args)`` until it gives an answer that is not retried by ``policy``."""
+    """``attempt_once(*args)`` until it gives an answer that is not retried by ``policy``.
+
+    ``AsyncTransport.send`` is this loop with ``await``: both take their decisions from
+    :func:`after_error` and :func:`after_answer`.
+    """
     if not policy.allows(request.method, retry_unsafe):
         return attempt_once(*args)
     started, attempt = time.monotonic(), 0
@@ -112,19 +116,41 @@ def send_with_retries(
         try:
             answer = attempt_once(*args)
         except TransportError as error:
-            wait = policy.wait_after_error(error, attempt, started)
+            wait = after_error(policy, request, error, attempt, started)
             if wait is None:
                 raise
-            _log_retry(request, f"failed ({type(error).__name__})", attempt, policy, wait)
         else:
             # The status test first: most answers are not retried, and this is every call's path.
-            wait = None if answer.status not in policy.statuses else policy.wait_after_answer(answer, attempt, started)
+            wait = (
+                None
+                if answer.status not in policy.statuses
+                else after_answer(policy, request, answer, attempt, started)
+            )
             if wait is None:
                 answer.attempts = attempt + 1
                 return answer
-            _log_retry(request, f"answered {answer.status}", attempt, policy, wait)
         _sleep(wait)
         attempt += 1
+
+
+def after_error(
+    policy: RetryPolicy, request: Request, error: TransportError, attempt: int, started: float
+) -> float | None:
+    """The wait before trying again after a failed attempt (logged); ``None``: the error stands."""
+    wait = policy.wait_after_error(error, attempt, started)
+    if wait is not None:
+        _log_retry(request, f"failed ({type(error).__name__})", attempt, policy, wait)
+    return wait
+
+
+def after_answer(
+    policy: RetryPolicy, request: Request, answer: RawResponse, attempt: int, started: float
+) -> float | None:
+    """The wait before asking again after an answer (logged); ``None``: it is the answer."""
+    wait = policy.wait_after_answer(answer, attempt, started)
+    if wait is not None:
+        _log_retry(request, f"answered {answer.status}", attempt, policy, wait)
+    return wait
 
 
 def _log_retry(request: Request, what: str, attempt: int, policy: RetryPolicy, wait: float) -> None:

@@ -1,20 +1,21 @@
 """ODM's tasks: waiting for tasks that calls started, by polling ``getTaskInfo``.
 
 The generic engine (``client.py``) knows operations, not tasks; ``Client`` mixes
-:class:`TaskWaits` in. The loop, its back-off and its riding out of outages are
+:class:`TaskWaits` in, ``AsyncClient`` :class:`AsyncTaskWaits`. The loop, its back-off and its riding out of outages are
 ``polling.py``'s, shared with the Job API's waits (``jobs.py``).
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Iterator
+import contextlib
+from typing import Any, AsyncGenerator, Callable, Iterable, Iterator
 
 from ..api.plans import command_head
 from ..errors import TaskFailedError, TaskTimeoutError
 from ..types import OnPoll
 from . import polling
 from .polling import Subject, Watch, poll_options
-from .waits import WaitOptions, finished_watches, wait_options
+from .waits import WaitOptions, finished_watches, finished_watches_async, first_of, wait_options
 
 TERMINAL_STATUSES = frozenset({"DONE", "FAILED", "BLOCKED_BY_DEPENDENCY_FAILURE", "KILLED"})
 TASK_DONE = "DONE"
@@ -89,6 +90,65 @@ class TaskWaits:
 
         for watch in finished_watches(poll, task_subject(self.api, plan), ids, options, task_failed):
             yield watch.last
+
+
+class AsyncTaskWaits:
+    """``TaskWaits`` for ``AsyncClient``: ``await wait_for_task(...)``, ``async for task in
+    wait_for_tasks(...)``; the same arguments, checks, decisions and errors, the polls awaited
+    (several ids' polls overlap, from the one event loop)."""
+
+    api: Any
+    transport: Any
+    _plan: Callable[..., Any]
+    _call: Callable[..., Any]
+
+    async def wait_for_task(
+        self,
+        id: Any,
+        timeout: float | None = None,
+        interval: float = 0.5,
+        *,
+        max_interval: float = 10.0,
+        backoff: float = 1.5,
+        raise_on_failure: bool = False,
+        progress: Any = False,
+        on_poll: OnPoll | None = None,
+    ) -> Any:
+        options = wait_options(
+            "wait_for_task", timeout, interval, max_interval, backoff, raise_on_failure, progress, on_poll
+        )
+        return await first_of(self._follow_tasks(self._plan(TASK_INFO), [getattr(id, "id", id)], options))
+
+    def wait_for_tasks(
+        self,
+        ids: Iterable[Any],
+        timeout: float | None = None,
+        interval: float = 0.5,
+        *,
+        max_interval: float = 10.0,
+        backoff: float = 1.5,
+        raise_on_failure: bool = False,
+        progress: Any = False,
+        on_poll: OnPoll | None = None,
+    ) -> AsyncGenerator[Any, None]:
+        options = wait_options(
+            "wait_for_tasks", timeout, interval, max_interval, backoff, raise_on_failure, progress, on_poll
+        )
+        task_ids = [getattr(i, "id", i) for i in ids]
+        return self._follow_tasks(self._plan(TASK_INFO), task_ids, options)
+
+    async def _follow_tasks(self, plan: Any, ids: list[Any], options: WaitOptions) -> AsyncGenerator[Any, None]:
+        async def poll(task_id: Any, remaining: float) -> Any:
+            return await self._call(plan, (task_id,), poll_options(self.transport, remaining), False)
+
+        waits = finished_watches_async(poll, task_subject(self.api, plan), ids, options, task_failed)
+        async with contextlib.aclosing(waits):  # leaving early cancels the polls in flight
+            async for watch in waits:
+                yield watch.last
+
+
+AsyncTaskWaits.wait_for_task.__doc__ = TaskWaits.wait_for_task.__doc__
+AsyncTaskWaits.wait_for_tasks.__doc__ = TaskWaits.wait_for_tasks.__doc__
 
 
 def task_subject(api: Any, plan: Any) -> Subject:

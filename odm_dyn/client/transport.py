@@ -201,20 +201,35 @@ def read_body(response: Any, write: Callable[[bytes], Any], max_bytes: int | Non
     """Hand every chunk of a body (``response.iter_content``) to ``write``, then close the response.
 
     The read timeout bounds each wait for data; a server trickling bytes forever is stopped by
-    the deadline for the whole body (``seconds``) and, when given, the size cap.
+    the deadline for the whole body (``seconds``) and, when given, the size cap (:class:`BodyLimit`).
     """
-    size = 0
-    deadline = time.monotonic() + seconds
+    limit = BodyLimit(max_bytes, seconds)
     try:
         for chunk in response.iter_content(CHUNK_BYTES):
-            size += len(chunk)
-            if max_bytes is not None and size > max_bytes:
-                raise TransportError(f"the answer is larger than {max_bytes} bytes; refusing to read on")
-            if time.monotonic() > deadline:
-                raise ApiTimeoutError(f"the answer took longer than {seconds}s to arrive; gave up")
+            limit.take(chunk)
             write(chunk)
     finally:
         response.close()
+
+
+class BodyLimit:
+    """What one answer's body may be: at most ``max_bytes`` (``None``: no cap), all of it within
+    ``seconds``; the same rule for every transport, sync and async."""
+
+    __slots__ = ("max_bytes", "seconds", "deadline", "size")
+
+    def __init__(self, max_bytes: int | None, seconds: float):
+        self.max_bytes, self.seconds = max_bytes, seconds
+        self.deadline = time.monotonic() + seconds
+        self.size = 0
+
+    def take(self, chunk: bytes) -> None:
+        """Count a chunk in; raises when the body grows past the cap or the deadline passes."""
+        self.size += len(chunk)
+        if self.max_bytes is not None and self.size > self.max_bytes:
+            raise TransportError(f"the answer is larger than {self.max_bytes} bytes; refusing to read on")
+        if time.monotonic() > self.deadline:
+            raise ApiTimeoutError(f"the answer took longer than {self.seconds}s to arrive; gave up")
 
 
 def _quiet_wire_dumps(session: Any) -> None:

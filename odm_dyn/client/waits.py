@@ -2,17 +2,21 @@
 yields each waited-for id as its work ends, behind the progress observer.
 
 ``tasks.py`` and ``jobs.py`` differ only in what a poll reads and how a failure is raised; the
-polling decisions are ``polling.py``'s.
+polling decisions are ``polling.py``'s. ``Client``'s waits follow :func:`finished_watches`,
+``AsyncClient``'s :func:`finished_watches_async`: the same options, progress and failure rule.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, NamedTuple
+import contextlib
+from typing import Any, AsyncGenerator, Callable, Iterator, NamedTuple, TypeVar
 
 from ..errors import OdmError
 from ..types import OnPoll
-from .polling import Pace, Poll, Subject, Watch, check_wait_arguments, status_of, wait_each
+from .polling import AsyncPoll, Pace, Poll, Subject, Watch, check_wait_arguments, status_of, wait_each, wait_each_async
 from .progress import wait_progress
+
+T = TypeVar("T")
 
 
 class WaitOptions(NamedTuple):
@@ -54,7 +58,36 @@ def finished_watches(
     that ended other than ``subject.success`` raises ``failed(watch)`` instead."""
     with wait_progress(options.progress, subject, len(ids), options.on_poll) as observe:
         for watch in wait_each(poll, subject, ids, options.pace, options.limit, observe.polled):
-            observe.finished(watch.last)
-            if options.raise_on_failure and status_of(watch.last) != subject.success:
-                raise failed(watch)
-            yield watch
+            yield _finished(watch, observe, subject, options, failed)
+
+
+async def finished_watches_async(
+    poll: AsyncPoll,
+    subject: Subject,
+    ids: list[Any],
+    options: WaitOptions,
+    failed: Callable[[Watch], OdmError],
+) -> AsyncGenerator[Watch, None]:
+    """:func:`finished_watches` for an event loop: the polls awaited (several ids' overlap)."""
+    with wait_progress(options.progress, subject, len(ids), options.on_poll) as observe:
+        waits = wait_each_async(poll, subject, ids, options.pace, options.limit, observe.polled)
+        async with contextlib.aclosing(waits):
+            async for watch in waits:
+                yield _finished(watch, observe, subject, options, failed)
+
+
+def _finished(
+    watch: Watch, observe: Any, subject: Subject, options: WaitOptions, failed: Callable[[Watch], OdmError]
+) -> Watch:
+    """Report a finished watch; with ``raise_on_failure``, one that ended other than
+    ``subject.success`` raises ``failed(watch)`` instead."""
+    observe.finished(watch.last)
+    if options.raise_on_failure and status_of(watch.last) != subject.success:
+        raise failed(watch)
+    return watch
+
+
+async def first_of(waits: AsyncGenerator[T, None]) -> T:
+    """What a single async wait yields (it yields once or raises), the generator closed after."""
+    async with contextlib.aclosing(waits):
+        return await anext(waits)
