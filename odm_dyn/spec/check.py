@@ -28,7 +28,10 @@ def check_document(data: dict[str, Any], file: str, origins: dict[str, tuple[str
     validator_class = _locating_validator(
         OpenAPIV30SpecValidator if version.startswith("3.0") else OpenAPIV31SpecValidator
     )
-    error = next(iter(validator_class(data).iter_errors()), None)
+    try:
+        error = next(iter(validator_class(data).iter_errors()), None)
+    except RecursionError:  # openapi-spec-validator recurses per level of a schema
+        raise SpecError("a schema is nested too deeply to be checked", file=file) from None
     if error is not None:
         where, pointer = origin_of(origins, _error_pointer(error, data), file)
         message = str(error.message).strip().splitlines()[0]
