@@ -252,3 +252,70 @@ def test_a_stub_that_would_not_compile_is_not_written_and_exits_non_zero(tmp_pat
     assert done.returncode == 2, done.stderr
     assert "not valid Python" in done.stderr and "Traceback" not in done.stderr
     assert not out.exists()
+
+
+# --------------------------------------------------------------------------- item 3: a large spec loads in linear work
+
+# The 20,000-operation figure (time and peak memory) is bench/large_spec.py's; these count work.
+
+
+def _generated(tmp_path: Path, count: int) -> Path:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    try:
+        from bench import specgen
+    finally:
+        sys.path.pop(0)
+    return specgen.generate(count, tmp_path / f"generated-{count}.json")
+
+
+def _check_work(monkeypatch, spec: Path) -> tuple[int, int]:
+    """(Python dialect checks, node reads through openapi-spec-validator's paths) of one load."""
+    from openapi_schema_validator import OAS31Validator
+    from pathable.paths import AccessorPath
+
+    counts = {"meta": 0, "reads": 0}
+    check_schema, read_value = OAS31Validator.check_schema.__func__, AccessorPath.read_value
+
+    def counted_check(cls, *args, **kwargs):
+        counts["meta"] += 1
+        return check_schema(cls, *args, **kwargs)
+
+    def counted_read(self):
+        counts["reads"] += 1
+        return read_value(self)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(OAS31Validator, "check_schema", classmethod(counted_check))
+        patch.setattr(AccessorPath, "read_value", counted_read)
+        load_document(spec, use_cache=False)
+    return counts["meta"], counts["reads"]
+
+
+def test_checking_a_spec_ten_times_larger_costs_at_most_ten_times_the_work(tmp_path, monkeypatch):
+    small_meta, small_reads = _check_work(monkeypatch, _generated(tmp_path, 200))
+    large_meta, large_reads = _check_work(monkeypatch, _generated(tmp_path, 2000))
+    # every schema's dialect check is jsonschema-rs's (the slow Python one only for a fault)
+    assert small_meta == large_meta == 0
+    assert large_reads <= 10.5 * small_reads
+    assert large_reads <= 20 * 2000  # a few reads an operation: its parameters are read as plain values
+
+
+def test_a_large_load_runs_no_full_garbage_collection(tmp_path):
+    import gc
+
+    spec = _generated(tmp_path, 2000)
+    full = []
+
+    def note(phase: str, info: dict) -> None:
+        if phase == "start" and info["generation"] == 2:
+            full.append(info)
+
+    gc.callbacks.append(note)
+    try:
+        from odm_dyn.api.load import load_api
+
+        load_api(spec)
+    finally:
+        gc.callbacks.remove(note)
+    assert full == []
+    assert gc.isenabled()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import functools
 import os
 from pathlib import Path
@@ -41,10 +40,12 @@ class _Bundler:
         doc = self.read(self.root)
         if not isinstance(doc, dict):
             raise SpecError("not an OpenAPI document (not a mapping)", file=self.root)
-        doc = copy.deepcopy(doc)
-        self._register_components(doc)
-        self.taken = set((doc.get("components") or {}).get("schemas") or {})
-        out = self._walk(doc, self.root, [], ())
+        if _has_file_ref(doc):
+            self._register_components(doc)
+            self.taken = set((doc.get("components") or {}).get("schemas") or {})
+            out = self._walk(doc, self.root, [], ())  # new containers throughout: the parsed files stay as read
+        else:
+            out = doc  # one file, local references only: it is its own bundle (no copy of a large spec)
         if self.adopted:
             components = out.setdefault("components", {})
             components["schemas"] = {**(components.get("schemas") or {}), **self.adopted}
@@ -126,7 +127,7 @@ class _Bundler:
         if adopted is not None:
             return {"$ref": adopted, **self._walk(siblings, file, at, stack)}
         self.origins[here] = target
-        resolved = self._walk(copy.deepcopy(content), target[0], at, stack + (target,))
+        resolved = self._walk(content, target[0], at, stack + (target,))
         if siblings and isinstance(resolved, dict):
             resolved = {**resolved, **self._walk(siblings, file, at, stack)}
         return resolved
@@ -149,7 +150,7 @@ class _Bundler:
         local = "#" + pointer_of(at)
         self.hoisted[target] = local  # before the walk: a reference back to it is local
         self.origins[pointer_of(at)] = target
-        self.adopted[name] = self._walk(copy.deepcopy(content), target[0], at, (target,))
+        self.adopted[name] = self._walk(content, target[0], at, (target,))
         return local
 
     def _local_in_fragment(self, target: tuple[str, str], file: str) -> tuple[str, str]:
@@ -191,6 +192,21 @@ class _Bundler:
                 raise SpecError(f"$ref cycle with no content: {cycle}", file=file, pointer=pointer)
             seen.append(ref[1:])
             ref = target["$ref"]
+
+
+def _has_file_ref(doc: Any) -> bool:
+    """Whether a document holds a ``$ref`` into another file (iteratively: documents nest deep)."""
+    stack = [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and not ref.startswith("#"):
+                return True
+            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, (dict, list)))
+    return False
 
 
 def _iter_refs(node: Any, at: list[Any]) -> Iterator[tuple[str, str]]:
