@@ -22,6 +22,7 @@ class _Bundler:
     def __init__(self, root: Path | str, source: DocumentSource | None = None):
         self.root = str(root)
         self.folder = "" if is_url(self.root) else os.path.realpath(os.path.dirname(self.root))
+        self.inside: dict[str, bool] = {}  # file → whether it is in the folder
         self.source = source or DocumentSource()
         self.texts: dict[str, bytes] = {}
         self.docs: dict[str, Any] = {}
@@ -73,15 +74,23 @@ class _Bundler:
         """
         file_part, _, fragment = ref.partition("#")
         file = self.source.join(base, file_part) if file_part else base
-        if self.folder and file_part and not is_url(file):
-            real = os.path.realpath(file)
-            if os.path.commonpath([real, self.folder]) != self.folder:
-                raise SpecError(
-                    f"$ref {ref!r} leads out of the spec's folder ({self.folder}); only files inside it are read",
-                    file=base,
-                    pointer=pointer(),
-                )
+        if self.folder and file_part and not is_url(file) and not self._inside(file):
+            raise SpecError(
+                f"$ref {ref!r} leads out of the spec's folder ({self.folder}); only files inside it are read",
+                file=base,
+                pointer=pointer(),
+            )
         return file, fragment
+
+    def _inside(self, file: str) -> bool:
+        """Whether a file's real path (symlinks followed) is in the spec's folder; once per file."""
+        if file not in self.inside:
+            real = os.path.realpath(file)
+            try:
+                self.inside[file] = os.path.commonpath([real, self.folder]) == self.folder
+            except ValueError:  # another drive
+                self.inside[file] = False
+        return self.inside[file]
 
     def _walk(self, node: Any, file: str, at: list[Any], stack: tuple) -> Any:
         if isinstance(node, list):
