@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
 
 def generate(count: int, out: Path) -> Path:
-    """Write ``out``: the bundled Tasks spec with operations added up to ``count`` in all."""
+    """Write ``out`` (JSON if it ends in ``.json``, else YAML): the bundled Tasks spec with
+    operations added up to ``count`` in all."""
     import yaml
 
     import odm_dyn
@@ -21,7 +23,10 @@ def generate(count: int, out: Path) -> Path:
     existing = sum(len(item) for item in spec["paths"].values())
     for index in range(count - existing):
         spec["paths"][f"/api/v1/generated/{index}/{{id}}"] = {"get": _operation(index, count // 10)}
-    out.write_text(yaml.dump(spec, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False))
+    if out.suffix == ".json":  # JSON: how a large generated spec is usually published
+        out.write_text(json.dumps(spec))
+    else:
+        out.write_text(yaml.dump(spec, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False))
     return out
 
 

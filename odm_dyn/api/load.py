@@ -10,7 +10,7 @@ import time
 from ..names import SURFACE_MODULE_MARK
 from ..spec.document import TASKS_SPEC, SpecSource
 from ..spec.fetch import FetchOptions, has_scheme
-from ..spec.load import load_documents
+from ..spec.load import load_documents, without_cyclic_gc
 from .plans import Api
 
 # --------------------------------------------------------------------------- cache of Apis
@@ -39,7 +39,7 @@ def load_api(source: SpecSource | None = None, *, fetch: FetchOptions | None = N
         return known[2]
     documents = load_documents(source, fetch=fetch)
     key = tuple((d.path, tuple(sorted(d.files.items()))) for d in documents)
-    with _apis_lock:
+    with _apis_lock, without_cyclic_gc():
         api = _apis.get(key)
         if api is None:
             api = _apis[key] = Api(documents)

@@ -194,13 +194,14 @@ def cmd_stubs(ns: argparse.Namespace, args: list[str]) -> int:
     parser.add_argument("--check", action="store_true", help="do not write: exit 1 if OUT.pyi no longer fits the spec")
     add_global_options(parser, leaf=True)
     ns = parse_into(parser, args, ns)
-    from .stubs import render_stub, stub_label
+    from .stubs import check_compiles, render_stub, stub_label
 
     if ns.check:
         from .spec_commands import check_stub
 
         return check_stub(load(ns), ns.out)
     text = render_stub(load(ns), stub_label(spec_source(ns.spec)), asynchronous=ns.asynchronous)
+    check_compiles(text, ns.out)  # a stub that is not Python is never written, nor exits 0
     if ns.out == "-":
         sys.stdout.write(text)
         return EXIT_OK

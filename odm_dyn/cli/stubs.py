@@ -260,6 +260,20 @@ def render_stub(api: Api, label: str = "", asynchronous: bool = False) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+def check_compiles(text: str, out: str) -> None:
+    """``UsageError`` (exit 2, nothing written) when a rendered stub is not valid Python.
+
+    The renderer escapes every text it takes from the spec; this is the last line of defence,
+    so that a spec no escape foresaw costs an error, never a broken stub in a user's tree."""
+    from .output import UsageError
+
+    try:
+        compile(text, out, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as error:
+        where = f" (line {error.lineno})" if isinstance(error, SyntaxError) else ""
+        raise UsageError(f"the stub rendered for this spec is not valid Python{where}: {error}; not written") from None
+
+
 def _own_names(api: Api, asynchronous: bool = False) -> set[str]:
     """Module-level names of the stub that a model class must not take."""
     own = {"ApiResponse", "Client", "Configuration", "ApiClient", "RESTResponse", "Models"}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import copy
+import functools
+import os
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ..errors import SpecError
+from .fetch import is_url
 from .pointers import pointer_of, resolve_pointer
 from .read import parse_text
 from .source import DocumentSource
@@ -19,6 +21,8 @@ class _Bundler:
 
     def __init__(self, root: Path | str, source: DocumentSource | None = None):
         self.root = str(root)
+        self.folder = "" if is_url(self.root) else os.path.realpath(os.path.dirname(self.root))
+        self.inside: dict[str, bool] = {}  # file → whether it is in the folder
         self.source = source or DocumentSource()
         self.texts: dict[str, bytes] = {}
         self.docs: dict[str, Any] = {}
@@ -37,10 +41,12 @@ class _Bundler:
         doc = self.read(self.root)
         if not isinstance(doc, dict):
             raise SpecError("not an OpenAPI document (not a mapping)", file=self.root)
-        doc = copy.deepcopy(doc)
-        self._register_components(doc)
-        self.taken = set((doc.get("components") or {}).get("schemas") or {})
-        out = self._walk(doc, self.root, [], ())
+        if _has_file_ref(doc):
+            self._register_components(doc)
+            self.taken = set((doc.get("components") or {}).get("schemas") or {})
+            out = self._walk(doc, self.root, [], ())  # new containers throughout: the parsed files stay as read
+        else:
+            out = doc  # one file, local references only: it is its own bundle (no copy of a large spec)
         if self.adopted:
             components = out.setdefault("components", {})
             components["schemas"] = {**(components.get("schemas") or {}), **self.adopted}
@@ -55,14 +61,36 @@ class _Bundler:
             for name, value in entries.items():
                 ref = value.get("$ref") if isinstance(value, dict) else None
                 if isinstance(ref, str) and not ref.startswith("#"):
-                    target = self._target(ref, self.root)
-                    local = "#" + pointer_of(["components", section, name])
+                    at = ["components", section, name]
+                    target = self._target(ref, self.root, functools.partial(pointer_of, [*at, "$ref"]))
+                    local = "#" + pointer_of(at)
                     self.hoisted.setdefault(target, local)
 
-    def _target(self, ref: str, base: str) -> tuple[str, str]:
+    def _target(self, ref: str, base: str, pointer: Callable[[], str]) -> tuple[str, str]:
+        """The (file, pointer) a ``$ref`` at ``pointer`` of ``base`` names, kept inside the spec.
+
+        A file spec's references stay in its first document's folder (its real path: a symlink
+        leading out is out); a URL spec's stay on its origin (the fetcher's rule).
+        """
         file_part, _, fragment = ref.partition("#")
         file = self.source.join(base, file_part) if file_part else base
+        if self.folder and file_part and not is_url(file) and not self._inside(file):
+            raise SpecError(
+                f"$ref {ref!r} leads out of the spec's folder ({self.folder}); only files inside it are read",
+                file=base,
+                pointer=pointer(),
+            )
         return file, fragment
+
+    def _inside(self, file: str) -> bool:
+        """Whether a file's real path (symlinks followed) is in the spec's folder; once per file."""
+        if file not in self.inside:
+            real = os.path.realpath(file)
+            try:
+                self.inside[file] = os.path.commonpath([real, self.folder]) == self.folder
+            except ValueError:  # another drive
+                self.inside[file] = False
+        return self.inside[file]
 
     def _walk(self, node: Any, file: str, at: list[Any], stack: tuple) -> Any:
         if isinstance(node, list):
@@ -76,7 +104,7 @@ class _Bundler:
 
     def _resolve_ref(self, node: dict, ref: str, file: str, at: list[Any], stack: tuple) -> Any:
         here = pointer_of(at)
-        target = self._target(ref, file)
+        target = self._target(ref, file, lambda: self._origin_pointer(file, here) + "/$ref")
         siblings = {k: v for k, v in node.items() if k != "$ref"}
         if target in self.hoisted and self.hoisted[target][1:] != here:
             return {"$ref": self.hoisted[target], **self._walk(siblings, file, at, stack)}
@@ -108,7 +136,7 @@ class _Bundler:
         if adopted is not None:
             return {"$ref": adopted, **self._walk(siblings, file, at, stack)}
         self.origins[here] = target
-        resolved = self._walk(copy.deepcopy(content), target[0], at, stack + (target,))
+        resolved = self._walk(content, target[0], at, stack + (target,))
         if siblings and isinstance(resolved, dict):
             resolved = {**resolved, **self._walk(siblings, file, at, stack)}
         return resolved
@@ -131,7 +159,7 @@ class _Bundler:
         local = "#" + pointer_of(at)
         self.hoisted[target] = local  # before the walk: a reference back to it is local
         self.origins[pointer_of(at)] = target
-        self.adopted[name] = self._walk(copy.deepcopy(content), target[0], at, (target,))
+        self.adopted[name] = self._walk(content, target[0], at, (target,))
         return local
 
     def _local_in_fragment(self, target: tuple[str, str], file: str) -> tuple[str, str]:
@@ -150,14 +178,44 @@ class _Bundler:
         return origin_of(self.origins, here, self.root)[1] if file != self.root else here
 
     def _check_local_refs(self, doc: dict[str, Any]) -> None:
+        """Every local ``$ref`` points at something, and no chain of them comes back to itself."""
         for where, ref in _iter_refs(doc, []):
-            if not ref.startswith("#"):
-                continue
+            if ref.startswith("#"):
+                self._follow_chain(doc, where, ref)
+
+    def _follow_chain(self, doc: dict[str, Any], where: str, ref: str) -> None:
+        """Follow ``$ref`` to ``$ref`` (a node that is a reference and nothing it adds of its
+        own is no content): a chain that comes back is a cycle no reader can ever resolve."""
+        seen = [where]
+        while True:
             try:
-                resolve_pointer(doc, ref[1:])
+                target = resolve_pointer(doc, ref[1:])
             except KeyError:
-                file, pointer = origin_of(self.origins, where, self.root)
+                file, pointer = origin_of(self.origins, seen[-1], self.root)
                 raise SpecError(f"$ref {ref!r} points to nothing", file=file, pointer=pointer) from None
+            if not (isinstance(target, dict) and isinstance(target.get("$ref"), str) and target["$ref"][:1] == "#"):
+                return
+            if ref[1:] in seen:
+                file, pointer = origin_of(self.origins, where, self.root)
+                cycle = " → ".join([*seen[seen.index(ref[1:]) :], ref[1:]])
+                raise SpecError(f"$ref cycle with no content: {cycle}", file=file, pointer=pointer)
+            seen.append(ref[1:])
+            ref = target["$ref"]
+
+
+def _has_file_ref(doc: Any) -> bool:
+    """Whether a document holds a ``$ref`` into another file (iteratively: documents nest deep)."""
+    stack = [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and not ref.startswith("#"):
+                return True
+            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, (dict, list)))
+    return False
 
 
 def _iter_refs(node: Any, at: list[Any]) -> Iterator[tuple[str, str]]:

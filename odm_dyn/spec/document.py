@@ -9,7 +9,7 @@ from typing import Any
 from ..types import SpecSource  # noqa: F401 - named here since 0.1.0
 
 SPEC_FILE_SUFFIXES = (".yaml", ".yml", ".json")
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: documents whose $refs led out of their folder are no longer valid
 
 _PACKAGE_SPEC_DIR = Path(__file__).resolve().parent.parent / "data" / "spec"
 TASKS_SPEC = str(_PACKAGE_SPEC_DIR / "tasks.yaml")

@@ -97,24 +97,149 @@ def _make_yaml_loader() -> type:
 
 _yaml_loader: type | None = None
 
+# An alias repeats a node without copying it in the text, so a few hundred bytes can stand for
+# a billion nodes (the "billion laughs"). Every node an alias brings in counts once per use, and
+# the whole is allowed this many nodes beyond what the text holds itself, times a small factor.
+ALIAS_NODE_BUDGET = 100_000
+ALIAS_EXPANSION_FACTOR = 10
+MAX_NESTING = 500  # mappings and lists within one another, beyond which no spec goes
+_SHADOWED = "the earlier value would be dropped without a word"
+
 
 def parse_text(text: bytes, file: str) -> Any:
-    """Parse YAML or JSON; keys become strings (``200:`` → ``"200"``)."""
-    global _yaml_loader
+    """Parse YAML or JSON; keys become strings (``200:`` → ``"200"``).
+
+    A duplicate key (which YAML and JSON parsers silently resolve to the last one), an alias
+    bomb, or a document nested deeper than ``MAX_NESTING`` is a ``SpecError``.
+    """
     if file.endswith(".json"):
-        try:
-            return json.loads(text)
-        except ValueError as exc:
-            raise SpecError(f"invalid JSON: {exc}", file=file) from None
+        return _parse_json(text, file)
+    return _normalise_keys(_parse_yaml(text, file))
+
+
+def _parse_json(text: bytes, file: str) -> Any:
+    try:
+        data = json.loads(text, object_pairs_hook=_unique_pairs)
+    except _DuplicateKey as duplicate:
+        line = _yaml_line_of_duplicate(text)
+        where = f" (line {line})" if line else ""
+        raise SpecError(f"duplicate key {duplicate.key!r}{where}: {_SHADOWED}", file=file) from None
+    except RecursionError:
+        raise SpecError(f"nested more than {MAX_NESTING} levels deep; refused", file=file) from None
+    except ValueError as exc:
+        raise SpecError(f"invalid JSON: {exc}", file=file) from None
+    _check_depth(data, file)
+    return data
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    mapping = dict(pairs)
+    if len(mapping) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return mapping
+
+
+def _yaml_line_of_duplicate(text: bytes) -> int | None:
+    """The line of a JSON text's first duplicate key, read by the YAML composer (JSON is YAML)."""
+    try:
+        _parse_yaml(text, "")
+    except SpecError as error:
+        found = re.search(r"\(line (\d+)\)", str(error))
+        return int(found.group(1)) if found else None
+    return None
+
+
+def _parse_yaml(text: bytes, file: str) -> Any:
+    global _yaml_loader
     import yaml
 
     if _yaml_loader is None:
         _yaml_loader = _make_yaml_loader()
+    loader = _yaml_loader(text)
     try:
-        data = yaml.load(text, Loader=_yaml_loader)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_nodes(node, file)
+        return loader.construct_document(node)
     except yaml.YAMLError as exc:
         raise SpecError(f"invalid YAML: {exc}", file=file) from None
-    return _normalise_keys(data)
+    finally:
+        loader.dispose()
+
+
+def _check_nodes(root: Any, file: str) -> None:
+    """Refuse duplicate keys, alias bombs and runaway nesting before anything is built.
+
+    The composed graph shares an aliased node; its expanded size (each use counted) is summed
+    once per distinct node, so the check is linear in the text however large the expansion.
+    """
+    import yaml
+
+    expanded: dict[int, int] = {}
+    order: list[tuple[Any, int]] = []  # every distinct collection node, parents before children
+    stack: list[tuple[Any, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if id(node) in expanded or not isinstance(node, yaml.CollectionNode):
+            continue
+        if depth > MAX_NESTING:
+            line = node.start_mark.line + 1
+            raise SpecError(f"nested more than {MAX_NESTING} levels deep (line {line}); refused", file=file)
+        expanded[id(node)] = 0
+        order.append((node, depth))
+        if isinstance(node, yaml.MappingNode):
+            _check_unique_keys(node, file)
+            children = [part for pair in node.value for part in pair]
+        else:
+            children = list(node.value)
+        stack.extend((child, depth + 1) for child in children)
+    for node, _ in reversed(order):  # children first: each size is known when its parent needs it
+        children = [part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode) else node.value
+        expanded[id(node)] = 1 + sum(expanded.get(id(child), 1) for child in children)
+    distinct = len(order)
+    budget = ALIAS_NODE_BUDGET + ALIAS_EXPANSION_FACTOR * distinct
+    if expanded.get(id(root), 1) > budget:
+        raise SpecError(
+            f"its aliases expand to {expanded[id(root)]:,} nodes, more than the {budget:,} allowed"
+            " for a text of its size: an alias bomb; refused",
+            file=file,
+        )
+
+
+def _check_unique_keys(node: Any, file: str) -> None:
+    seen: set[str] = set()
+    for key, _ in node.value:
+        if key.tag == "tag:yaml.org,2002:merge" or not isinstance(key.value, str):
+            continue
+        if key.value in seen:
+            raise SpecError(
+                f"duplicate key {key.value!r} (line {key.start_mark.line + 1}): {_SHADOWED}",
+                file=file,
+            )
+        seen.add(key.value)
+
+
+def _check_depth(data: Any, file: str) -> None:
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise SpecError(f"nested more than {MAX_NESTING} levels deep; refused", file=file)
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
 
 
 def _normalise_keys(node: Any) -> Any:
