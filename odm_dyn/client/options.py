@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
@@ -58,6 +57,8 @@ def _bad_host(host: str, why: str) -> RequestValidationError:
 
 
 _NOTHING_SENT = "; nothing was sent"
+# The longest timeout taken: sockets and clocks overflow on far larger ones (1e10 s is past time_t).
+MAX_TIMEOUT_SECONDS = 7 * 24 * 3600.0
 
 
 def check_timeout(value: Any, name: str, operation: str | None) -> Timeout | None:
@@ -75,10 +76,10 @@ def check_timeout(value: Any, name: str, operation: str | None) -> Timeout | Non
             parameter=name,
             rule="type",
         )
-    if not all(0 < part < math.inf for part in parts):  # NaN fails too
+    if not all(0 < part <= MAX_TIMEOUT_SECONDS for part in parts):  # NaN and infinity fail too
         raise RequestValidationError(
-            f"{operation or 'Client'}: {name} must be a positive, finite number of seconds, not {value!r}"
-            + (_NOTHING_SENT if operation else ""),
+            f"{operation or 'Client'}: {name} must be a positive number of seconds, "
+            f"at most {MAX_TIMEOUT_SECONDS:.0f} (a week), not {value!r}" + (_NOTHING_SENT if operation else ""),
             operation=operation,
             parameter=name,
             rule="range",

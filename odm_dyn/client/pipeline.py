@@ -84,6 +84,10 @@ def prepare(settings: CallSettings, plan: CallPlan, args: tuple, kwargs: dict) -
         return encode_request(settings, plan, values, options, media), options
     except RecursionError:  # a value nested thousands deep (or a cycle) must fail clearly, not crash
         raise too_deep(plan) from None
+    except ValueError as exc:
+        if isinstance(exc, RequestValidationError):
+            raise
+        raise unsendable(plan, exc) from None
 
 
 def encode_request(
@@ -166,6 +170,16 @@ def too_deep(plan: CallPlan) -> RequestValidationError:
         f"{op_id}: an argument is nested too deeply (or refers to itself) to be checked and sent; nothing was sent",
         operation=op_id,
         rule="depth",
+    )
+
+
+def unsendable(plan: CallPlan, exc: ValueError) -> RequestValidationError:
+    """A value Python itself cannot write out (an integer of more digits than ``int`` prints)."""
+    op_id = plan.op.operation_id
+    return RequestValidationError(
+        f"{op_id}: an argument cannot be written as text ({str(exc).split(';')[0]}); nothing was sent",
+        operation=op_id,
+        rule="encoding",
     )
 
 

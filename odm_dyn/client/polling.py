@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
 from ..errors import ApiException, OdmError, TransportError
+from .connections import call_deadline
 from .transport import RetryPolicy, parse_retry_after
 
 log = logging.getLogger("odm_dyn")
@@ -172,7 +173,8 @@ def wait_each(
             _sleep(pause)
             now += pause
         try:
-            answer = poll(watch.id, deadline - now)
+            with call_deadline(max(deadline - now, MIN_POLL_SECONDS)):  # however slowly the answer comes
+                answer = poll(watch.id, deadline - now)
         except OdmError as error:
             if not is_outage(error):
                 raise

@@ -31,7 +31,7 @@ from ..spec.read import spec_source
 from .app import ServerApp
 from .logstream import batched_stderr
 from .seed import load_seed, read_seed
-from .store import MEMORY, Store, default_db_path
+from .store import MEMORY, Store, StoreError, default_db_path
 from .tasks import ACCESS_ALL_DATA
 
 log = logging.getLogger("odm_dyn.server")
@@ -369,6 +369,10 @@ def serve(args: argparse.Namespace) -> int:
     """Run the server in the foreground until SIGINT or SIGTERM; the exit code."""
     _configure_logging()
     db = args.db or os.fspath(default_db_path())
+    if not args.host.strip():
+        # An empty host binds every interface: never by accident, for a server holding tokens.
+        print("odm-dyn serve: --host must name an address (0.0.0.0 listens on every interface)", file=sys.stderr)
+        return EXIT_USAGE
     try:
         server = EmbeddedServer(
             spec=spec_source(args.spec),
@@ -382,7 +386,7 @@ def serve(args: argparse.Namespace) -> int:
             import_root=getattr(args, "import_root", None),
             data=getattr(args, "data", None),
         )
-    except (SpecError, ValueError) as exc:
+    except (SpecError, ValueError, StoreError) as exc:
         print(f"odm-dyn serve: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:
