@@ -239,7 +239,7 @@ class ApiException(OdmError):
     def _message(self, description: str | None) -> str:
         head = f"{self.operation}: " if self.operation else ""
         text = f"{head}HTTP {self.status} {self.reason or ''}".rstrip()
-        detail = _body_excerpt(self.raw_body)
+        detail = _body_excerpt(self.body)  # the text already scrubbed: a cut leaves no fragment of a token
         if description and description.strip().rstrip(".") not in detail:  # said once, not twice
             text += f": {description.strip()}"
         if detail:
@@ -249,11 +249,12 @@ class ApiException(OdmError):
         return text
 
 
-def _body_excerpt(body: bytes | None, limit: int = 300) -> str:
+def _body_excerpt(body: str | None, limit: int = 300) -> str:
+    """The first ``limit`` characters of a body's text (scrubbed of credentials before the cut)."""
     if not body:
         return ""
-    text = body[:limit].decode("utf-8", "replace").strip()
-    return text + ("…" if len(body) > limit else "")
+    text = body.strip()
+    return text[:limit] + ("…" if len(text) > limit else "")
 
 
 class BadRequestException(ApiException):

@@ -32,6 +32,8 @@ from tests import faults
 from tests.conftest import CURATOR_TOKEN, TEST_TASK_SECONDS
 from tests.scripted import ScriptedServer
 
+pytest_plugins = ["pytester"]
+
 DATA = Path(__file__).parent / "data"
 FEATURES = DATA / "features30.yaml"
 HANG = 20.0  # seconds only a hang reaches: the old code held these calls until the sender stopped
@@ -366,3 +368,80 @@ def test_an_older_database_with_bare_hashes_still_accepts_its_tokens(tmp_path):
     again = Store(path)
     assert again.user_for_token("old-token").name == "curator"  # re-keyed, and still valid
     again.close()
+
+
+# --------------------------------------------------------------------------- 5. tokens
+
+
+TOKEN = "tok-9f2e4c1a7b3d5e6f"
+
+
+def test_a_body_excerpt_cut_through_an_echoed_token_leaves_no_fragment():
+    with ScriptedServer() as server:
+        body = '{"message": "' + "x" * 273 + "you sent " + TOKEN + '"}'  # the 300-character cut is mid-token
+        server.answer(500, body)
+        client = odm_dyn.Client(server.url, token=TOKEN, retries=0)
+        with pytest.raises(odm_dyn.ServiceException) as caught:
+            client.get_task_info("GSF000123")
+    shown = str(caught.value) + repr(caught.value)
+    assert "tok-9" not in shown  # before: "tok-9" was left at the cut, where no scrubber saw a whole token
+
+
+def test_the_report_scrubs_headers_and_cut_bodies_by_value():
+    from types import SimpleNamespace
+
+    from odm_dyn.secrets import scrubber
+    from odm_dyn.testing.report import BODY_CHARS, raw_exchange
+
+    echo = ("y" * (BODY_CHARS - 5) + TOKEN).encode()
+    exchange = SimpleNamespace(
+        method="GET",
+        url="http://h/api",
+        request_headers={"Genestack-API-Token": "[redacted]"},
+        request_body=None,
+        status=401,
+        response=SimpleNamespace(reason=f"bad token {TOKEN}", content=echo),
+        response_headers={"X-Echo": f"you sent {TOKEN}", "WWW-Authenticate": TOKEN},
+    )
+    shown = repr(raw_exchange(SimpleNamespace(exchange=exchange), scrubber([TOKEN])))
+    assert TOKEN[:6] not in shown  # neither the headers' echo nor the cut body's fragment
+
+
+def test_showlocals_shows_no_token(pytester):
+    pytester.makepyfile(
+        test_leak=f"""
+        import odm_dyn
+        from tests.scripted import ScriptedServer
+
+        def test_api_error():
+            with ScriptedServer() as s:
+                s.answer(500, b'{{"message": "echo"}}')
+                odm_dyn.Client(s.url, token="{TOKEN}", retries=0).get_task_info("GSF1")
+
+        def test_transport_error():
+            odm_dyn.Client("http://127.0.0.1:9", access_token="{TOKEN}", retries=0).get_task_info("GSF1")
+
+        def test_request_error():
+            odm_dyn.Client("http://127.0.0.1:9", token="{TOKEN}").get_task_info("GSF1", _headers={{"X": "a\\nb"}})
+        """
+    )
+    pytester.syspathinsert(Path(__file__).parent.parent)
+    result = pytester.runpytest_subprocess("--showlocals", "-p", "no:cacheprovider", timeout=120)
+    result.assert_outcomes(failed=3)
+    lines = [line for line in result.outlines if TOKEN in line]
+    assert all("odm_dyn.Client(" in line for line in lines), lines  # only the test's own source line
+
+
+@pytest.mark.parametrize("host", [f"http://127.0.0.1:9/?token={TOKEN}", f"http://user:{TOKEN}@127.0.0.1:9"])
+def test_a_host_holding_credentials_is_never_echoed(host, monkeypatch):
+    monkeypatch.setenv("ODM_HOST", host)
+    with pytest.raises(odm_dyn.RequestValidationError) as caught:
+        odm_dyn.Client.from_env()
+    assert TOKEN not in str(caught.value) and "127.0.0.1" in str(caught.value)
+    done = subprocess.run(
+        [sys.executable, "-m", "odm_dyn", "--host", host, "tasks-api", "get-task-info", "X"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and TOKEN not in done.stdout + done.stderr

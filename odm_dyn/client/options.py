@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from ..api.plans import CallPlan
 from ..errors import RequestTypeError, RequestValidationError
+from ..secrets import shown_url
 from ..types import DEFAULT_TIMEOUT, Timeout
 from .retry import RetryPolicy
 
@@ -48,7 +49,7 @@ def base_url(host: Any) -> str:
 
 
 def _bad_host(host: str, why: str) -> RequestValidationError:
-    shown = "(not shown: it holds credentials)" if "@" in host else repr(host)
+    shown = repr(shown_url(host)) + (" (its user part and query not shown)" if shown_url(host) != host else "")
     return RequestValidationError(
         f"host {shown} is not a server URL: {why}; give http(s)://host[:port][/path], e.g. http://localhost:8080",
         parameter="host",
