@@ -12,7 +12,7 @@ RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: demo test lint bench report-screenshot clean
+.PHONY: demo test typecheck lint bench report-screenshot clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,12 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 demo: $(RUN_STAMP)
 	$(BIN)/odm-dyn demo
 
-test: $(TEST_STAMP)
+# ruff and the type check first (every function typed; the configuration is [tool.mypy] in pyproject.toml).
+test: lint typecheck
 	$(BIN)/python -m pytest -q
+
+typecheck: $(TEST_STAMP)
+	$(BIN)/mypy odm_dyn
 
 # odm_dyn against bare requests/urllib3, odm-api and aiopenapi3 (issue 6): a few minutes;
 # writes bench/results/latest.md and latest.png.

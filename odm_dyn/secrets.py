@@ -147,7 +147,7 @@ def redact_headers(headers: Mapping[str, str], declared: AbstractSet[str] = froz
     return {name: (REDACTED if is_secret_name(name, declared) else str(value)) for name, value in headers.items()}
 
 
-class RedactedHeaders(dict):  # type: ignore[type-arg]
+class RedactedHeaders(dict):
     """Headers as sent, whose ``repr`` (a traceback's locals under ``--showlocals``, a debugger,
     a log of the object) hides the values of credential-bearing headers, by name."""
 
@@ -157,7 +157,7 @@ class RedactedHeaders(dict):  # type: ignore[type-arg]
         return repr(redact_headers(self))
 
 
-class Credentials(dict):  # type: ignore[type-arg]
+class Credentials(dict):
     """Values that are all credentials (a scheme's headers, by name): the ``repr`` shows names only."""
 
     __slots__ = ()
@@ -166,7 +166,7 @@ class Credentials(dict):  # type: ignore[type-arg]
         return repr(dict.fromkeys(self, REDACTED))
 
 
-class CredentialPairs(list):  # type: ignore[type-arg]
+class CredentialPairs(list):
     """Query pairs (``name=value``) that carry credentials: the ``repr`` shows how many only."""
 
     __slots__ = ()

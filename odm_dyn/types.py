@@ -9,7 +9,7 @@ Layer: the bottom; imports nothing of odm_dyn.
 from __future__ import annotations
 
 import os
-from typing import IO, Any, Iterable, Mapping, NamedTuple, Tuple, Union
+from typing import IO, Any, Callable, Iterable, Mapping, NamedTuple, Tuple, Union
 
 #: Seconds, or ``(connect, read)`` seconds (a ``None`` part: the default), or ``None``: the default.
 TimeoutSpec = Union[float, Tuple[Union[float, None], Union[float, None]], None]
@@ -20,6 +20,8 @@ Body = Union[bytes, None]
 #: Where a download's body goes, chunk by chunk.
 Sink = IO[bytes]
 #: A spec file, folder or URL, or several of them.
+#: What a wait calls after each poll: ``on_poll(answer, seconds since the wait began)``.
+OnPoll = Callable[[Any, float], None]
 SpecSource = Union[str, "os.PathLike[str]", Iterable[Union[str, "os.PathLike[str]"]]]
 
 

@@ -148,7 +148,7 @@ class Model:
         self._data[wire] = to_wire(value)
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other._data == self._data  # type: ignore[attr-defined]
+        return type(other) is type(self) and other._data == self._data
 
     def __hash__(self) -> int:
         return hash(json.dumps(self._data, sort_keys=True, default=str))

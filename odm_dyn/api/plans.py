@@ -96,7 +96,7 @@ class Api:
         self._compilers = {id(d): SchemaCompiler(d) for d in documents}
         for name, document in self._model_documents.items():
             model = self.models[name]
-            model._field_check = staticmethod(_field_checker(model, self._compilers[id(document)]))  # type: ignore[assignment]
+            model._field_check = staticmethod(_field_checker(model, self._compilers[id(document)]))
         self.plans = {op_id: self._located_plan(op) for op_id, op in self.operations.items()}
         self.by_python_name = {op.python_name: self.plans[op.operation_id] for op in self.operations.values()}
         # Lowercase names of the headers and query parameters the security schemes send credentials in.
@@ -182,8 +182,7 @@ class Api:
                 body_checks[media] = compiler.check(schema, REQUEST) if schema else None
             body_media = _preferred_media(list(op.body.content))
         responses = {status: self._response_plan(compiler, r) for status, r in op.responses.items()}
-        media = op.success_media_types()
-        accept = _preferred_media(media) or "application/json"
+        accept = _preferred_media(op.success_media_types()) or "application/json"
         plan = CallPlan(
             op=op,
             positional=tuple(p.python_name for p in op.positional()),

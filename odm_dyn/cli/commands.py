@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Tuple
 
 from ..errors import OdmError
 from ..exit_codes import EXIT_OK, EXIT_USAGE
@@ -207,24 +207,41 @@ def cmd_stubs(ns: argparse.Namespace, args: list[str]) -> int:
     return EXIT_OK
 
 
+# A command that runs here rather than calling a server: what adds its flags, what runs it.
+_Runner = Tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
+
+
 def cmd_serve(ns: argparse.Namespace, args: list[str]) -> int:
-    try:
+    def load() -> _Runner:
         from ..server import add_serve_arguments, serve
-    except ImportError as error:
-        raise UsageError(f"the embedded server is not available in this build ({error})") from None
-    parser = sub_parser("odm-dyn serve", "Run the embedded ODM server on loopback.")
-    add_serve_arguments(parser)
-    return serve(parser.parse_args(args, namespace=_seeded(ns, "serve")))
+
+        return add_serve_arguments, serve
+
+    return _run_local(ns, args, "serve", "Run the embedded ODM server on loopback.", "the embedded server", load)
 
 
 def cmd_demo(ns: argparse.Namespace, args: list[str]) -> int:
-    try:
+    def load() -> _Runner:
         from .demo import add_demo_arguments, demo
+
+        return add_demo_arguments, demo
+
+    description = "Start an embedded server, publish, and follow the task to DONE."
+    return _run_local(ns, args, "demo", description, "the demo", load)
+
+
+def _run_local(
+    ns: argparse.Namespace, args: list[str], command: str, description: str, what: str, load: Callable[[], _Runner]
+) -> int:
+    """Parse ``odm-dyn <command>``'s own flags (a global ``--spec`` carried over) and run it;
+    a build without its modules is a usage error naming ``what`` is missing."""
+    try:
+        add_arguments, run = load()
     except ImportError as error:
-        raise UsageError(f"the demo is not available in this build ({error})") from None
-    parser = sub_parser("odm-dyn demo", "Start an embedded server, publish, and follow the task to DONE.")
-    add_demo_arguments(parser)
-    return demo(parser.parse_args(args, namespace=_seeded(ns, "demo")))
+        raise UsageError(f"{what} is not available in this build ({error})") from None
+    parser = sub_parser(f"odm-dyn {command}", description)
+    add_arguments(parser)
+    return run(parser.parse_args(args, namespace=_seeded(ns, command)))
 
 
 # A global option given before serve or demo: what to use instead. Only --spec means the same

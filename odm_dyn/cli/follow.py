@@ -14,7 +14,7 @@ import argparse
 import json
 import sys
 import time
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 from ..api.model import to_wire
 from ..api.plans import command_head
@@ -96,53 +96,79 @@ def follow(client: Any, api: Any, plan: Any, result: Any, ns: argparse.Namespace
 
 def follow_task(client: Any, task: Any, timeout: float | None, resume: str = "", output: str | None = None) -> int:
     """Poll until the task ends; print it; the exit code says how it ended."""
-    from .output import UsageError, emit, say
+    from .output import UsageError
 
     task_id = getattr(task, "id", None)
     if not task_id:
         raise UsageError("--wait: the answer holds no task id to follow")
+
+    def wait(on_poll: Any) -> Any:
+        return client.wait_for_task(task_id, timeout=timeout, on_poll=on_poll)
+
+    def failure(final: Any) -> str | None:
+        status = getattr(final, "status", None)
+        return None if status == "DONE" else f"{status}"
+
     resume = f"{resume or 'odm-dyn tasks-api get-task-info'} {task_id} --wait"
-    try:
-        final = _watch(
-            task, "task", "id", lambda on_poll: client.wait_for_task(task_id, timeout=timeout, on_poll=on_poll)
-        )
-    except TaskTimeoutError as error:
-        return _timed_out(error.task, "task", task_id, timeout, resume, output)
-    except KeyboardInterrupt:
-        return _interrupted("task", task_id, resume)
-    emit(final, output)
-    status = getattr(final, "status", None)
-    if status == "DONE":
-        return EXIT_OK
-    say(f"task {task_id} ended {status}")
-    return EXIT_TASK_FAILED
+    return _follow(_Followed("task", "id", task_id, task, resume), wait, failure, timeout, output)
 
 
 def follow_job(client: Any, info: Any, timeout: float | None, resume: str, output: str | None = None) -> int:
     """Poll until the job ends; print its output; 0 when it COMPLETED, 4 otherwise."""
     from ..client.jobs import summarize_errors
-    from .output import UsageError, emit, say
+    from .output import UsageError
 
     job_id = getattr(info, "job_exec_id", None)
     if job_id is None:
         raise UsageError("--wait: the answer holds no jobExecId to follow")
-    resume = f"{resume} {job_id} --wait"
 
     def wait(on_poll: Any) -> Any:
         return client.wait_for_job(job_id, timeout=timeout, raise_on_failure=False, on_poll=on_poll)
 
+    def failure(result: Any) -> str | None:
+        status = getattr(result, "status", None)
+        if status == "COMPLETED":
+            return None
+        errors = summarize_errors(getattr(result, "errors", None) or [])
+        return f"{status}" + (f": {errors}" if errors else "")
+
+    return _follow(
+        _Followed("job", "job_exec_id", job_id, info, f"{resume} {job_id} --wait"), wait, failure, timeout, output
+    )
+
+
+class _Followed(NamedTuple):
+    """What ``--wait`` follows: a task or job, its id, the command's answer, how to resume."""
+
+    noun: str  # "task", "job"; also the attribute of the timeout error holding the last state
+    id_attribute: str
+    ident: Any
+    first: Any
+    resume: str
+
+
+def _follow(
+    followed: _Followed,
+    wait: Callable[[Any], Any],
+    failure: Callable[[Any], str | None],
+    timeout: float | None,
+    output: str | None,
+) -> int:
+    """Run the wait; print the final state; exit 0, or 4 with ``failure``'s account of how it ended."""
+    from .output import emit, say
+
+    noun, ident, resume = followed.noun, followed.ident, followed.resume
     try:
-        result = _watch(info, "job", "job_exec_id", wait)
-    except JobTimeoutError as error:
-        return _timed_out(error.job, "job", job_id, timeout, resume, output)
+        final = _watch(followed.first, noun, followed.id_attribute, wait)
+    except (TaskTimeoutError, JobTimeoutError) as error:
+        return _timed_out(getattr(error, noun), noun, ident, timeout, resume, output)
     except KeyboardInterrupt:
-        return _interrupted("job", job_id, resume)
-    emit(result, output)
-    status = getattr(result, "status", None)
-    if status == "COMPLETED":
+        return _interrupted(noun, ident, resume)
+    emit(final, output)
+    problem = failure(final)
+    if problem is None:
         return EXIT_OK
-    errors = summarize_errors(getattr(result, "errors", None) or [])
-    say(f"job {job_id} ended {status}" + (f": {errors}" if errors else ""))
+    say(f"{noun} {ident} ended {problem}")
     return EXIT_TASK_FAILED
 
 

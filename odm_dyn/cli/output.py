@@ -70,7 +70,7 @@ def emit(data: Any, output: str | None = None, stream: IO[str] | None = None) ->
 def render(wire: Any, output: str, tty: bool = False) -> str:
     """Wire data as text in one of :data:`OUTPUTS`."""
     if output == "yaml":
-        import yaml  # type: ignore[import-untyped]
+        import yaml
 
         return yaml.safe_dump(wire, sort_keys=False, allow_unicode=True).rstrip("\n")
     if output == "ndjson":

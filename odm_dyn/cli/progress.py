@@ -29,7 +29,8 @@ class StatusLine:
     ):
         self.stream = stream
         self.noun, self.id_attribute = noun, id_attribute
-        self.tty = (is_tty or getattr(stream, "isatty", lambda: False))()
+        stream_is_tty: Callable[[], bool] = getattr(stream, "isatty", lambda: False)
+        self.tty = (is_tty or stream_is_tty)()
         self.tick = tick
         self._last: tuple[str, str] | None = None  # (task id, status) of the last poll
         self._polled_at = 0.0

@@ -460,51 +460,66 @@ def _methods(namer: TypeNamer, plan: CallPlan, raw: bool = False) -> list[str]:
 
 def _compat() -> str:
     """The generated client's ``Configuration``, ``ApiClient`` and raw answer."""
-    return "\n".join(
-        [
-            "class Configuration:",
-            "    host: _b.str",
-            "    api_key: _b.dict[_b.str, _b.str]",
-            "    api_key_prefix: _b.dict[_b.str, _b.str]",
-            "    access_token: _b.str | None",
-            "    def __init__(",
-            "        self,",
-            "        host: _b.str | None = None,",
-            "        api_key: _b.dict[_b.str, _b.str] | None = None,",
-            "        api_key_prefix: _b.dict[_b.str, _b.str] | None = None,",
-            "        access_token: _b.str | None = None,",
-            "        ssl_ca_cert: _b.str | None = None,",
-            "        verify_ssl: _b.bool = True,",
-            "        retries: _b.int | None = None,",
-            "        proxy: _b.str | None = None,",
-            "        cert_file: _b.str | None = None,",
-            "        key_file: _b.str | None = None,",
-            "        client_side_validation: _b.bool = True,",
-            "        spec: _b.str | _os.PathLike[_b.str] | _t.Iterable[_b.str] | None = None,",
-            "    ) -> None: ...",
-            "class ApiClient:",
-            "    configuration: Configuration",
-            "    def __init__(",
-            "        self,",
-            "        configuration: Configuration | None = None,",
-            "        header_name: _b.str | None = None,",
-            "        header_value: _b.str | None = None,",
-            "        cookie: _b.str | None = None,",
-            "    ) -> None: ...",
-            "    def set_default_header(self, name: _b.str, value: _b.str) -> None: ...",
-            "    def close(self) -> None: ...",
-            "    def __enter__(self) -> ApiClient: ...",
-            "    def __exit__(self, *exc: _b.object) -> None: ...",
-            "class RESTResponse:",
-            "    status: _b.int",
-            "    reason: _b.str",
-            "    headers: _b.dict[_b.str, _b.str]",
-            "    data: _b.bytes",
-            "    def read(self) -> _b.bytes: ...",
-            "    def getheaders(self) -> _b.dict[_b.str, _b.str]: ...",
-            "    def getheader(self, name: _b.str, default: _b.str | None = None) -> _b.str | None: ...",
-        ]
-    )
+    return "\n".join([*_configuration(), *_api_client(), *_rest_response()])
+
+
+def _configuration() -> list[str]:
+    """The generated client's ``Configuration``: where the server is and how to sign in."""
+    return [
+        "class Configuration:",
+        "    host: _b.str",
+        "    api_key: _b.dict[_b.str, _b.str]",
+        "    api_key_prefix: _b.dict[_b.str, _b.str]",
+        "    access_token: _b.str | None",
+        "    def __init__(",
+        "        self,",
+        "        host: _b.str | None = None,",
+        "        api_key: _b.dict[_b.str, _b.str] | None = None,",
+        "        api_key_prefix: _b.dict[_b.str, _b.str] | None = None,",
+        "        access_token: _b.str | None = None,",
+        "        ssl_ca_cert: _b.str | None = None,",
+        "        verify_ssl: _b.bool = True,",
+        "        retries: _b.int | None = None,",
+        "        proxy: _b.str | None = None,",
+        "        cert_file: _b.str | None = None,",
+        "        key_file: _b.str | None = None,",
+        "        client_side_validation: _b.bool = True,",
+        "        spec: _b.str | _os.PathLike[_b.str] | _t.Iterable[_b.str] | None = None,",
+        "    ) -> None: ...",
+    ]
+
+
+def _api_client() -> list[str]:
+    """The generated client's ``ApiClient``, which the tag classes take."""
+    return [
+        "class ApiClient:",
+        "    configuration: Configuration",
+        "    def __init__(",
+        "        self,",
+        "        configuration: Configuration | None = None,",
+        "        header_name: _b.str | None = None,",
+        "        header_value: _b.str | None = None,",
+        "        cookie: _b.str | None = None,",
+        "    ) -> None: ...",
+        "    def set_default_header(self, name: _b.str, value: _b.str) -> None: ...",
+        "    def close(self) -> None: ...",
+        "    def __enter__(self) -> ApiClient: ...",
+        "    def __exit__(self, *exc: _b.object) -> None: ...",
+    ]
+
+
+def _rest_response() -> list[str]:
+    """The raw answer of a ``*_without_preload_content`` call."""
+    return [
+        "class RESTResponse:",
+        "    status: _b.int",
+        "    reason: _b.str",
+        "    headers: _b.dict[_b.str, _b.str]",
+        "    data: _b.bytes",
+        "    def read(self) -> _b.bytes: ...",
+        "    def getheaders(self) -> _b.dict[_b.str, _b.str]: ...",
+        "    def getheader(self, name: _b.str, default: _b.str | None = None) -> _b.str | None: ...",
+    ]
 
 
 def _client(namer: TypeNamer) -> str:

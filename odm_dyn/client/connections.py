@@ -107,7 +107,7 @@ class DeadlineSocket:
 class FinalResponse(http.client.HTTPResponse):
     """An answer whose interim 1xx answers (but ``101``) are skipped, as ``100`` is."""
 
-    def _read_status(self) -> tuple[str, int, str]:  # type: ignore[override]
+    def _read_status(self) -> tuple[str, int, str]:
         while True:
             version, status, reason = super()._read_status()  # type: ignore[misc]
             if not (100 < status < 200) or status == 101:
@@ -126,7 +126,7 @@ def connection_classes() -> dict[str, Any]:
 
         def connect(self) -> None:
             super().connect()
-            self.sock = DeadlineSocket(self.sock)  # type: ignore[assignment]
+            self.sock = DeadlineSocket(self.sock)
 
     class HTTPSConnection(urllib3.connection.HTTPSConnection):
         debuglevel = 0
@@ -134,7 +134,7 @@ def connection_classes() -> dict[str, Any]:
 
         def connect(self) -> None:
             super().connect()
-            self.sock = DeadlineSocket(self.sock)  # type: ignore[assignment]
+            self.sock = DeadlineSocket(self.sock)
 
     class HTTPConnectionPool(urllib3.HTTPConnectionPool):
         ConnectionCls = HTTPConnection

@@ -12,14 +12,14 @@ from typing import Any, Callable, Iterable, Iterator
 
 from ..api.plans import command_head
 from ..errors import JobFailedError, JobTimeoutError
-from .polling import Pace, Subject, check_wait_arguments, poll_options, wait_each
-from .progress import wait_progress
+from ..types import OnPoll
+from .polling import Subject, Watch, poll_options
+from .waits import WaitOptions, finished_watches, wait_options
 
 JOB_TERMINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "STOPPED", "ABANDONED"})
 JOB_COMPLETED = "COMPLETED"
 JOB_INFO = "info"  # the Job API's operationIds
 JOB_OUTPUT = "output"
-OnPoll = Callable[[Any, float], None]
 
 
 class JobWaits:
@@ -51,19 +51,11 @@ class JobWaits:
         the last Info seen) when ``timeout`` seconds (default one hour) pass first.
         ``job_exec_id`` may be the Info a start call returned.
         """
-        for _job_id, output in self.wait_for_jobs(
-            [job_exec_id],
-            timeout,
-            interval,
-            max_interval=max_interval,
-            backoff=backoff,
-            raise_on_failure=raise_on_failure,
-            progress=progress,
-            on_poll=on_poll,
-            _name="wait_for_job",
-        ):
-            return output
-        raise AssertionError("unreachable: a wait yields its job or raises")  # pragma: no cover
+        options = wait_options(
+            "wait_for_job", timeout, interval, max_interval, backoff, raise_on_failure, progress, on_poll
+        )
+        _job_id, output = next(self._follow_jobs(self._job_plans(), [job_id_of(job_exec_id)], options))
+        return output
 
     def wait_for_jobs(
         self,
@@ -76,29 +68,21 @@ class JobWaits:
         raise_on_failure: bool = True,
         progress: Any = False,
         on_poll: OnPoll | None = None,
-        _name: str = "wait_for_jobs",
     ) -> Iterator[tuple[Any, Any]]:
         """Wait for several jobs from the calling thread; yield ``(job_exec_id, output)`` as each
         finishes (an output does not name its job). Options as :meth:`wait_for_job`; the first
         failed job raises :class:`JobFailedError` unless ``raise_on_failure=False``."""
-        limit = check_wait_arguments(_name, interval, timeout)
+        options = wait_options(
+            "wait_for_jobs", timeout, interval, max_interval, backoff, raise_on_failure, progress, on_poll
+        )
         ids = [job_id_of(i) for i in job_exec_ids]
-        plans = self._plan(JOB_INFO), self._plan(JOB_OUTPUT)
-        pace = Pace(interval, max_interval, backoff)
-        return self._follow_jobs(plans, ids, limit, pace, raise_on_failure, progress, on_poll)
+        return self._follow_jobs(self._job_plans(), ids, options)
 
-    def _follow_jobs(
-        self,
-        plans: tuple[Any, Any],
-        ids: list[Any],
-        limit: float,
-        pace: Pace,
-        raise_on_failure: bool,
-        progress: Any,
-        on_poll: OnPoll | None,
-    ) -> Iterator[tuple[Any, Any]]:
+    def _job_plans(self) -> tuple[Any, Any]:
+        return self._plan(JOB_INFO), self._plan(JOB_OUTPUT)
+
+    def _follow_jobs(self, plans: tuple[Any, Any], ids: list[Any], options: WaitOptions) -> Iterator[tuple[Any, Any]]:
         info_plan, output_plan = plans
-        subject = job_subject(self.api, info_plan)
         outputs: dict[Any, Any] = {}
 
         def poll(job_id: Any, remaining: float) -> Any:
@@ -108,13 +92,11 @@ class JobWaits:
                 outputs[job_id] = self._call(output_plan, (job_id,), poll_options(self.transport, remaining), False)
             return info
 
-        with wait_progress(progress, subject, len(ids), on_poll) as observe:
-            for watch in wait_each(poll, subject, ids, pace, limit, observe.polled):
-                observe.finished(watch.last)
-                output = outputs.pop(watch.id, None)
-                if raise_on_failure and getattr(watch.last, "status", None) != JOB_COMPLETED:
-                    raise job_failed(watch.id, watch.last, output)
-                yield watch.id, output
+        def failed(watch: Watch) -> JobFailedError:
+            return job_failed(watch.id, watch.last, outputs.pop(watch.id, None))
+
+        for watch in finished_watches(poll, job_subject(self.api, info_plan), ids, options, failed):
+            yield watch.id, outputs.pop(watch.id, None)
 
 
 def job_id_of(value: Any) -> Any:

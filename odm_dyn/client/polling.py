@@ -245,7 +245,7 @@ def timed_out(subject: Subject, watches: list[Watch], limit: float, elapsed: flo
         )
     last = watches[0].last if watches else None
     options = {subject.timeout_field: last, "pending": tuple(w.last for w in watches)}
-    return subject.timeout_error(message, **options)  # type: ignore[call-arg]
+    return subject.timeout_error(message, **options)
 
 
 def _first_line(error: BaseException) -> str:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Any, Callable, Iterator, TextIO
+from typing import Any, Iterator, TextIO
 
-OnPoll = Callable[[Any, float], None]
+from ..types import OnPoll
 
 
 def _stream(progress: Any) -> TextIO:

@@ -66,7 +66,7 @@ def open_sink(destination: str | os.PathLike[str] | IO[bytes]) -> Iterator[tuple
     if hasattr(destination, "write"):
         yield destination, destination  # type: ignore[misc]
         return
-    path = Path(destination)  # type: ignore[arg-type]
+    path = Path(destination)
     partial = path.with_name(path.name + ".part")
     try:
         with open(partial, "wb") as handle:

@@ -11,15 +11,15 @@ from typing import Any, Callable, Iterable, Iterator
 
 from ..api.plans import command_head
 from ..errors import TaskFailedError, TaskTimeoutError
+from ..types import OnPoll
 from . import polling
-from .polling import Pace, Subject, check_wait_arguments, poll_options, wait_each
-from .progress import wait_progress
+from .polling import Subject, Watch, poll_options
+from .waits import WaitOptions, finished_watches, wait_options
 
 TERMINAL_STATUSES = frozenset({"DONE", "FAILED", "BLOCKED_BY_DEPENDENCY_FAILURE", "KILLED"})
 TASK_DONE = "DONE"
 TASK_INFO = "getTaskInfo"
 DEFAULT_TASK_TIMEOUT = polling.DEFAULT_WAIT_TIMEOUT
-OnPoll = Callable[[Any, float], None]
 
 
 class TaskWaits:
@@ -55,19 +55,10 @@ class TaskWaits:
         (a terminal or Jupyter; plain lines elsewhere); ``on_poll(task, elapsed)`` is called
         after every poll.
         """
-        for task in self.wait_for_tasks(
-            [getattr(id, "id", id)],
-            timeout,
-            interval,
-            max_interval=max_interval,
-            backoff=backoff,
-            raise_on_failure=raise_on_failure,
-            progress=progress,
-            on_poll=on_poll,
-            _name="wait_for_task",
-        ):
-            return task
-        raise AssertionError("unreachable: a wait yields its task or raises")  # pragma: no cover
+        options = wait_options(
+            "wait_for_task", timeout, interval, max_interval, backoff, raise_on_failure, progress, on_poll
+        )
+        return next(self._follow_tasks(self._plan(TASK_INFO), [getattr(id, "id", id)], options))
 
     def wait_for_tasks(
         self,
@@ -80,43 +71,24 @@ class TaskWaits:
         raise_on_failure: bool = False,
         progress: Any = False,
         on_poll: OnPoll | None = None,
-        _name: str = "wait_for_tasks",
     ) -> Iterator[Any]:
         """Wait for several tasks at once, from the calling thread; yield each TaskInfo as the
         task finishes (in the order they finish). Options as :meth:`wait_for_task`; ``timeout``
         bounds the whole wait, and :class:`TaskTimeoutError` then carries the unfinished tasks'
         last states in ``.pending``. With ``raise_on_failure=True`` the first failed task raises
         :class:`TaskFailedError` (the others are no longer waited for)."""
-        # Checked here, not in the generator: a bad argument fails at the call, before any poll.
-        limit = check_wait_arguments(_name, interval, timeout)
+        options = wait_options(
+            "wait_for_tasks", timeout, interval, max_interval, backoff, raise_on_failure, progress, on_poll
+        )
         task_ids = [getattr(i, "id", i) for i in ids]
-        plan = self._plan(TASK_INFO)
-        pace = Pace(interval, max_interval, backoff)
-        return self._follow_tasks(plan, task_ids, limit, pace, raise_on_failure, progress, on_poll)
+        return self._follow_tasks(self._plan(TASK_INFO), task_ids, options)
 
-    def _follow_tasks(
-        self,
-        plan: Any,
-        ids: list[Any],
-        limit: float,
-        pace: Pace,
-        raise_on_failure: bool,
-        progress: Any,
-        on_poll: OnPoll | None,
-    ) -> Iterator[Any]:
-        subject = task_subject(self.api, plan)
-
+    def _follow_tasks(self, plan: Any, ids: list[Any], options: WaitOptions) -> Iterator[Any]:
         def poll(task_id: Any, remaining: float) -> Any:
             return self._call(plan, (task_id,), poll_options(self.transport, remaining), False)
 
-        with wait_progress(progress, subject, len(ids), on_poll) as observe:
-            for watch in wait_each(poll, subject, ids, pace, limit, observe.polled):
-                observe.finished(watch.last)
-                if raise_on_failure and getattr(watch.last, "status", None) != TASK_DONE:
-                    raise TaskFailedError(
-                        f"task {watch.id} ended {getattr(watch.last, 'status', None)}", task=watch.last
-                    )
-                yield watch.last
+        for watch in finished_watches(poll, task_subject(self.api, plan), ids, options, task_failed):
+            yield watch.last
 
 
 def task_subject(api: Any, plan: Any) -> Subject:
@@ -131,3 +103,7 @@ def task_subject(api: Any, plan: Any) -> Subject:
         timeout_error=TaskTimeoutError,
         timeout_field="task",
     )
+
+
+def task_failed(watch: Watch) -> TaskFailedError:
+    return TaskFailedError(f"task {watch.id} ended {getattr(watch.last, 'status', None)}", task=watch.last)

@@ -69,12 +69,12 @@ def batched_stderr(*loggers: logging.Logger) -> Iterator[None]:
         yield
         return
     stream = BatchedStream(sys.stderr)
-    previous = {handler: handler.setStream(stream) for handler in handlers}  # type: ignore[arg-type]
+    previous = {handler: handler.setStream(stream) for handler in handlers}
     try:
         yield
     finally:
         for handler, old in previous.items():
-            handler.setStream(old)  # type: ignore[arg-type]
+            handler.setStream(old)
         stream.close()
 
 
@@ -82,4 +82,4 @@ def _handlers_of(logger: logging.Logger) -> Iterator[logging.Handler]:
     current: logging.Logger | None = logger
     while current is not None:
         yield from current.handlers
-        current = current.parent if current.propagate else None  # type: ignore[assignment]
+        current = current.parent if current.propagate else None

@@ -128,8 +128,139 @@ def _job(row: tuple) -> Job:
     )
 
 
-class ObjectStore:
-    """Objects, versions, links, jobs, pending publications and SCIM resources; thread-safe."""
+class _Links:
+    """Links between objects, stored once in the direction they were made, read in both."""
+
+    _db: sqlite3.Connection
+    _lock: threading.Lock
+
+    def link(self, source: str, target: str) -> None:
+        with self._lock, self._db:
+            self._db.execute("INSERT OR IGNORE INTO links VALUES (?, ?)", (source, target))
+
+    def unlink(self, source: str, target: str) -> bool:
+        with self._lock, self._db:
+            gone = self._db.execute(
+                "DELETE FROM links WHERE (source = ? AND target = ?) OR (source = ? AND target = ?)",
+                (source, target, target, source),
+            ).rowcount
+        return bool(gone)
+
+    def linked(self, accession: str) -> list[str]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT target FROM links WHERE source = ? UNION SELECT source FROM links WHERE target = ?",
+                (accession, accession),
+            ).fetchall()
+        return [r[0] for r in rows]
+
+
+class _Jobs:
+    """Import jobs: who started them, their clock, and how they ended."""
+
+    _db: sqlite3.Connection
+    _lock: threading.Lock
+
+    def create_job(self, name: str, kind: str, user: str, created: int, duration: int, request: dict[str, Any]) -> int:
+        with self._lock, self._db:
+            cursor = self._db.execute(
+                "INSERT INTO jobs(name, kind, started_by, created_ms, duration_ms, outcome, request) "
+                "VALUES (?, ?, ?, ?, ?, 'RUNNING', ?)",
+                (name, kind, user, created, duration, json.dumps(request)),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def finish_job(self, job: int, outcome: str, result: dict[str, Any], errors: list[Any]) -> None:
+        with self._lock, self._db:
+            self._db.execute(
+                "UPDATE jobs SET outcome = ?, result = ?, errors = ? WHERE id = ?",
+                (outcome, json.dumps(result), json.dumps(errors), job),
+            )
+
+    def job(self, job: int) -> Job | None:
+        with self._lock:
+            row = self._db.execute(f"SELECT {_JOB} FROM jobs WHERE id = ?", (job,)).fetchone()
+        return _job(row) if row else None
+
+    def set_job_clock(self, job: int, created_ms: int, stopped_ms: int | None) -> None:
+        with self._lock, self._db:
+            self._db.execute(
+                "UPDATE jobs SET created_ms = ?, stopped_ms = ? WHERE id = ?", (created_ms, stopped_ms, job)
+            )
+
+
+class _Publications:
+    """Publications waiting for their task to finish; their count kept in memory."""
+
+    _db: sqlite3.Connection
+    _lock: threading.Lock
+    _pending: int
+
+    def add_publication(self, task_seq: int, scope: str | None, message: str, author: str, due_ms: int) -> None:
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT INTO publications(task_seq, scope, message, author, due_ms) VALUES (?, ?, ?, ?, ?)",
+                (task_seq, scope, message, author, due_ms),
+            )
+            self._pending += 1
+
+    @property
+    def pending(self) -> int:
+        """How many publications wait for their task (read without a query on every request)."""
+        return self._pending
+
+    def due_publications(self, now: int) -> list[tuple[int, str | None, str, str, int]]:
+        """Publications whose task's time has come and that are not applied yet."""
+        with self._lock:
+            return self._db.execute(
+                "SELECT task_seq, scope, message, author, due_ms FROM publications "
+                "WHERE applied = 0 AND due_ms <= ? ORDER BY due_ms",
+                (now,),
+            ).fetchall()
+
+    def mark_applied(self, task_seq: int) -> None:
+        with self._lock, self._db:
+            if self._db.execute("UPDATE publications SET applied = 1 WHERE task_seq = ?", (task_seq,)).rowcount:
+                self._pending -= 1
+
+
+class _Scim:
+    """SCIM users and groups, as the bodies they were stored with."""
+
+    _db: sqlite3.Connection
+    _lock: threading.Lock
+
+    def scim_put(self, resource: str, id_: str, name: str, body: dict[str, Any], *, new: bool) -> bool:
+        """Store a SCIM resource; ``False`` when its name is taken by another."""
+        try:
+            with self._lock, self._db:
+                if new:
+                    self._db.execute("INSERT INTO scim VALUES (?, ?, ?, ?)", (id_, resource, name, json.dumps(body)))
+                else:
+                    self._db.execute("UPDATE scim SET name = ?, body = ? WHERE id = ?", (name, json.dumps(body), id_))
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def scim_get(self, resource: str, id_: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute("SELECT body FROM scim WHERE resource = ? AND id = ?", (resource, id_)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def scim_all(self, resource: str) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute("SELECT body FROM scim WHERE resource = ? ORDER BY rowid", (resource,)).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def scim_delete(self, resource: str, id_: str) -> bool:
+        with self._lock, self._db:
+            return bool(self._db.execute("DELETE FROM scim WHERE resource = ? AND id = ?", (resource, id_)).rowcount)
+
+
+class ObjectStore(_Links, _Jobs, _Publications, _Scim):
+    """Objects, versions, links, jobs, pending publications and SCIM resources; thread-safe.
+
+    One connection and one lock; each concern of the tables is a class of its own mixed in here."""
 
     def __init__(self, db: sqlite3.Connection, lock: threading.Lock):
         self._db, self._lock = db, lock
@@ -265,111 +396,3 @@ class ObjectStore:
     def hide_job(self, job: int, visible_ms: int | None) -> None:
         with self._lock, self._db:
             self._db.execute("UPDATE objects SET visible_ms = ? WHERE job = ?", (visible_ms, job))
-
-    # ------------------------------------------------------------------ links
-
-    def link(self, source: str, target: str) -> None:
-        with self._lock, self._db:
-            self._db.execute("INSERT OR IGNORE INTO links VALUES (?, ?)", (source, target))
-
-    def unlink(self, source: str, target: str) -> bool:
-        with self._lock, self._db:
-            gone = self._db.execute(
-                "DELETE FROM links WHERE (source = ? AND target = ?) OR (source = ? AND target = ?)",
-                (source, target, target, source),
-            ).rowcount
-        return bool(gone)
-
-    def linked(self, accession: str) -> list[str]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT target FROM links WHERE source = ? UNION SELECT source FROM links WHERE target = ?",
-                (accession, accession),
-            ).fetchall()
-        return [r[0] for r in rows]
-
-    # ------------------------------------------------------------------ jobs
-
-    def create_job(self, name: str, kind: str, user: str, created: int, duration: int, request: dict[str, Any]) -> int:
-        with self._lock, self._db:
-            cursor = self._db.execute(
-                "INSERT INTO jobs(name, kind, started_by, created_ms, duration_ms, outcome, request) "
-                "VALUES (?, ?, ?, ?, ?, 'RUNNING', ?)",
-                (name, kind, user, created, duration, json.dumps(request)),
-            )
-        return int(cursor.lastrowid or 0)
-
-    def finish_job(self, job: int, outcome: str, result: dict[str, Any], errors: list[Any]) -> None:
-        with self._lock, self._db:
-            self._db.execute(
-                "UPDATE jobs SET outcome = ?, result = ?, errors = ? WHERE id = ?",
-                (outcome, json.dumps(result), json.dumps(errors), job),
-            )
-
-    def job(self, job: int) -> Job | None:
-        with self._lock:
-            row = self._db.execute(f"SELECT {_JOB} FROM jobs WHERE id = ?", (job,)).fetchone()
-        return _job(row) if row else None
-
-    def set_job_clock(self, job: int, created_ms: int, stopped_ms: int | None) -> None:
-        with self._lock, self._db:
-            self._db.execute(
-                "UPDATE jobs SET created_ms = ?, stopped_ms = ? WHERE id = ?", (created_ms, stopped_ms, job)
-            )
-
-    # ------------------------------------------------------------------ publications
-
-    def add_publication(self, task_seq: int, scope: str | None, message: str, author: str, due_ms: int) -> None:
-        with self._lock, self._db:
-            self._db.execute(
-                "INSERT INTO publications(task_seq, scope, message, author, due_ms) VALUES (?, ?, ?, ?, ?)",
-                (task_seq, scope, message, author, due_ms),
-            )
-            self._pending += 1
-
-    @property
-    def pending(self) -> int:
-        """How many publications wait for their task (read without a query on every request)."""
-        return self._pending
-
-    def due_publications(self, now: int) -> list[tuple[int, str | None, str, str, int]]:
-        """Publications whose task's time has come and that are not applied yet."""
-        with self._lock:
-            return self._db.execute(
-                "SELECT task_seq, scope, message, author, due_ms FROM publications "
-                "WHERE applied = 0 AND due_ms <= ? ORDER BY due_ms",
-                (now,),
-            ).fetchall()
-
-    def mark_applied(self, task_seq: int) -> None:
-        with self._lock, self._db:
-            if self._db.execute("UPDATE publications SET applied = 1 WHERE task_seq = ?", (task_seq,)).rowcount:
-                self._pending -= 1
-
-    # ------------------------------------------------------------------ SCIM
-
-    def scim_put(self, resource: str, id_: str, name: str, body: dict[str, Any], *, new: bool) -> bool:
-        """Store a SCIM resource; ``False`` when its name is taken by another."""
-        try:
-            with self._lock, self._db:
-                if new:
-                    self._db.execute("INSERT INTO scim VALUES (?, ?, ?, ?)", (id_, resource, name, json.dumps(body)))
-                else:
-                    self._db.execute("UPDATE scim SET name = ?, body = ? WHERE id = ?", (name, json.dumps(body), id_))
-        except sqlite3.IntegrityError:
-            return False
-        return True
-
-    def scim_get(self, resource: str, id_: str) -> dict[str, Any] | None:
-        with self._lock:
-            row = self._db.execute("SELECT body FROM scim WHERE resource = ? AND id = ?", (resource, id_)).fetchone()
-        return json.loads(row[0]) if row else None
-
-    def scim_all(self, resource: str) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._db.execute("SELECT body FROM scim WHERE resource = ? ORDER BY rowid", (resource,)).fetchall()
-        return [json.loads(r[0]) for r in rows]
-
-    def scim_delete(self, resource: str, id_: str) -> bool:
-        with self._lock, self._db:
-            return bool(self._db.execute("DELETE FROM scim WHERE resource = ? AND id = ?", (resource, id_)).rowcount)

@@ -393,20 +393,15 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="how long a published task takes to reach DONE (default: %(default)s)",
     )
-    parser.add_argument(
-        "--token",
-        action="append",
-        default=[],
-        metavar="T",
-        help=f"a token for a curator holding {ACCESS_ALL_DATA} (repeatable)",
-    )
-    parser.add_argument(
-        "--user-token",
-        action="append",
-        default=[],
-        metavar="T",
-        help=f"a token for a user without {ACCESS_ALL_DATA} (repeatable)",
-    )
+    for flag, holder in (("--token", "a curator holding"), ("--user-token", "a user without")):
+        parser.add_argument(
+            flag, action="append", default=[], metavar="T", help=f"a token for {holder} {ACCESS_ALL_DATA} (repeatable)"
+        )
+    _add_content_arguments(parser)
+
+
+def _add_content_arguments(parser: argparse.ArgumentParser) -> None:
+    """What is served: the spec, the behaviours overlay, the files imports read, seed objects."""
     parser.add_argument(
         "--spec",
         action="append",
@@ -414,7 +409,6 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="spec file or folder to serve instead of the bundled Tasks API; +FILE adds to it (repeatable)",
     )
-
     parser.add_argument(
         "--overlay",
         default=None,

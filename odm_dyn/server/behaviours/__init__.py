@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Callable
 
-import yaml  # type: ignore[import-untyped]
+import yaml
 
 from ...api.plans import Api
 from ...errors import SpecError
@@ -107,5 +107,5 @@ def _registry() -> dict[str, Callable]:
 
     registry: dict[str, Callable] = {}
     for module in (objects, jobs, publishing, scim, generic, xrefs):
-        registry.update(module.BEHAVIOURS)  # type: ignore[attr-defined]
+        registry.update(module.BEHAVIOURS)
     return registry

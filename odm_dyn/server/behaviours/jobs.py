@@ -163,6 +163,18 @@ def _job(call: Call) -> Job | Answer:
     return job if job is not None else error(404, f"there is no job {raw!r}")
 
 
+def _job_in(call: Call, ctx: Context, statuses: tuple[str, ...], only: str) -> tuple[Job, int] | Answer:
+    """The job and the time now, when its status now is one of ``statuses``; else a 404 or a 409."""
+    job = _job(call)
+    if isinstance(job, Answer):
+        return job
+    now = ctx.now()
+    status = status_of(job, now)
+    if status not in statuses:
+        return error(409, f"job {job.id} is {status}: {only}")
+    return job, now
+
+
 def job_info(call: Call, *, ctx: Context) -> Answer:
     job = _job(call)
     return job if isinstance(job, Answer) else Answer(200, info_of(job, ctx.now()))
@@ -182,13 +194,10 @@ def job_output(call: Call, *, ctx: Context) -> Answer:
 
 
 def job_stop(call: Call, *, ctx: Context) -> Answer:
-    job = _job(call)
-    if isinstance(job, Answer):
-        return job
-    now = ctx.now()
-    status = status_of(job, now)
-    if status not in ACTIVE:
-        return error(409, f"job {job.id} is {status}: only a STARTING or RUNNING job can be stopped")
+    found = _job_in(call, ctx, ACTIVE, "only a STARTING or RUNNING job can be stopped")
+    if isinstance(found, Answer):
+        return found
+    job, now = found
     ctx.store.objects.set_job_clock(job.id, job.created_ms, now)
     ctx.store.objects.hide_job(job.id, None)
     return Answer(200, info_of(ctx.store.objects.job(job.id) or job, now))
@@ -196,13 +205,10 @@ def job_stop(call: Call, *, ctx: Context) -> Answer:
 
 def job_restart(call: Call, *, ctx: Context) -> Answer:
     """A stopped or failed job runs again from the start, reading its file afresh."""
-    job = _job(call)
-    if isinstance(job, Answer):
-        return job
-    now = ctx.now()
-    status = status_of(job, now)
-    if status not in ("STOPPED", "FAILED"):
-        return error(409, f"job {job.id} is {status}: only a STOPPED or FAILED job can be restarted")
+    found = _job_in(call, ctx, ("STOPPED", "FAILED"), "only a STOPPED or FAILED job can be restarted")
+    if isinstance(found, Answer):
+        return found
+    job, now = found
     ctx.store.objects.set_job_clock(job.id, now, None)
     _run(ctx, job.id, {**job.request, "ending": None}, job.started_by, now)
     return Answer(200, info_of(ctx.store.objects.job(job.id) or job, now))
