@@ -39,7 +39,23 @@ from typing import Any, Callable, ClassVar, Mapping
 
 
 class OdmError(Exception):
-    """Base of every error odm_dyn raises."""
+    """Base of every error odm_dyn raises.
+
+    Every one pickles as what it holds (its message and attributes), not by calling its
+    ``__init__`` again: a round trip through a process pool gives an equal error, with a
+    message said once (a hint is not appended twice) and nothing it did not already hold.
+    """
+
+    def __reduce__(self) -> Any:
+        return _restore, (type(self), self.args, dict(vars(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, OdmError)
+        return self.args == other.args and vars(self) == vars(other)
+
+    __hash__ = Exception.__hash__  # errors stay usable in sets and as dict keys, by identity
 
 
 class SpecError(OdmError):
@@ -137,9 +153,6 @@ class TaskTimeoutError(OdmError):
         self.pending = tuple(pending) or ((task,) if task is not None else ())
         super().__init__(message)
 
-    def __reduce__(self) -> Any:
-        return _rebuild, (type(self), str(self), {"task": self.task, "pending": self.pending})
-
 
 class TaskFailedError(OdmError):
     """A waited-for task ended FAILED, KILLED or BLOCKED_BY_DEPENDENCY_FAILURE, and the wait
@@ -150,9 +163,6 @@ class TaskFailedError(OdmError):
         self.status = getattr(task, "status", None)
         super().__init__(message)
 
-    def __reduce__(self) -> Any:
-        return _rebuild, (type(self), str(self), {"task": self.task})
-
 
 class JobTimeoutError(OdmError):
     """A waited-for job did not reach a terminal status in time; ``job`` is the last Info seen."""
@@ -161,9 +171,6 @@ class JobTimeoutError(OdmError):
         self.job = job
         self.pending = tuple(pending) or ((job,) if job is not None else ())
         super().__init__(message)
-
-    def __reduce__(self) -> Any:
-        return _rebuild, (type(self), str(self), {"job": self.job, "pending": self.pending})
 
 
 class JobFailedError(OdmError):
@@ -180,13 +187,13 @@ class JobFailedError(OdmError):
         self.errors = list(getattr(output, "errors", None) or [])
         super().__init__(message)
 
-    def __reduce__(self) -> Any:
-        return _rebuild, (type(self), str(self), {"job": self.job, "output": self.output})
 
-
-def _rebuild(cls: type[OdmError], message: str, options: dict[str, Any]) -> OdmError:
-    """Unpickle an error made with keyword-only arguments (``Exception`` pickles only ``args``)."""
-    return cls(message, **options)
+def _restore(cls: type[OdmError], args: tuple[Any, ...], state: dict[str, Any]) -> OdmError:
+    """Unpickle an error as it was: its ``args`` and attributes, without running ``__init__``."""
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class ApiException(OdmError):
@@ -232,7 +239,7 @@ class ApiException(OdmError):
     def _message(self, description: str | None) -> str:
         head = f"{self.operation}: " if self.operation else ""
         text = f"{head}HTTP {self.status} {self.reason or ''}".rstrip()
-        detail = _body_excerpt(self.raw_body)
+        detail = _body_excerpt(self.body)  # the text already scrubbed: a cut leaves no fragment of a token
         if description and description.strip().rstrip(".") not in detail:  # said once, not twice
             text += f": {description.strip()}"
         if detail:
@@ -242,11 +249,12 @@ class ApiException(OdmError):
         return text
 
 
-def _body_excerpt(body: bytes | None, limit: int = 300) -> str:
+def _body_excerpt(body: str | None, limit: int = 300) -> str:
+    """The first ``limit`` characters of a body's text (scrubbed of credentials before the cut)."""
     if not body:
         return ""
-    text = body[:limit].decode("utf-8", "replace").strip()
-    return text + ("…" if len(body) > limit else "")
+    text = body.strip()
+    return text[:limit] + ("…" if len(text) > limit else "")
 
 
 class BadRequestException(ApiException):

@@ -9,7 +9,9 @@ The one place of both rules that hide a secret:
 - **by name**: :func:`is_secret_name` says which header or query parameter may carry a
   credential; :func:`redact_headers` and :func:`redact_target` replace their values.
 
-:func:`hide_queries` takes every URL's query out of a text (a query may hold credentials or
+:func:`shown_url` is a URL without its user part and query, :func:`cut` shortens a text after
+hiding credentials in it (never before: a cut through a value leaves a fragment no scrubber
+finds). :func:`hide_queries` takes every URL's query out of a text (a query may hold credentials or
 values the caller passed), for messages made from a library's exception.
 
 Layer: the bottom; imports nothing of odm_dyn.
@@ -112,6 +114,28 @@ def hide_queries(text: str) -> str:
     return _URL_QUERY.sub(r"\1", text)
 
 
+def shown_url(url: str) -> str:
+    """A URL as it may be shown: its user part (``user:pass@``) redacted, its query and
+    fragment left out (either may hold credentials, ``?token=…``)."""
+    scheme, sep, rest = str(url).partition("://")
+    if not sep:
+        scheme, rest = "", scheme
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        authority = REDACTED + "@" + authority.rsplit("@", 1)[1]
+    if not slash:
+        authority = re.split(r"[?#]", authority, maxsplit=1)[0]
+    path = re.split(r"[?#]", path, maxsplit=1)[0]
+    return f"{scheme}{sep}{authority}{slash}{path}"
+
+
+def cut(text: str, limit: int, hide: Hide | None = None) -> str:
+    """At most ``limit`` characters of ``text``, credentials hidden *before* the cut, so no
+    fragment of one is left at the edge ("…" marks a cut)."""
+    hidden = hide(text) if hide else text
+    return hidden if len(hidden) <= limit else hidden[:limit] + "…"
+
+
 # --------------------------------------------------------------------------- by name
 
 # Headers that carry credentials by name; any other whose name mentions a token or key too.
@@ -131,6 +155,34 @@ def is_secret_name(name: str, declared: AbstractSet[str] = frozenset()) -> bool:
 def redact_headers(headers: Mapping[str, str], declared: AbstractSet[str] = frozenset()) -> dict[str, str]:
     """A copy with every credential-bearing header's value replaced."""
     return {name: (REDACTED if is_secret_name(name, declared) else str(value)) for name, value in headers.items()}
+
+
+class RedactedHeaders(dict):
+    """Headers as sent, whose ``repr`` (a traceback's locals under ``--showlocals``, a debugger,
+    a log of the object) hides the values of credential-bearing headers, by name."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return repr(redact_headers(self))
+
+
+class Credentials(dict):
+    """Values that are all credentials (a scheme's headers, by name): the ``repr`` shows names only."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return repr(dict.fromkeys(self, REDACTED))
+
+
+class CredentialPairs(list):
+    """Query pairs (``name=value``) that carry credentials: the ``repr`` shows how many only."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"[{len(self)} credential pair(s) {REDACTED}]"
 
 
 def redact_target(target: str, declared: AbstractSet[str] = frozenset()) -> str:

@@ -375,8 +375,10 @@ def test_a_body_is_converted_and_its_media_type_chosen_once_per_call(monkeypatch
 
 # The Python functions of odm_dyn one getTaskInfo call runs (43 when this was written: bind,
 # check, encode, send, read, check, model). A change that adds work to every call must raise
-# this on purpose, with the bench's figures to show what it costs.
-CALL_BUDGET = 46
+# this on purpose, with the bench's figures to show what it costs. Raised to 60 for issue 12's
+# one deadline per call (client/connections.py: a deadline set for the head and the body, and
+# every socket read bounded by it): 58 measured then, 15 of them that socket's.
+CALL_BUDGET = 60
 
 
 def _odm_dyn_calls(action: Callable[[], Any], rounds: int) -> dict[str, int]:

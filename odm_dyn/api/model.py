@@ -157,7 +157,10 @@ class Model:
         return sorted(set(super().__dir__()) | set(type(self)._attributes))
 
     def __repr__(self) -> str:
-        parts = [f"{name}={value!r}" for name, value in self._fields()]
+        try:
+            parts = [f"{name}={value!r}" for name, value in self._fields()]
+        except RecursionError:  # a valid answer of a recursive schema, hundreds deep: cut, not crash
+            return f"{type(self).__name__}(...)"
         return f"{type(self).__name__}({', '.join(parts)})"
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from ..api.plans import CallPlan
 from ..errors import RequestTypeError, RequestValidationError
+from ..secrets import shown_url
 from ..types import DEFAULT_TIMEOUT, Timeout
 from .retry import RetryPolicy
 
@@ -49,7 +49,7 @@ def base_url(host: Any) -> str:
 
 
 def _bad_host(host: str, why: str) -> RequestValidationError:
-    shown = "(not shown: it holds credentials)" if "@" in host else repr(host)
+    shown = repr(shown_url(host)) + (" (its user part and query not shown)" if shown_url(host) != host else "")
     return RequestValidationError(
         f"host {shown} is not a server URL: {why}; give http(s)://host[:port][/path], e.g. http://localhost:8080",
         parameter="host",
@@ -58,6 +58,8 @@ def _bad_host(host: str, why: str) -> RequestValidationError:
 
 
 _NOTHING_SENT = "; nothing was sent"
+# The longest timeout taken: sockets and clocks overflow on far larger ones (1e10 s is past time_t).
+MAX_TIMEOUT_SECONDS = 7 * 24 * 3600.0
 
 
 def check_timeout(value: Any, name: str, operation: str | None) -> Timeout | None:
@@ -75,10 +77,10 @@ def check_timeout(value: Any, name: str, operation: str | None) -> Timeout | Non
             parameter=name,
             rule="type",
         )
-    if not all(0 < part < math.inf for part in parts):  # NaN fails too
+    if not all(0 < part <= MAX_TIMEOUT_SECONDS for part in parts):  # NaN and infinity fail too
         raise RequestValidationError(
-            f"{operation or 'Client'}: {name} must be a positive, finite number of seconds, not {value!r}"
-            + (_NOTHING_SENT if operation else ""),
+            f"{operation or 'Client'}: {name} must be a positive number of seconds, "
+            f"at most {MAX_TIMEOUT_SECONDS:.0f} (a week), not {value!r}" + (_NOTHING_SENT if operation else ""),
             operation=operation,
             parameter=name,
             rule="range",

@@ -18,7 +18,7 @@ from typing import Any, Mapping
 from ..api.model import to_wire
 from ..api.plans import Api, CallPlan
 from ..errors import RequestValidationError
-from ..secrets import Hide, scrubber
+from ..secrets import CredentialPairs, Credentials, Hide, RedactedHeaders, scrubber
 from ..wire.bodies import encode_body
 from ..wire.messages import RawResponse, Request
 from ..wire.styles import check_header_text, cookie_value, header_value, path_segment, query_pairs, render_path
@@ -35,12 +35,12 @@ class CallSettings:
 
     api: Api
     headers: dict[str, str]  # sent with every call (User-Agent and the client's own)
-    credentials: dict[str, str]  # values by security scheme name
+    credentials: dict[str, str] = field(repr=False)  # values by security scheme name (never in a repr)
     validate_requests: str
     validate_responses: str
     hide: Hide  # takes the credentials out of the texts errors show
     unknown_enums: str = "warn"  # an answer's value outside its enum: "warn" accepts it, "strict" refuses
-    _auth: dict[str, tuple[dict[str, str], list[str]]] = field(default_factory=dict)
+    _auth: dict[str, tuple[dict[str, str], list[str]]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def make(
@@ -62,7 +62,9 @@ class CallSettings:
         """The credential headers and query pairs of an operation (worked out once per operation)."""
         found = self._auth.get(plan.op.operation_id)
         if found is None:
-            found = self._auth[plan.op.operation_id] = auth_for(self.api, plan, self.credentials)
+            headers, query = auth_for(self.api, plan, self.credentials)
+            # Kept in objects whose repr hides them: they sit in the locals of the call's frames.
+            found = self._auth[plan.op.operation_id] = (Credentials(headers), CredentialPairs(query))
         return found
 
 
@@ -84,6 +86,10 @@ def prepare(settings: CallSettings, plan: CallPlan, args: tuple, kwargs: dict) -
         return encode_request(settings, plan, values, options, media), options
     except RecursionError:  # a value nested thousands deep (or a cycle) must fail clearly, not crash
         raise too_deep(plan) from None
+    except ValueError as exc:
+        if isinstance(exc, RequestValidationError):
+            raise
+        raise unsendable(plan, exc) from None
 
 
 def encode_request(
@@ -92,7 +98,9 @@ def encode_request(
     """The request of a call whose ``values`` are checked and whose ``values["body"]`` is wire data."""
     op = plan.op
     auth_headers, auth_query = settings.auth(plan)
-    headers = {**settings.headers, **auth_headers, "Accept": choose_accept(plan, options.get("_accept"))}
+    headers = RedactedHeaders(settings.headers)  # a local of this frame: its repr hides credentials
+    headers.update(auth_headers)
+    headers["Accept"] = choose_accept(plan, options.get("_accept"))
     segments, query = encode_parameters(plan, values, headers)
     for name, value in (options.get("_headers") or {}).items():
         check_header_text(str(name), str(value), op.operation_id)
@@ -166,6 +174,16 @@ def too_deep(plan: CallPlan) -> RequestValidationError:
         f"{op_id}: an argument is nested too deeply (or refers to itself) to be checked and sent; nothing was sent",
         operation=op_id,
         rule="depth",
+    )
+
+
+def unsendable(plan: CallPlan, exc: ValueError) -> RequestValidationError:
+    """A value Python itself cannot write out (an integer of more digits than ``int`` prints)."""
+    op_id = plan.op.operation_id
+    return RequestValidationError(
+        f"{op_id}: an argument cannot be written as text ({str(exc).split(';')[0]}); nothing was sent",
+        operation=op_id,
+        rule="encoding",
     )
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, AsyncGenerator, Awaitable, Callable, Iterable, Iterator
 
 from ..errors import ApiException, OdmError, TransportError
+from .connections import call_deadline
 from .transport import RetryPolicy, parse_retry_after
 
 log = logging.getLogger("odm_dyn")
@@ -213,7 +214,8 @@ def wait_each(
             _sleep(pause)
             now += pause
         try:
-            answer = poll(watch.id, run.deadline - now)
+            with call_deadline(max(run.deadline - now, MIN_POLL_SECONDS)):  # however slowly the answer comes
+                answer = poll(watch.id, run.deadline - now)
         except OdmError as error:
             now = _clock()
             if not run.failed(watch, error, now):

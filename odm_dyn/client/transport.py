@@ -24,8 +24,9 @@ from ..errors import ApiTimeoutError, TransportError
 from ..secrets import LogFilter
 from ..types import DEFAULT_TIMEOUT, Timeout
 from ..wire.messages import RawResponse, Request
+from .connections import deadline, forget_after_fork, set_deadline, use_own_connections
 from .direct import DirectRoute
-from .failures import as_transport_error
+from .failures import RAISE_TIMEOUT, as_transport_error
 from .failures import reason as _reason
 from .retry import DEFAULT_RETRIES, NO_RETRIES, RetryPolicy, parse_retry_after, send_with_retries
 
@@ -34,6 +35,7 @@ log = logging.getLogger("odm_dyn.transport")
 DEFAULT_BODY_SECONDS = 600.0  # the whole body of one answer must arrive within this
 MAX_RESPONSE_BYTES = 256 * 1024 * 1024
 CHUNK_BYTES = 1 << 16
+BODY_READS = 10  # a body may take this many read timeouts in all (see Transport.body_budget)
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -103,7 +105,8 @@ class Transport(BaseTransport):
         self.max_response_bytes = max_response_bytes
         self.session = session or requests.Session()
         self._log_filter = LogFilter(secrets).install()
-        _quiet_wire_dumps(self.session)
+        use_own_connections(self.session)
+        forget_after_fork(self.session)
         settings = self.session.merge_environment_settings(self.base_url, {}, False, verify, None)
         self._send_options = {
             "proxies": settings["proxies"],
@@ -123,21 +126,42 @@ class Transport(BaseTransport):
 
     def attempt(self, request: Request, timeout: Timeout, sink: IO[bytes] | None) -> RawResponse:
         started = time.monotonic()
+        body_seconds = self.body_budget(timeout)
         try:
+            set_deadline(started + timeout.connect + timeout.read)  # the status line and headers
             response = self._open(request, timeout)
+            set_deadline(time.monotonic() + body_seconds)  # then the body
             if sink is not None and 200 <= response.status_code < 300:
-                return self._stream_body(response, sink, started)
+                return self._stream_body(response, sink, started, body_seconds)
             chunks: list[bytes] = []
-            read_body(response, chunks.append, self.max_response_bytes, self.body_seconds)
+            read_body(response, chunks.append, self.max_response_bytes, body_seconds)
         except Exception as exc:  # noqa: BLE001 - mapped to odm_dyn's errors, or raised as it is
-            error = as_transport_error(exc, request, self.base_url, self._log_filter.hide)
+            error = self._failure(exc, request, started)
             if error is exc:
                 raise
             raise error from None
+        finally:
+            set_deadline(None)
         elapsed = time.monotonic() - started
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s -> %d (%.1f ms)", request.method, request.path, response.status_code, elapsed * 1000)
         return RawResponse(response.status_code, response.reason or "", response.headers, b"".join(chunks), elapsed)
+
+    def body_budget(self, timeout: Timeout) -> float:
+        """Seconds the body of an answer may take once its head arrived: ``BODY_READS`` read
+        timeouts, at most ``body_seconds`` (600 s with the default timeout, as both allow)."""
+        return min(self.body_seconds, BODY_READS * timeout.read)
+
+    def _failure(self, exc: Exception, request: Request, started: float) -> BaseException:
+        """The odm_dyn error for a failed attempt; a passed deadline says so, whatever broke."""
+        when = deadline()
+        if when is not None and time.monotonic() >= when and not isinstance(exc, TransportError):
+            took = time.monotonic() - started
+            return ApiTimeoutError(
+                f"{request.method} {request.path}: the answer from {self.base_url} took longer than the call's "
+                f"deadline ({took:.1f} s), however slowly its bytes came; {RAISE_TIMEOUT}"
+            )
+        return as_transport_error(exc, request, self.base_url, self._log_filter.hide)
 
     def _open(self, request: Request, timeout: Timeout) -> Any:
         """Send one request: on the direct route when it applies, else through ``Session.send``."""
@@ -160,13 +184,20 @@ class Transport(BaseTransport):
         prepared._cookies = None
         return prepared
 
-    def _stream_body(self, response: Any, sink: IO[bytes], started: float) -> RawResponse:
+    def _stream_body(self, response: Any, sink: IO[bytes], started: float, seconds: float) -> RawResponse:
         import requests
 
         counter = Counting(sink)
         try:
-            read_body(response, counter.write, None, self.body_seconds)
+            # The cap applies to what is written: the decoded bytes, not the compressed ones.
+            read_body(response, counter.write, self.max_response_bytes, seconds)
         except requests.exceptions.RequestException as exc:
+            when = deadline()
+            if when is not None and time.monotonic() >= when:
+                raise ApiTimeoutError(
+                    f"the download took longer than its deadline ({seconds:.1f} s) after {counter.size} bytes; "
+                    + RAISE_TIMEOUT
+                ) from None
             # Not an ApiConnectionError: a retry would append to what the sink already holds.
             raise TransportError(
                 f"the download broke off after {counter.size} bytes: {_reason(exc, self._log_filter.hide)}"
@@ -230,28 +261,3 @@ class BodyLimit:
             raise TransportError(f"the answer is larger than {self.max_bytes} bytes; refusing to read on")
         if time.monotonic() > self.deadline:
             raise ApiTimeoutError(f"the answer took longer than {self.seconds}s to arrive; gave up")
-
-
-def _quiet_wire_dumps(session: Any) -> None:
-    """Connections that never print http.client's wire dump (``HTTPConnection.debuglevel``):
-    it prints every header, tokens included, to stdout."""
-    import urllib3
-    import urllib3.connection
-
-    class HTTPConnection(urllib3.connection.HTTPConnection):  # named as the base: error messages read the same
-        debuglevel = 0
-
-    class HTTPSConnection(urllib3.connection.HTTPSConnection):
-        debuglevel = 0
-
-    class HTTPConnectionPool(urllib3.HTTPConnectionPool):
-        ConnectionCls = HTTPConnection
-
-    class HTTPSConnectionPool(urllib3.HTTPSConnectionPool):
-        ConnectionCls = HTTPSConnection
-
-    quiet = {"http": HTTPConnectionPool, "https": HTTPSConnectionPool}
-    for adapter in getattr(session, "adapters", {}).values():
-        manager = getattr(adapter, "poolmanager", None)
-        if manager is not None:
-            manager.pool_classes_by_scheme = quiet

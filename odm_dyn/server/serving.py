@@ -1,9 +1,13 @@
-"""Running the app: werkzeug's threaded server, in a background thread or in the foreground.
+"""Running the app: waitress, in a background thread or in the foreground.
 
-werkzeug's server answers each connection in its own thread and keeps HTTP/1.1 connections
-alive. Its own access log is switched off (our app logs one line per request, without
-headers); open connections are tracked so that ``stop()`` closes them too, instead of
-leaving kept-alive sockets talking to a server that is gone.
+waitress reads every connection on one asynchronous loop and hands only whole requests
+(head and body buffered, framing checked strictly) to a fixed pool of worker threads, so a
+slow or idle client holds a socket, never a thread. Its limits (:func:`adjustments`): at most
+``CONNECTION_LIMIT`` connections at once (more wait in the listen backlog), a connection idle
+for ``IDLE_SECONDS`` or whose request has not fully arrived ``REQUEST_SECONDS`` after it began
+is closed, and its refusals of malformed requests are JSON like the app's own. ``stop()``
+closes every connection too, instead of leaving kept-alive sockets talking to a server that
+is gone. werkzeug stays where it is the right tool: parsing cookies and such in the app.
 """
 
 from __future__ import annotations
@@ -12,26 +16,34 @@ import argparse
 import json
 import logging
 import os
+import re
 import secrets
 import signal
 import socket
 import sys
 import threading
-from http import HTTPStatus
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, get_sockaddr, make_server, select_address_family
+from waitress.adjustments import Adjustments
+from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser, ParsingError
+from waitress.server import TcpWSGIServer
+from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
+from waitress.utilities import BadRequest
+from waitress.wasyncore import close_all, loop
 
 from ..api.load import load_api
 from ..errors import SpecError
 from ..exit_codes import EXIT_OK, EXIT_USAGE
+from ..secrets import hide_queries
 from ..spec.document import SpecSource
 from ..spec.read import spec_source
 from .app import ServerApp
 from .logstream import batched_stderr
 from .seed import load_seed, read_seed
-from .store import MEMORY, Store, default_db_path
+from .store import MEMORY, Store, StoreError, default_db_path
 from .tasks import ACCESS_ALL_DATA
 
 log = logging.getLogger("odm_dyn.server")
@@ -41,100 +53,145 @@ DEFAULT_PORT = 8080
 DEFAULT_TASK_SECONDS = 5.0
 CURATOR = "curator"
 USER = "user"
-POLL_SECONDS = 0.05  # how soon stop() is noticed by the accepting loop
-IDLE_SECONDS = 60  # a kept-alive connection with nothing to say is closed after this
+POLL_SECONDS = 0.2  # how soon stop() is noticed by the serving loop when all is quiet
+IDLE_SECONDS = 20  # a kept-alive connection with nothing to say is closed after this
+REQUEST_SECONDS = 30  # a request's head and body must have arrived this long after it began
+CONNECTION_LIMIT = 1000  # connections served at once; more wait in the backlog (fds: 1 each)
+WORKER_THREADS = 8  # requests handled at once (SQLite behind one lock: more would only queue)
+MAX_BODY_BYTES = 16 * 1024 * 1024  # buffered at most; the app refuses bodies over 10 MiB with a 413
+MAX_HEADER_BYTES = 64 * 1024  # the request line and headers together; more is a 431
 
 
-class _Handler(WSGIRequestHandler):
-    """werkzeug's handler (request parsing, environ, chunked input) with keep-alive answers.
+def adjustments() -> dict[str, Any]:
+    """waitress's settings for the embedded server (see the module docstring)."""
+    return {
+        "threads": WORKER_THREADS,
+        "connection_limit": CONNECTION_LIMIT,
+        "channel_timeout": IDLE_SECONDS,
+        "cleanup_interval": 1,  # how often idle and overdue connections are looked for
+        "max_request_body_size": MAX_BODY_BYTES,
+        "max_request_header_size": MAX_HEADER_BYTES,
+        "asyncore_use_poll": True,  # select() cannot watch past fd 1024
+        "asyncore_loop_timeout": POLL_SECONDS,
+        "ident": "odm-dyn",
+        "clear_untrusted_proxy_headers": True,
+    }
 
-    werkzeug 3's own ``run_wsgi`` sends ``Connection: close`` on every answer and then waits
-    for stray input, because a general WSGI app may leave a body unread. Our app always reads
-    the whole body and always sets Content-Length, so a connection can safely carry the next
-    request: this ``run_wsgi`` writes each answer in one piece and keeps the connection open.
-    """
 
-    protocol_version = "HTTP/1.1"
-    timeout = IDLE_SECONDS
-    disable_nagle_algorithm = True  # small answers go out at once, not after a delayed ACK
+class _Parser(HTTPRequestParser):
+    """waitress's request parser, stricter: a head with both Content-Length and
+    Transfer-Encoding is refused (RFC 9112 6.1: either may be how a smuggled request hides),
+    a target ``urlsplit`` cannot read (``http://[::1/``) is a 400, not an exception in the
+    loop; and it knows when its request began (for the request deadline)."""
 
-    def run_wsgi(self) -> None:
-        if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
-            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-        self.environ = environ = self.make_environ()
-        started: list[Any] = []
+    def __init__(self, adj: Adjustments):
+        super().__init__(adj)
+        self.began = time.monotonic()
 
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            started[:] = [status, headers]
-            return self._unsupported_write
+    def received(self, data: bytes) -> int:
+        if not self.header_plus and not self.completed and data.startswith(b"\x16\x03"):  # type: ignore[has-type]
+            # A TLS handshake would wait for a blank line that never comes: say so at once, in
+            # plain HTTP, so the client's TLS layer fails at once too ("wrong version number").
+            self.error = BadRequest("a TLS handshake: this server speaks plain HTTP")
+            self.completed = True
+            return len(data)
+        return int(super().received(data))
 
-        result = self.server.app(environ, start_response)
+    def parse_header(self, header_plus: bytes) -> None:
+        names = {line.split(b":", 1)[0].strip().lower() for line in re.split(rb"\r?\n", header_plus)[1:]}
+        if b"content-length" in names and b"transfer-encoding" in names:
+            raise ParsingError("Content-Length and Transfer-Encoding together")
         try:
-            body = b"".join(result)
-        finally:
-            if hasattr(result, "close"):
-                result.close()
-        self._write_answer(started[0], started[1], body)
+            super().parse_header(header_plus)
+        except ValueError as exc:
+            raise ParsingError(f"the request target cannot be read ({exc})") from None
 
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """http.server's own refusals (bad request line, 414, 431, 505) in JSON, like the app's.
 
-        Its ``message`` may quote the request line (a query can hold a secret), so only its
-        first words are sent and logged.
-        """
-        phrase = HTTPStatus(code).phrase
-        reason = (message or phrase).split(" (", 1)[0]
-        log.warning("refused a malformed request: %d %s", code, reason)
-        body = json.dumps({"status": code, "error": phrase, "message": reason}).encode()
-        self.close_connection = True  # the stream may be out of step: never read on after a refusal
-        if self.request_version == "HTTP/0.9":  # a request line not understood: still send a status line
-            self.request_version = "HTTP/1.1"
-        self.send_response(code, phrase)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+class _JsonErrorTask(ErrorTask):
+    """waitress's refusals of a malformed request (400, 413, 431), in JSON like the app's own;
+    the connection is closed after it, since the stream may be out of step."""
 
-    def _write_answer(self, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
-        lines = [
-            f"{self.protocol_version} {status}",
-            f"Server: {self.version_string()}",
-            f"Date: {self.date_time_string()}",
-        ]
-        for name, value in headers:
-            if name.lower() == "connection" and value.lower() == "close":
-                self.close_connection = True
-                continue
-            lines.append(f"{name}: {value}")
-        if self.close_connection:
-            lines.append("Connection: close")
-        elif self.request_version == "HTTP/1.0":
-            lines.append("Connection: keep-alive")  # a 1.0 client that asked for it
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        self.wfile.write(head if self.command == "HEAD" else head + body)
+    def execute(self) -> None:
+        error = self.request.error
+        # waitress's detail names the fault, never a header's value; any query in it is cut.
+        detail = hide_queries(str(error.body or ""))[:80]
+        message = f"{error.reason}: {detail}" if detail else error.reason
+        log.warning("refused a malformed request: %d %s", error.code, message)
+        body = json.dumps({"status": error.code, "error": error.reason, "message": message}).encode()
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.append(("Content-Type", "application/json"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
 
-    @staticmethod
-    def _unsupported_write(data: bytes) -> None:
-        raise NotImplementedError("the embedded server's app returns its body; write() is not supported")
 
-    def setup(self) -> None:
-        super().setup()
-        connections = getattr(self.server, "open_connections", None)
-        if connections is not None:
-            with self.server.connections_lock:  # type: ignore[attr-defined]
-                connections.add(self.connection)
+class _Task(WSGITask):
+    """waitress's task, telling the app the HTTP version as sent (waitress's own environ says
+    1.0 for any version it does not speak)."""
 
-    def finish(self) -> None:
-        connections = getattr(self.server, "open_connections", None)
-        if connections is not None:
-            with self.server.connections_lock:  # type: ignore[attr-defined]
-                connections.discard(self.connection)
-        super().finish()
+    def get_environment(self) -> dict[str, Any]:
+        environ: dict[str, Any] = super().get_environment()
+        environ["odm_dyn.http_version"] = self.request.version
+        return environ
 
-    def log_request(self, code: Any = "-", size: Any = "-") -> None:
-        pass  # the app logs each request itself, without header values
+
+class _Channel(HTTPChannel):
+    parser_class = _Parser
+    task_class = _Task
+    error_task_class = _JsonErrorTask
+
+
+class _Server(TcpWSGIServer):
+    """waitress's server, which also drops a connection whose request has not fully arrived
+    ``REQUEST_SECONDS`` after it began (a trickler sending a byte now and then stays active,
+    so the idle timeout alone would never drop it)."""
+
+    channel_class = _Channel
+
+    def maintenance(self, now: float) -> None:
+        super().maintenance(now)
+        cutoff = time.monotonic() - REQUEST_SECONDS
+        for channel in list(self.active_channels.values()):
+            request = channel.request
+            if request is not None and not request.completed and request.began < cutoff:
+                channel.will_close = True
+
+
+MAX_HEADERS = 100  # header fields in one request; more is a 431, as http.server had it
+_VERSIONS = ("1.0", "1.1")
+
+
+def _served(app: ServerApp) -> Callable[[dict, Callable], Iterable[bytes]]:
+    """The app as waitress serves it: refusals waitress leaves to the app (an HTTP version it
+    does not speak, too many headers), and no hop-by-hop ``Connection`` header in answers
+    (waitress frames every request itself, so the stream is always in step after an answer)."""
+
+    def serve(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        refusal = _refusal(environ)
+        if refusal is not None:
+            code, reason = refusal
+            log.warning("refused a malformed request: %d %s", code, reason)
+            body = json.dumps({"status": code, "error": reason, "message": reason}).encode()
+            start_response(
+                f"{code} {reason}", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+            )
+            return [body]
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            kept = [(name, value) for name, value in headers if name.lower() != "connection"]
+            return start_response(status, kept, exc_info)
+
+        return app(environ, start)
+
+    return serve
+
+
+def _refusal(environ: dict) -> tuple[int, str] | None:
+    if environ.get("odm_dyn.http_version", "1.1") not in _VERSIONS:
+        return 505, "HTTP Version Not Supported"
+    if sum(1 for key in environ if key.startswith("HTTP_")) > MAX_HEADERS:
+        return 431, "Request Header Fields Too Large"
+    return None
 
 
 def make_app(
@@ -203,6 +260,9 @@ class EmbeddedServer:
         import_root: str | os.PathLike[str] | None = None,
         data: str | os.PathLike[str] | dict[str, Any] | None = None,
     ):
+        if not str(host).strip():
+            # An empty host binds every interface: never by accident, for a server holding tokens.
+            raise ValueError("--host must name an address (0.0.0.0 listens on every interface, :: on IPv6's too)")
         self.spec = spec  # the source it was started with; its files are served under /swagger/yaml/
         self.app = make_app(
             spec,
@@ -217,13 +277,15 @@ class EmbeddedServer:
         self.api, self.store, self.token = self.app.api, self.app.store, self.app.token
         self.task_seconds = task_seconds
         try:
-            self._server = _make_server(host, port, self.app)
+            self._server = _make_server(host, port, _served(self.app))
         except BaseException:
             self.store.close()  # the port was taken: leave no database open behind us
             raise
         self.host = host
-        self.port = self._server.port
+        self.port = int(self._server.effective_port)
+        self.adjustments = self._server.adj  # read as it serves: tests may shorten its timeouts
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     @property
     def url(self) -> str:
@@ -241,12 +303,19 @@ class EmbeddedServer:
         return self
 
     def serve_forever(self) -> None:
-        self._server.serve_forever(poll_interval=POLL_SECONDS)
+        """Serve until :meth:`shutdown`; then close every connection, in this (the loop's) thread."""
+        server = self._server
+        try:
+            while not self._stopping.is_set():
+                loop(timeout=POLL_SECONDS, map=server._map, use_poll=True, count=1)
+        finally:
+            server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+            close_all(server._map)
 
     def shutdown(self) -> None:
-        """Stop accepting (from another thread than the one serving), and close open connections."""
-        self._server.shutdown()
-        _close_connections(self._server)
+        """Stop serving (from another thread than the one serving); open connections are closed."""
+        self._stopping.set()
+        self._server.pull_trigger()  # wake the loop now, not at its next poll timeout
 
     def stop(self) -> None:
         """Stop serving, close every connection and the database. Safe to call twice."""
@@ -255,8 +324,10 @@ class EmbeddedServer:
             self._thread.join(timeout=10)
             self._thread = None
         if self.store is not None:
-            self._server.server_close()
-            _close_connections(self._server)
+            if not self._stopping.is_set():  # never started: nothing but the listening socket is open
+                self._stopping.set()
+                self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+                close_all(self._server._map)
             self.store.close()
             self.store = None  # type: ignore[assignment]
 
@@ -270,42 +341,36 @@ class EmbeddedServer:
         return f"<EmbeddedServer {self.url} db={self.store.path if self.store else 'closed'!r}>"
 
 
-def _make_server(host: str, port: int, app: ServerApp) -> BaseWSGIServer:
-    # werkzeug binds in its constructor and calls sys.exit(1) when it cannot: an embedding
-    # program (or a test) would exit. Bound here, the OSError reaches the caller instead.
+def _make_server(host: str, port: int, app: Callable[[dict, Callable], Iterable[bytes]]) -> _Server:
+    # Bound here, so that an address that cannot be used is an OSError for the caller.
     listening = _listening_socket(host, port)
     try:
-        server = make_server(host, port, app, threaded=True, request_handler=_Handler, fd=listening.fileno())
-    finally:
-        listening.close()  # werkzeug works on its own duplicate of the socket
-    server.open_connections = set()  # type: ignore[attr-defined]
-    server.connections_lock = threading.Lock()  # type: ignore[attr-defined]
-    return server
+        settings = Adjustments(sockets=[listening], **adjustments())
+        dispatcher = ThreadedTaskDispatcher()
+        dispatcher.set_thread_count(settings.threads)
+        sockinfo = (listening.family, listening.type, listening.proto, listening.getsockname())
+        return _Server(
+            app, {}, True, listening, dispatcher=dispatcher, adj=settings, bind_socket=False, sockinfo=sockinfo
+        )
+    except BaseException:
+        listening.close()
+        raise
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
-    """A socket bound and listening as werkzeug's own would be; ``OSError`` when it cannot be."""
-    family = select_address_family(host, port)
+    """A socket bound and listening on ``host`` and ``port``; ``OSError`` when it cannot be."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    address = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)[0][4]
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
-        if os.name != "nt":  # as socketserver does: a restart may reuse a port left in TIME_WAIT
+        if os.name != "nt":  # a restart may reuse a port left in TIME_WAIT
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(get_sockaddr(host, int(port), family))
-        sock.listen(BaseWSGIServer.request_queue_size)
+        sock.bind(address)
+        sock.listen(1024)
     except BaseException:
         sock.close()
         raise
     return sock
-
-
-def _close_connections(server: BaseWSGIServer) -> None:
-    with server.connections_lock:  # type: ignore[attr-defined]
-        connections = list(server.open_connections)  # type: ignore[attr-defined]
-    for connection in connections:
-        try:
-            connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass  # already closed by the peer
 
 
 # --------------------------------------------------------------------------- command line
@@ -376,7 +441,7 @@ def serve(args: argparse.Namespace) -> int:
             import_root=getattr(args, "import_root", None),
             data=getattr(args, "data", None),
         )
-    except (SpecError, ValueError) as exc:
+    except (SpecError, ValueError, StoreError) as exc:
         print(f"odm-dyn serve: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:

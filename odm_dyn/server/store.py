@@ -1,5 +1,11 @@
 """The embedded server's state in SQLite: users with permissions, hashed tokens, tasks.
 
+A database file is created readable by its owner only (0600: it holds token hashes), and token
+hashes are HMAC-SHA-256 under a key made for each database and kept in it, so a hash from one
+database cannot be checked against a list of guessed tokens made once for all databases.
+Hashes of an older database (bare SHA-256) still match, and are re-keyed when their token is
+next used. A file that cannot be opened as a database is a :class:`StoreError` naming it.
+
 One connection guarded by a lock serves every request thread. SQLite statements here take
 microseconds, so the lock costs less than a connection per thread would, and it is the one
 way a ``:memory:`` database is shared between threads. File databases use WAL so that another
@@ -11,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import secrets
 import sqlite3
 import threading
 import time
@@ -32,6 +39,10 @@ CREATE TABLE IF NOT EXISTS tokens (
     token_hash TEXT PRIMARY KEY,
     user_name TEXT NOT NULL REFERENCES users(name),
     auto INTEGER NOT NULL DEFAULT 0  -- 1: made by the server itself (serve with no --token)
+);
+CREATE TABLE IF NOT EXISTS settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS tasks (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -82,8 +93,18 @@ def seq_of(accession: str) -> int | None:
     return int(digits)
 
 
-def hash_token(token: str) -> str:
-    # Only hashes are stored: a leaked database file does not leak usable tokens.
+class StoreError(Exception):
+    """The database file cannot be opened or used (corrupt, read-only, a folder, no such place)."""
+
+
+def hash_token(token: str, key: bytes) -> str:
+    """The stored form of a token: only hashes are stored, so a leaked database file does not
+    leak usable tokens, and they are keyed by the database's own secret (``key``)."""
+    return hmac.new(key, token.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def legacy_hash(token: str) -> str:
+    """How databases made before keyed hashes stored a token: bare SHA-256."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
@@ -96,6 +117,15 @@ def default_db_path() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or os.environ.get("LOCALAPPDATA")
     root = Path(base) if base else Path.home() / ".local" / "share"
     return root / "odm_dyn" / "server.db"
+
+
+def _create_private(path: str) -> None:
+    """Create the database file readable and writable by its owner only, when it is new
+    (SQLite gives its WAL and shared-memory files the database file's permissions)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 _TASKS_KEPT = 10_000  # task rows kept in memory; past this the cache starts again
@@ -115,28 +145,53 @@ class Store:
         # process's: a second server process on the same file sees its own changes only.
         self._users: dict[str, User] = {}
         self._tasks: dict[int, TaskRow] = {}
+        try:
+            self._key, self._legacy = self._migrate()
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise StoreError(f"cannot use the database {self.path}: {exc}") from None
+        # ODM's objects, links, jobs and SCIM resources share this connection and its lock.
+        self.objects = ObjectStore(self._db, self._lock)
+
+    def _migrate(self) -> tuple[bytes, bool]:
+        """The schema made or brought up to date; the database's token key, and whether it still
+        holds hashes of the older, unkeyed kind."""
         with self._lock, self._db:
             self._db.executescript(_SCHEMA)
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(tokens)")}
             if "auto" not in columns:  # a database made before tokens were marked
                 self._db.execute("ALTER TABLE tokens ADD COLUMN auto INTEGER NOT NULL DEFAULT 0")
+            if "keyed" not in columns:  # a database made before hashes were keyed: all its hashes are bare
+                self._db.execute("ALTER TABLE tokens ADD COLUMN keyed INTEGER NOT NULL DEFAULT 0")
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(tasks)")}
             if "outcome" not in columns:  # a database made before tasks could end otherwise than DONE
                 self._db.execute("ALTER TABLE tasks ADD COLUMN outcome TEXT NOT NULL DEFAULT 'DONE'")
-        # ODM's objects, links, jobs and SCIM resources share this connection and its lock.
-        self.objects = ObjectStore(self._db, self._lock)
+            self._db.execute(
+                "INSERT OR IGNORE INTO settings(name, value) VALUES ('token_key', ?)", (secrets.token_hex(32),)
+            )
+            key = self._db.execute("SELECT value FROM settings WHERE name = 'token_key'").fetchone()[0]
+            legacy = self._db.execute("SELECT 1 FROM tokens WHERE keyed = 0 LIMIT 1").fetchone() is not None
+        return bytes.fromhex(key), legacy
 
     @staticmethod
     def _connect(path: str) -> sqlite3.Connection:
-        if path != MEMORY:
-            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            path = os.fspath(Path(path).expanduser())
-        # check_same_thread=False: the lock, not the creating thread, owns the connection.
-        db = sqlite3.connect(path, check_same_thread=False, timeout=10.0, isolation_level=None)
-        if path != MEMORY:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA foreign_keys=ON")
+        try:
+            if path != MEMORY:
+                path = os.fspath(Path(path).expanduser())
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                _create_private(path)
+            # check_same_thread=False: the lock, not the creating thread, owns the connection.
+            db = sqlite3.connect(path, check_same_thread=False, timeout=10.0, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the database {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        try:
+            if path != MEMORY:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.Error as exc:
+            db.close()
+            raise StoreError(f"cannot use the database {path}: {exc}") from None
         return db
 
     def close(self) -> None:
@@ -162,14 +217,15 @@ class Store:
             )
             if auto:
                 self._db.execute("DELETE FROM tokens WHERE auto = 1")
+            self._db.execute("DELETE FROM tokens WHERE token_hash = ?", (legacy_hash(token),))
             self._db.execute(
-                "INSERT OR REPLACE INTO tokens(token_hash, user_name, auto) VALUES (?, ?, ?)",
-                (hash_token(token), user, int(auto)),
+                "INSERT OR REPLACE INTO tokens(token_hash, user_name, auto, keyed) VALUES (?, ?, ?, 1)",
+                (hash_token(token, self._key), user, int(auto)),
             )
             self._users.clear()  # permissions may have changed, earlier auto-made tokens are gone
 
     def user_for_token(self, token: str) -> User | None:
-        wanted = hash_token(token)
+        wanted = hash_token(token, self._key)
         known = self._users.get(wanted)
         if known is not None:
             return known
@@ -179,12 +235,30 @@ class Store:
                 "WHERE t.token_hash = ?",
                 (wanted,),
             ).fetchone()
+            if row is None and self._legacy:
+                row = self._rekey(token, wanted)
         # The index finds the row; the final comparison is constant-time all the same, so the
         # answer's timing never depends on how much of a guessed token was right.
         if row is None or not hmac.compare_digest(row[0], wanted):
             return None  # refused tokens are not remembered: guesses must not fill the cache
         user = self._users[wanted] = User(row[1], frozenset(p for p in row[2].split(",") if p))
         return user
+
+    def _rekey(self, token: str, keyed: str) -> tuple[str, str, str] | None:
+        """A token of an older database, found by its bare hash and stored keyed from now on
+        (the caller holds the lock)."""
+        with self._db:
+            updated = self._db.execute(
+                "UPDATE tokens SET token_hash = ?, keyed = 1 WHERE token_hash = ? AND keyed = 0",
+                (keyed, legacy_hash(token)),
+            ).rowcount
+            if not updated:
+                return None
+            return self._db.execute(
+                "SELECT t.token_hash, u.name, u.permissions FROM tokens t JOIN users u ON u.name = t.user_name "
+                "WHERE t.token_hash = ?",
+                (keyed,),
+            ).fetchone()
 
     def has_tokens(self) -> bool:
         with self._lock:

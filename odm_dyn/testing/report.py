@@ -109,19 +109,20 @@ def _violation_entry(record: Record, violation: Any, scrub: Any) -> dict[str, An
 
 
 def raw_exchange(record: Record, scrub: Any) -> dict[str, Any]:
-    """Both halves as sent and received; credential headers were redacted when recorded."""
+    """Both halves as sent and received; credential headers were redacted by name when recorded,
+    and every header value is scrubbed by value here (a server may echo a token in any header)."""
     exchange = record.exchange
     return {
         "request": {
             "method": exchange.method,
             "url": scrub(exchange.url),
-            "headers": exchange.request_headers,
+            "headers": _headers(exchange.request_headers, scrub),
             "body": _text(exchange.request_body, scrub),
         },
         "response": {
             "status": exchange.status,
-            "reason": exchange.response.reason,
-            "headers": exchange.response_headers,
+            "reason": scrub(exchange.response.reason or ""),
+            "headers": _headers(exchange.response_headers, scrub),
             "body": _text(exchange.response.content, scrub),
         },
     }
@@ -140,12 +141,18 @@ def _exchange_summary(record: Record, scrub: Any) -> dict[str, Any]:
     }
 
 
+def _headers(headers: Any, scrub: Any) -> dict[str, str]:
+    return {str(name): scrub(str(value)) for name, value in dict(headers or {}).items()}
+
+
 def _text(content: bytes | None, scrub: Any) -> str | None:
+    """The body's first ``BODY_CHARS`` characters, scrubbed *before* the cut: a token the cut
+    went through would leave a fragment no scrubber recognises."""
     if content is None:
         return None
-    text = content[: BODY_CHARS * 4].decode("utf-8", "replace")
+    text = scrub(content[: BODY_CHARS * 4].decode("utf-8", "replace"))
     more = f"... ({len(content)} bytes in all)" if len(text) > BODY_CHARS else ""
-    return scrub(text[:BODY_CHARS]) + more
+    return text[:BODY_CHARS] + more
 
 
 # --------------------------------------------------------------------------- terminal

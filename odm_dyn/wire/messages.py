@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping, NamedTuple
 
+from ..secrets import redact_headers, redact_target
 from ..spec.media import base_media
 
 
@@ -39,6 +40,15 @@ class Request(NamedTuple):
         """The target without its query (which may hold credentials): what logs and messages show."""
         return self.target.split("?", 1)[0]
 
+    def __repr__(self) -> str:
+        # Shown in tracebacks' locals (pytest --showlocals), debuggers and logs: no credentials.
+        headers = redact_headers(self.headers)
+        body = "None" if self.body is None else f"<{len(self.body)} bytes>"
+        return (
+            f"Request(method={self.method!r}, target={redact_target(self.target)!r}, headers={headers!r}, "
+            f"body={body}, operation_id={self.operation_id!r})"
+        )
+
 
 @dataclass
 class RawResponse:
@@ -55,3 +65,10 @@ class RawResponse:
     @property
     def media_type(self) -> str:
         return base_media(self.headers.get("Content-Type") or "")
+
+    def __repr__(self) -> str:
+        # The body and headers may echo a credential the server was sent: sizes and names only.
+        return (
+            f"RawResponse(status={self.status}, reason={self.reason!r}, headers=<{len(self.headers)} headers>, "
+            f"content=<{len(self.content)} bytes>, elapsed={self.elapsed:.3f}, attempts={self.attempts})"
+        )

@@ -290,13 +290,22 @@ _INTEGER = re.compile(r"-?[0-9]+")
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 
 
+def _integer(text: str) -> int | str:
+    """The integer, or the text when it has more digits than Python converts (4,300 by default):
+    the schema's check then refuses it as the text it is, not a bare ``ValueError``."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
 def typed(text: str, shape: Shape | None) -> Any:
     """Text as the value the schema names: ``"5"`` → 5, ``"true"`` → True; else the text."""
     kinds = shape.kinds if shape is not None else ()
     if "integer" in kinds and _INTEGER.fullmatch(text):
-        return int(text)
+        return _integer(text)
     if "number" in kinds and _NUMBER.fullmatch(text):
-        return int(text) if _INTEGER.fullmatch(text) else float(text)
+        return _integer(text) if _INTEGER.fullmatch(text) else float(text)
     if "boolean" in kinds and text in ("true", "false"):
         return text == "true"
     if "null" in kinds and text == "" and "string" not in kinds:
