@@ -22,9 +22,8 @@ from ..types import SpecSource, TimeoutSpec
 from ..wire.messages import RawResponse, Request
 from .async_transport import AsyncBaseTransport, AsyncTransport
 from .classes import init_signature
-from .core import ClientCore, Observers, transport_settings_refused
+from .core import ClientCore, Observers, transport_defaults, transport_settings_refused
 from .jobs import AsyncJobWaits
-from .options import check_retries, check_timeout
 from .paging import AsyncPaginator, PagingMixin
 from .pipeline import prepare, read_answer, read_download, send_options
 from .response import ApiResponse, open_sink
@@ -99,8 +98,7 @@ class AsyncClient(ClientCore, AsyncTaskWaits, AsyncJobWaits, PagingMixin):
         if given is not None:
             transport_settings_refused(timeout, retries, verify, session)
             return given
-        limit = check_timeout(timeout, "timeout", None)
-        policy = check_retries(retries, "retries", None) or RetryPolicy(total=3)
+        limit, policy = transport_defaults(timeout, retries)
         # Every credential value: httpcore's DEBUG records show the answers' headers, which may echo one.
         hidden = list(self._credentials.values())
         return AsyncTransport(self.host, timeout=limit, retries=policy, verify=verify, session=session, secrets=hidden)

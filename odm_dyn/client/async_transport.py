@@ -3,8 +3,8 @@
 The same one-method shape as the blocking transports (``transport.py``), awaited:
 ``await send(request, *, timeout, retries, retry_unsafe, sink) -> RawResponse`` and
 ``await aclose()``. :class:`AsyncBaseTransport` retries around :meth:`~AsyncBaseTransport.attempt`
-with the decisions of ``retry.py`` (:func:`~odm_dyn.client.retry.after_error`,
-:func:`~odm_dyn.client.retry.after_answer`); only its pause is awaited instead of slept.
+with the decision of ``retry.py`` (:func:`~odm_dyn.client.retry.settle`); only its pause is
+awaited instead of slept.
 
 :class:`AsyncTransport` sends over httpx (the ``odm-dyn[async]`` extra): one ``httpx.AsyncClient``
 per transport, so one connection pool, HTTP/1.1 with keep-alive. The target odm_dyn built (already
@@ -27,7 +27,7 @@ from ..secrets import LogFilter
 from ..types import DEFAULT_TIMEOUT, Timeout
 from ..wire.messages import RawResponse, Request
 from .failures import failure, reason
-from .retry import DEFAULT_RETRIES, RetryPolicy, after_answer, after_error
+from .retry import DEFAULT_RETRIES, RetryPolicy, settle
 from .transport import DEFAULT_BODY_SECONDS, MAX_RESPONSE_BYTES, BodyLimit, Counting, streamed
 
 log = logging.getLogger("odm_dyn.transport")
@@ -63,21 +63,13 @@ class AsyncBaseTransport:
         started, attempt = time.monotonic(), 0
         while True:
             try:
-                answer = await self.attempt(request, limit, sink)
+                outcome: RawResponse | TransportError = await self.attempt(request, limit, sink)
             except TransportError as error:
-                wait = after_error(policy, request, error, attempt, started)
-                if wait is None:
-                    raise
-            else:
-                wait = (
-                    None
-                    if answer.status not in policy.statuses
-                    else after_answer(policy, request, answer, attempt, started)
-                )
-                if wait is None:
-                    answer.attempts = attempt + 1
-                    return answer
-            await _sleep(wait)
+                outcome = error
+            verdict = settle(policy, request, outcome, attempt, started)
+            if isinstance(verdict, RawResponse):
+                return verdict
+            await _sleep(verdict)
             attempt += 1
 
     async def attempt(self, request: Request, timeout: Timeout, sink: IO[bytes] | None) -> RawResponse:

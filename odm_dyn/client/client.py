@@ -20,10 +20,9 @@ from ..errors import OdmError
 from ..types import SpecSource, TimeoutSpec
 from ..wire.messages import RawResponse, Request
 from .classes import init_signature
-from .core import ClientCore, Observer, Observers, transport_settings_refused
+from .core import ClientCore, Observer, Observers, transport_defaults, transport_settings_refused
 from .credentials import outside_headers, settings_from_env
 from .jobs import JobWaits
-from .options import check_retries, check_timeout
 from .paging import PagingMixin
 from .pipeline import USER_AGENT, prepare, read_answer, read_download, send_options
 from .response import ApiResponse, open_sink
@@ -107,8 +106,7 @@ class Client(ClientCore, TaskWaits, JobWaits, PagingMixin):
         if given is not None:
             transport_settings_refused(timeout, retries, verify, session)
             return given
-        limit = check_timeout(timeout, "timeout", None)
-        policy = check_retries(retries, "retries", None) or RetryPolicy(total=3)
+        limit, policy = transport_defaults(timeout, retries)
         hidden = outside_headers(self.api, self._credentials)  # urllib3 logs request lines, queries included
         return Transport(self.host, timeout=limit, retries=policy, verify=verify, session=session, secrets=hidden)
 

@@ -15,13 +15,14 @@ from ..api.load import load_api, source_label
 from ..api.plans import Api, CallPlan
 from ..api.schemas import check_mode
 from ..errors import RequestTypeError
-from ..types import SpecSource
+from ..types import SpecSource, Timeout
 from ..wire.messages import RawResponse, Request
 from .classes import client_class, model_namespace
 from .credentials import resolve_credentials, settings_from_env, spec_fetch_options
-from .options import base_url
+from .options import base_url, check_retries, check_timeout
 from .pipeline import CallSettings
 from .response import check_unknown_enums
+from .retry import RetryPolicy
 
 Observer = Callable[[Any], None]  # called with an odm_dyn.wire.exchange.Exchange
 Observers = Union[Observer, Iterable[Observer], None]
@@ -143,3 +144,11 @@ def transport_settings_refused(timeout: Any, retries: Any, verify: Any, session:
             parameter="transport",
             rule="type",
         )
+
+
+def transport_defaults(timeout: Any, retries: Any) -> tuple[Timeout | None, RetryPolicy]:
+    """The checked ``timeout=`` and ``retries=`` of a client that makes its own transport
+    (three retries unless told), for ``Client`` and ``AsyncClient`` alike."""
+    limit = check_timeout(timeout, "timeout", None)
+    policy = check_retries(retries, "retries", None) or RetryPolicy(total=3)
+    return limit, policy

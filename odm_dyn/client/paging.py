@@ -26,6 +26,7 @@ asynchronous client can reuse them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Callable, Iterator
@@ -215,22 +216,28 @@ class Paginator:
             yield page
 
     def _walk(self) -> Iterator[tuple[Any, list[Any]]]:
-        state, shown = PageState(), self._shown()
-        try:
+        state = PageState()
+        with self._shown() as shown:
             while self._limit is None or state.items < self._limit:
                 sent = self._next_request(state)
                 page, items, more = self._read_page(sent, self._call(sent), state, shown)
                 yield page, items
                 if not more:
                     return
-        finally:
-            if shown is not None:
-                shown.close()
 
     # The steps of a walk, shared with AsyncPaginator: only the calling differs.
 
-    def _shown(self) -> PageProgress | None:
-        return PageProgress(self._progress, self._op.python_name) if self._progress else None
+    @contextlib.contextmanager
+    def _shown(self) -> Iterator[PageProgress | None]:
+        """The walk's progress display (``None`` without ``progress``), closed however the walk ends."""
+        if not self._progress:
+            yield None
+            return
+        shown = PageProgress(self._progress, self._op.python_name)
+        try:
+            yield shown
+        finally:
+            shown.close()
 
     def _next_request(self, state: PageState) -> dict[str, Any]:
         return request_for(self._paging, self._params, state, page_size_for(self._size, self._limit, state.items))
@@ -271,17 +278,14 @@ class AsyncPaginator(Paginator):
             yield page
 
     async def _walk_async(self) -> AsyncIterator[tuple[Any, list[Any]]]:
-        state, shown = PageState(), self._shown()
-        try:
+        state = PageState()
+        with self._shown() as shown:
             while self._limit is None or state.items < self._limit:
                 sent = self._next_request(state)
                 page, items, more = self._read_page(sent, await self._call(sent), state, shown)
                 yield page, items
                 if not more:
                     return
-        finally:
-            if shown is not None:
-                shown.close()
 
 
 def _as_models(page: Any, paging: Paging, items: list[Any]) -> list[Any]:

@@ -179,6 +179,15 @@ class WaitRun:
         watch.interval = next_interval(self.pace, watch.interval)
         return False
 
+    def settled(self, watch: Watch, outcome: Any, now: float) -> bool:
+        """Note a poll's answer, or its failure (an :class:`OdmError`, raised when it is no
+        outage); whether the watch has finished. The one step of both loops."""
+        if isinstance(outcome, OdmError):
+            if not self.failed(watch, outcome, now):
+                raise outcome
+            return False
+        return self.answered(watch, outcome, now)
+
     def failed(self, watch: Watch, error: BaseException, now: float) -> bool:
         """Note a poll's failure; ``False`` when it is no outage (the caller raises it)."""
         if not is_outage(error):
@@ -215,17 +224,14 @@ def wait_each(
             now += pause
         try:
             with call_deadline(max(run.deadline - now, MIN_POLL_SECONDS)):  # however slowly the answer comes
-                answer = poll(watch.id, run.deadline - now)
+                outcome: Any = poll(watch.id, run.deadline - now)
         except OdmError as error:
-            now = _clock()
-            if not run.failed(watch, error, now):
-                raise
-        else:
-            now = _clock()
-            if run.answered(watch, answer, now):
-                watches.remove(watch)
-                yield watch
-                continue
+            outcome = error
+        now = _clock()
+        if run.settled(watch, outcome, now):
+            watches.remove(watch)
+            yield watch
+            continue
         if now >= run.deadline:
             raise run.timed_out(watches, now)
 
@@ -278,15 +284,12 @@ async def _follow(run: WaitRun, poll: AsyncPoll, watch: Watch) -> bool:
             await _async_sleep(pause)
             now = max(_clock(), now + pause)
         try:
-            answer = await poll(watch.id, run.deadline - now)
+            outcome: Any = await poll(watch.id, run.deadline - now)
         except OdmError as error:
-            now = _clock()
-            if not run.failed(watch, error, now):
-                raise
-        else:
-            now = _clock()
-            if run.answered(watch, answer, now):
-                return True
+            outcome = error
+        now = _clock()
+        if run.settled(watch, outcome, now):
+            return True
         if now >= run.deadline:
             return False
 

@@ -107,30 +107,41 @@ def send_with_retries(
     """``attempt_once(*args)`` until it gives an answer that is not retried by ``policy``.
 
     ``AsyncTransport.send`` is this loop with ``await``: both take their decisions from
-    :func:`after_error` and :func:`after_answer`.
+    :func:`settle`.
     """
     if not policy.allows(request.method, retry_unsafe):
         return attempt_once(*args)
     started, attempt = time.monotonic(), 0
     while True:
         try:
-            answer = attempt_once(*args)
+            outcome: RawResponse | TransportError = attempt_once(*args)
         except TransportError as error:
-            wait = after_error(policy, request, error, attempt, started)
-            if wait is None:
-                raise
-        else:
-            # The status test first: most answers are not retried, and this is every call's path.
-            wait = (
-                None
-                if answer.status not in policy.statuses
-                else after_answer(policy, request, answer, attempt, started)
-            )
-            if wait is None:
-                answer.attempts = attempt + 1
-                return answer
-        _sleep(wait)
+            outcome = error
+        verdict = settle(policy, request, outcome, attempt, started)
+        if isinstance(verdict, RawResponse):
+            return verdict
+        _sleep(verdict)
         attempt += 1
+
+
+def settle(
+    policy: RetryPolicy, request: Request, outcome: RawResponse | TransportError, attempt: int, started: float
+) -> RawResponse | float:
+    """The answer to return, or the seconds to wait before trying again; an error that stands is raised.
+
+    The one decision of both retry loops (this module's and ``AsyncTransport.send``).
+    """
+    if isinstance(outcome, TransportError):
+        wait = after_error(policy, request, outcome, attempt, started)
+        if wait is None:
+            raise outcome
+        return wait
+    # The status test first: most answers are not retried, and this is every call's path.
+    wait = None if outcome.status not in policy.statuses else after_answer(policy, request, outcome, attempt, started)
+    if wait is None:
+        outcome.attempts = attempt + 1
+        return outcome
+    return wait
 
 
 def after_error(
