@@ -32,14 +32,18 @@ def load_api(source: SpecSource | None = None, *, fetch: FetchOptions | None = N
     is revalidated on every load (conditional requests: see ``spec.fetch``); ``fetch`` says
     how (``refresh``, the headers for the spec's host).
     """
-    source = TASKS_SPEC if source is None else source
+    with without_cyclic_gc():  # the whole load: a full collection between its steps costs as much
+        return _load_api(TASKS_SPEC if source is None else source, fetch)
+
+
+def _load_api(source: SpecSource, fetch: FetchOptions | None) -> Api:
     source_key = _source_key(source)
     known = _by_source.get(source_key)
     if known is not None and _stamps(known[0]) == known[1]:
         return known[2]
     documents = load_documents(source, fetch=fetch)
     key = tuple((d.path, tuple(sorted(d.files.items()))) for d in documents)
-    with _apis_lock, without_cyclic_gc():
+    with _apis_lock:
         api = _apis.get(key)
         if api is None:
             api = _apis[key] = Api(documents)
