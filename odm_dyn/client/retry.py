@@ -127,40 +127,23 @@ def send_with_retries(
 def settle(
     policy: RetryPolicy, request: Request, outcome: RawResponse | TransportError, attempt: int, started: float
 ) -> RawResponse | float:
-    """The answer to return, or the seconds to wait before trying again; an error that stands is raised.
+    """The answer to return, or the seconds to wait before trying again (logged); an error that
+    stands is raised.
 
     The one decision of both retry loops (this module's and ``AsyncTransport.send``).
     """
     if isinstance(outcome, TransportError):
-        wait = after_error(policy, request, outcome, attempt, started)
+        wait = policy.wait_after_error(outcome, attempt, started)
         if wait is None:
             raise outcome
+        _log_retry(request, f"failed ({type(outcome).__name__})", attempt, policy, wait)
         return wait
     # The status test first: most answers are not retried, and this is every call's path.
-    wait = None if outcome.status not in policy.statuses else after_answer(policy, request, outcome, attempt, started)
+    wait = None if outcome.status not in policy.statuses else policy.wait_after_answer(outcome, attempt, started)
     if wait is None:
         outcome.attempts = attempt + 1
         return outcome
-    return wait
-
-
-def after_error(
-    policy: RetryPolicy, request: Request, error: TransportError, attempt: int, started: float
-) -> float | None:
-    """The wait before trying again after a failed attempt (logged); ``None``: the error stands."""
-    wait = policy.wait_after_error(error, attempt, started)
-    if wait is not None:
-        _log_retry(request, f"failed ({type(error).__name__})", attempt, policy, wait)
-    return wait
-
-
-def after_answer(
-    policy: RetryPolicy, request: Request, answer: RawResponse, attempt: int, started: float
-) -> float | None:
-    """The wait before asking again after an answer (logged); ``None``: it is the answer."""
-    wait = policy.wait_after_answer(answer, attempt, started)
-    if wait is not None:
-        _log_retry(request, f"answered {answer.status}", attempt, policy, wait)
+    _log_retry(request, f"answered {outcome.status}", attempt, policy, wait)
     return wait
 
 
