@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import asyncbench, peers, report, specgen, throughput
+from . import asyncbench, peers, readme, report, specgen, throughput
 from .percall import measure
 from .server import BareServerProcess, ServerProcess, publish_task
 
@@ -43,9 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "latest.json").write_text(json.dumps(results, indent=2))
     before_file = args.out / "before.json"
     before = json.loads(before_file.read_text()) if before_file.exists() else None
-    (args.out / "latest.md").write_text(report.markdown(results, before))
+    markdown = report.markdown(results, before)
+    (args.out / "latest.md").write_text(markdown)
     report.chart(results, args.out / "latest.png")
-    print(report.markdown(results, before))
+    if not args.quick:  # a smoke run's figures are not the README's
+        readme.update(ROOT / "README.md", markdown)
+    print(markdown)
     return 0
 
 
