@@ -40,3 +40,27 @@ def test_a_readme_without_one_pair_of_markers_is_refused_and_left_as_it_was(tmp_
 def test_the_project_readme_has_its_markers() -> None:
     text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert text.count(readme.BEGIN) == 1 and text.count(readme.END) == 1
+
+
+def _results(cpu: float, server: float) -> dict:
+    return {
+        "per_call": {"clients": {"odm_dyn": {"cpu_ms": cpu}, "bare urllib3": {"cpu_ms": 1.0}}},
+        "cold_start": {"odm_dyn": {"wall_s": 1.0}, "bare requests": {"wall_s": 1.0}},
+        "spec_load": {"vendor API (244 ops)": {"first": {"seconds": 0.6}, "cached": {"seconds": 0.5}}},
+        "throughput": {"per_second": server},
+        "throughput_bare": {"per_second": server * 2},
+        "contract_report": {"seconds": 0.5},
+    }
+
+
+@pytest.mark.parametrize("cpu, server", [(1.05, 4000.0), (1.2, 3000.0)])
+def test_the_charts_target_bars_and_the_tables_verdicts_agree(cpu: float, server: float) -> None:
+    from bench import report
+
+    results = _results(cpu, server)
+    figures, shares = report.issue_figures(results), report.target_shares(results)
+    verdicts = {key: met(figures[key]) for key, _, _, _, met in report.ISSUE_ROWS if key in report.TARGETS}
+    assert set(verdicts) == set(report.TARGETS)
+    for key, (_, _, name) in report.TARGETS.items():
+        assert verdicts[key] == (shares[name] <= 1), key
+    assert verdicts["cpu_x_urllib3"] is (cpu <= 1.10) and verdicts["server_per_s"] is (server >= 3700)
