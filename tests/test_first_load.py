@@ -19,7 +19,7 @@ import pytest
 
 import odm_dyn
 from odm_dyn.errors import SpecError
-from odm_dyn.spec import check, screen
+from odm_dyn.spec import check, read, screen
 from odm_dyn.spec.load import _bundle_or_cached
 from odm_dyn.spec.source import DocumentSource
 
@@ -303,3 +303,78 @@ def test_plain_documents_and_their_plain_defaults_are_vouched_for() -> None:
         data = _document(version, defaults)
         assert _first_fault(data) is None
         assert screen.certainly_valid(data, version)
+
+
+# --------------------------------------------------------------------------- parsing YAML in one pass
+
+YAML_FILES = [p for p in VALID if p.suffix == ".yaml"] + sorted((VENDOR / "schemas").glob("*.yaml"))
+
+
+def _general(monkeypatch: pytest.MonkeyPatch, text: bytes, name: str) -> Any:
+    """What the checked, general path (PyYAML's construction) makes of a text."""
+
+    def never(*args: Any) -> Any:
+        raise read._NotPlain
+
+    with monkeypatch.context() as patch:
+        patch.setattr(read, "_build_plain", never)
+        return read.parse_text(text, name)
+
+
+def _general_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+    real = read._check_nodes
+    monkeypatch.setattr(read, "_check_nodes", lambda node, file: calls.append(file) or real(node, file))
+    return calls
+
+
+@pytest.mark.parametrize("path", YAML_FILES, ids=lambda p: p.name)
+def test_a_plain_yaml_file_is_built_in_one_pass_as_the_general_path_builds_it(path: Path, monkeypatch) -> None:
+    text = path.read_bytes()
+    expected = _general(monkeypatch, text, path.name)
+    general = _general_checks(monkeypatch)
+    assert read.parse_text(text, path.name) == expected
+    assert general == [], "a plain file took the general path"
+
+
+PLAIN_ENOUGH = "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n"
+NOT_PLAIN = {
+    "an alias": PLAIN_ENOUGH + "x-a: &a {k: [1, 2]}\nx-b: *a\n",
+    "a merge key": PLAIN_ENOUGH + "x-a: &a {k: 1}\nx-b: {<<: *a, j: 2}\n",
+    "a binary": PLAIN_ENOUGH + "x-b: !!binary aGVsbG8=\n",
+    "a set": PLAIN_ENOUGH + "x-s: !!set {a, b}\n",
+    "keys one string apart": PLAIN_ENOUGH + "x-k: {1: a, 01: b}\n",
+    "a list key": PLAIN_ENOUGH + "x-k: {[1]: a}\n",
+}
+
+
+@pytest.mark.parametrize("name", NOT_PLAIN)
+def test_yaml_beyond_plain_is_checked_and_built_as_before(name: str, monkeypatch) -> None:
+    text = NOT_PLAIN[name].encode()
+    try:
+        expected: Any = _general(monkeypatch, text, "api.yaml")
+    except SpecError as error:
+        expected = str(error)
+    general = _general_checks(monkeypatch)
+    try:
+        got: Any = read.parse_text(text, "api.yaml")
+    except SpecError as error:
+        got = str(error)
+    assert got == expected and general == ["api.yaml"]
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        (PLAIN_ENOUGH + "x-a: 1\nx-a: 2\n", "duplicate key 'x-a' (line 5)"),
+        (PLAIN_ENOUGH + "x-d: " + "[" * 501 + "]" * 501 + "\n", "nested more than 500 levels deep"),
+        (PLAIN_ENOUGH + "x-l: [" + ", ".join(["1"] * 100_050) + "]\n", "more than the 100,"),
+    ],
+    ids=["duplicate key", "too deep", "over the node budget"],
+)
+def test_faults_a_plain_yaml_text_may_hold_are_reported_as_before(text: str, words: str, monkeypatch) -> None:
+    with pytest.raises(SpecError) as expected:
+        _general(monkeypatch, text.encode(), "api.yaml")
+    with pytest.raises(SpecError) as got:
+        read.parse_text(text.encode(), "api.yaml")
+    assert str(got.value) == str(expected.value) and words in str(got.value)
