@@ -292,12 +292,40 @@ def _check_work(monkeypatch, spec: Path) -> tuple[int, int]:
 
 
 def test_checking_a_spec_ten_times_larger_costs_at_most_ten_times_the_work(tmp_path, monkeypatch):
+    """When the screen doubts a spec (issue 19), openapi-spec-validator checks it: still linear."""
+    from odm_dyn.spec import check
+
+    monkeypatch.setattr(check, "certainly_valid", lambda data, version: False)
     small_meta, small_reads = _check_work(monkeypatch, _generated(tmp_path, 200))
     large_meta, large_reads = _check_work(monkeypatch, _generated(tmp_path, 2000))
     # every schema's dialect check is jsonschema-rs's (the slow Python one only for a fault)
     assert small_meta == large_meta == 0
-    assert large_reads <= 10.5 * small_reads
+    assert 0 < large_reads <= 10.5 * small_reads
     assert large_reads <= 20 * 2000  # a few reads an operation: its parameters are read as plain values
+
+
+def test_screening_a_spec_ten_times_larger_costs_at_most_ten_times_the_work(tmp_path, monkeypatch):
+    from odm_dyn.spec import screen
+
+    def work(spec: Path) -> dict[str, int]:
+        counts = {"resolve": 0, "meta_check": 0}
+        with monkeypatch.context() as patch:
+            for name in counts:
+                real = getattr(screen._Screen, name)
+                patch.setattr(screen._Screen, name, _counting(real, counts, name))
+            load_document(spec, use_cache=False)
+        return counts
+
+    small, large = work(_generated(tmp_path, 200)), work(_generated(tmp_path, 2000))
+    assert all(0 < large[name] <= 10.5 * small[name] for name in small), (small, large)
+
+
+def _counting(real, counts, name):
+    def counted(*args, **kwargs):
+        counts[name] += 1
+        return real(*args, **kwargs)
+
+    return counted
 
 
 def test_a_large_load_runs_no_full_garbage_collection(tmp_path):

@@ -1,6 +1,9 @@
-"""Checking a bundled document with openapi-spec-validator; faults name their place.
+"""Checking a bundled document; faults name their place, in openapi-spec-validator's words.
 
-The check costs what a spec says, not how often it says it: a node whose content was found
+A document the screen (``screen.py``, jsonschema-rs) vouches for is valid and openapi-spec-
+validator is not even imported; only one it doubts is checked by openapi-spec-validator, whose
+first fault is the error (issue 19: its import and walk were most of a first load). That check
+costs what a spec says, not how often it says it: a node whose content was found
 clean is not checked again, the validator's registries are sets, schemas are screened by
 jsonschema-rs against their dialect, and a fault is still reported by openapi-spec-validator's
 own words (issue 12: a 20,000-operation spec took 82 s, most of it here).
@@ -11,19 +14,19 @@ from __future__ import annotations
 import functools
 import json
 import re
-from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import SpecError
 from .bundle import origin_of
 from .document import Document
 from .pointers import escape_token, pointer_of
+from .screen import OAS31_DIALECT, certainly_valid, dialect_validator
 
 # --------------------------------------------------------------------------- checking
 
 
 def check_document(data: dict[str, Any], file: str, origins: dict[str, tuple[str, str]]) -> None:
-    """Check a bundled document with openapi-spec-validator; raise the first fault."""
+    """Check a bundled document; raise openapi-spec-validator's first fault."""
     version = str(data.get("openapi", ""))
     if not re.match(r"^3\.[01]\.\d+", version):
         raise SpecError(
@@ -31,6 +34,8 @@ def check_document(data: dict[str, Any], file: str, origins: dict[str, tuple[str
             file=file,
             pointer="/openapi",
         )
+    if certainly_valid(data, version[:3]):
+        return
     from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
     validator_class = _locating_validator(
@@ -141,16 +146,13 @@ def _prescreened_meta_check(keyword_class: Any) -> Any:
     package, about 2 ms a schema; jsonschema-rs gives the same verdict in microseconds. Only a
     schema it refuses goes through the Python check, so a fault reads as it always did.
     """
-    from openapi_schema_validator import OAS31Validator
-
-    dialect_id = OAS31Validator.META_SCHEMA.get("$id")
 
     def _validate_schema_meta(self: Any, schema: Any, schema_value: Any) -> Any:
         try:
             dialect = self._get_schema_dialect_id(schema, schema_value)
         except ValueError:
             dialect = None
-        fast = _oas31_dialect_validator() if dialect == dialect_id else None
+        fast = dialect_validator("3.1") if dialect == OAS31_DIALECT else None
         if fast is not None and fast.is_valid(schema_value):
             return None
         return keyword_class._validate_schema_meta(self, schema, schema_value)
@@ -172,33 +174,6 @@ def _path_param_names(self: Any, params: Any) -> Iterator[str]:
                 yield (param / "name").read_str()
         elif isinstance(raw, dict) and raw.get("in") == "path":
             yield raw["name"]
-
-
-@functools.cache
-def _oas31_dialect_validator() -> Any:
-    """The OpenAPI 3.1 schema dialect (its meta-schema and vocabulary, as openapi-schema-validator
-    ships them), compiled by jsonschema-rs; formats checked, as the Python check does.
-    ``None`` if that package's files are not where this version keeps them: the Python check
-    alone then, slower but the same verdicts."""
-    import jsonschema_rs
-    import openapi_schema_validator
-    from openapi_schema_validator import OAS31Validator
-
-    root = Path(openapi_schema_validator.__file__).parent / "schemas" / "oas3.1"
-    try:
-        vocabulary = json.loads((root / "vocabularies" / "base").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-    def retrieve(uri: str) -> Any:
-        if uri.rstrip("#") == vocabulary.get("$id"):
-            return vocabulary
-        raise ValueError(f"no such meta-schema here: {uri}")
-
-    try:
-        return jsonschema_rs.validator_for(OAS31Validator.META_SCHEMA, retriever=retrieve, validate_formats=True)
-    except (ValueError, jsonschema_rs.ReferencingError):
-        return None
 
 
 def _content_key(args: tuple[Any, ...], kwargs: dict[str, Any], node: Any) -> str | None:

@@ -114,7 +114,7 @@ def parse_text(text: bytes, file: str) -> Any:
     """
     if file.endswith(".json"):
         return _parse_json(text, file)
-    return _normalise_keys(_parse_yaml(text, file))
+    return _parse_yaml(text, file)
 
 
 def _parse_json(text: bytes, file: str) -> Any:
@@ -160,6 +160,8 @@ def _yaml_line_of_duplicate(text: bytes) -> int | None:
 
 
 def _parse_yaml(text: bytes, file: str) -> Any:
+    """The document of a YAML text, keys as strings: built in one pass when it is plain, else
+    checked (``_check_nodes``), constructed by PyYAML and its keys made strings."""
     global _yaml_loader
     import yaml
 
@@ -170,12 +172,83 @@ def _parse_yaml(text: bytes, file: str) -> Any:
         node = loader.get_single_node()
         if node is None:
             return None
+        try:
+            return _build_plain(node, loader)
+        except (_NotPlain, yaml.YAMLError):
+            pass  # the general path finds (and reports) it in its own order
         _check_nodes(node, file)
-        return loader.construct_document(node)
+        return _normalise_keys(loader.construct_document(node))
     except yaml.YAMLError as exc:
         raise SpecError(f"invalid YAML: {exc}", file=file) from None
     finally:
         loader.dispose()
+
+
+class _NotPlain(Exception):
+    """A composed YAML graph the one-pass builder leaves to the general path."""
+
+
+_MAP, _SEQ, _STR = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:str"
+_SCALAR_TAGS = tuple(f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null"))
+
+
+def _build_plain(root: Any, loader: Any) -> Any:
+    """What ``_check_nodes``, PyYAML's construction and ``_normalise_keys`` make of a plain
+    graph, in one pass (they were a third of a large spec's first load, issue 19).
+
+    Plain: no node reached twice (no aliases of mappings or lists), no merge key or other tag
+    than a mapping's, a list's, a string's, a number's, a boolean's or null's, no duplicate key,
+    nested at most ``MAX_NESTING`` and within the node budget. Anything else is ``_NotPlain``.
+    """
+    import yaml
+
+    scalar = {tag: type(loader).yaml_constructors[tag] for tag in _SCALAR_TAGS}
+    seen: set[int] = set()
+    holder: list[Any] = [None]
+    stack: list[tuple[Any, int, Any, Any]] = [(root, 1, holder, 0)]
+    visits = 0
+    while stack:
+        node, depth, parent, slot = stack.pop()
+        visits += 1
+        if isinstance(node, yaml.ScalarNode):
+            parent[slot] = node.value if node.tag == _STR else _plain_scalar(scalar, loader, node)
+            continue
+        if id(node) in seen or depth > MAX_NESTING:
+            raise _NotPlain
+        seen.add(id(node))
+        if node.tag == _SEQ and isinstance(node, yaml.SequenceNode):
+            parent[slot] = built = [None] * len(node.value)
+            stack.extend((child, depth + 1, built, index) for index, child in enumerate(node.value))
+        elif node.tag == _MAP and isinstance(node, yaml.MappingNode):
+            parent[slot] = mapping = _plain_keys(scalar, loader, node)
+            stack.extend((value, depth + 1, mapping, key) for key, (_, value) in zip(mapping, node.value))
+        else:
+            raise _NotPlain
+    if visits > ALIAS_NODE_BUDGET + ALIAS_EXPANSION_FACTOR * len(seen):
+        raise _NotPlain  # no alias, yet more nodes than the budget: the general check says so
+    return holder[0]
+
+
+def _plain_scalar(scalar: dict[str, Any], loader: Any, node: Any) -> Any:
+    construct = scalar.get(node.tag)
+    if construct is None:
+        raise _NotPlain
+    return construct(loader, node)
+
+
+def _plain_keys(scalar: dict[str, Any], loader: Any, node: Any) -> dict[str, Any]:
+    """A mapping's keys, as strings and in order (values to come); ``_NotPlain`` for a key that
+    is not a plain scalar, or two keys that are the same text or the same string."""
+    import yaml
+
+    mapping: dict[str, Any] = {}
+    for key, _ in node.value:
+        if not isinstance(key, yaml.ScalarNode):
+            raise _NotPlain
+        mapping[_key(key.value if key.tag == _STR else _plain_scalar(scalar, loader, key))] = None
+    if len(mapping) != len(node.value):
+        raise _NotPlain
+    return mapping
 
 
 def _check_nodes(root: Any, file: str) -> None:
