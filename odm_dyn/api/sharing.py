@@ -30,12 +30,12 @@ class Shared:
         found = self._values.get(key)
         if found is None:
             found = self._values[key] = make()
-        return found  # type: ignore[no-any-return]
+        return found
 
     def same(self, value: T) -> T:
         """An equal hashable value made earlier (a frozenset, a tuple of names), else ``value``."""
-        return self._values.setdefault((type(value), value), value)  # type: ignore[no-any-return]
+        return self._values.setdefault((type(value), value), value)
 
     def mapping(self, items: dict[str, T]) -> dict[str, T]:
         """An earlier dict with the very same values under the same keys, in the same order, else ``items``."""
-        return self._values.setdefault(("dict", tuple((k, id(v)) for k, v in items.items())), items)  # type: ignore[no-any-return]
+        return self._values.setdefault(("dict", tuple((k, id(v)) for k, v in items.items())), items)
