@@ -5,8 +5,9 @@
 Starts the embedded ODM server in its own process (``odm-dyn serve``), then measures, in this
 order: CPU and wall per ``getTaskInfo`` call (interleaved rounds over all clients), cold start
 as whole processes (wall and peak memory), spec load and build (first and cached) for the Tasks
-spec, the vendor's whole API and a generated 1,000-operation spec, the server's throughput
-from 8 threads, and AsyncClient's figures (``asyncbench.py``). Writes ``latest.md``,
+spec, the vendor's whole API and a generated 1,000-operation spec, the first load of generated
+JSON specs up to 20,000 operations (``large_spec.py``), the server's throughput from 8 threads,
+and AsyncClient's figures (``asyncbench.py``). Writes ``latest.md``,
 ``latest.json`` and ``latest.png`` into the output folder.
 """
 
@@ -24,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import asyncbench, peers, readme, report, specgen, throughput
+from . import asyncbench, large_spec, peers, readme, report, specgen, throughput
 from .percall import measure
 from .server import BareServerProcess, ServerProcess, publish_task
 
@@ -65,6 +66,7 @@ def run(scratch: Path, *, quick: bool = False) -> dict[str, Any]:
     results: dict[str, Any] = {"machine": _machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
     repeats = 1 if quick else 3
     results["spec_load"] = {name: _spec_load(spec, cache, repeats) for name, spec in specs.items()}
+    results["large_spec"] = _large_spec(scratch, quick)
     with ServerProcess() as server:
         task_id = publish_task(server.url)
         results["per_call"] = _per_call(server, task_id, specs, quick)
@@ -221,6 +223,12 @@ def _spec_load(spec: Any, cache: Path, repeats: int = 1) -> dict[str, Any]:
         ok = sorted((r for r in runs if "seconds" in r), key=lambda r: r["seconds"])
         out[label] = ok[len(ok) // 2] if ok else runs[0]
     return out
+
+
+def _large_spec(scratch: Path, quick: bool) -> dict[str, Any]:
+    """First loads of generated JSON specs at several sizes (the quick run: small ones only)."""
+    counts = large_spec.QUICK_COUNTS if quick else large_spec.COUNTS
+    return large_spec.figures(counts, rounds=1 if quick else 3, pythonpath=str(ROOT), scratch=scratch)
 
 
 def _load_once(spec: Any, cache: Path) -> dict[str, Any]:

@@ -13,6 +13,7 @@ after ``self``, ``body`` and the ``_``-prefixed per-call options).
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from ..names import free_method_name, free_name, snake_case
 from ..spec.document import Document
 from ..spec.media import is_json_media
 from ..spec.pointers import pointer_of, resolve_pointer
+from .sharing import Shared, canonical_text
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 LOCATIONS = ("path", "query", "header", "cookie")
@@ -69,7 +71,7 @@ OPTION_NAMES = frozenset(option.name for option in CALL_OPTIONS)
 RESERVED_ARGUMENTS = frozenset({"self", "body"}) | OPTION_NAMES
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Parameter:
     name: str  # the wire name
     python_name: str
@@ -84,21 +86,21 @@ class Parameter:
     media_type: str | None = None  # for parameters declared with ``content``
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RequestBody:
     required: bool
     content: dict[str, dict[str, Any]]  # media type → schema
     description: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Response:
     status: str  # "200", "4XX" or "default"
     description: str
     content: dict[str, dict[str, Any]]  # media type → schema (may be {})
 
 
-@dataclass
+@dataclass(slots=True)
 class Operation:
     operation_id: str
     python_name: str
@@ -246,27 +248,30 @@ def _one_line(text: str) -> str:
 
 
 def build_operations(documents: Iterable[Document], reserved: Iterable[str] = ()) -> dict[str, Operation]:
-    """Every operation of the documents by operationId, with names settled by the rule."""
+    """Every operation of the documents by operationId, with names settled by the rule.
+
+    Equal parameters, bodies and responses of one document are one object (see ``sharing``).
+    """
     taken = set(reserved)
     operations: dict[str, Operation] = {}
     for document in documents:
-        for op in _document_operations(document, taken):
+        for op in _document_operations(document, taken, Shared()):
             operations[op.operation_id] = op
     return operations
 
 
-def _document_operations(document: Document, taken: set[str]) -> Iterable[Operation]:
+def _document_operations(document: Document, taken: set[str], shared: Shared) -> Iterable[Operation]:
     data = document.data
     default_security = data.get("security", [])
     for path, item in (data.get("paths") or {}).items():
-        shared = item.get("parameters", [])
+        common = item.get("parameters", [])
         for method in HTTP_METHODS:
             raw = item.get(method)
             if not isinstance(raw, dict):
                 continue
             at = ["paths", path, method]
             op_id = raw.get("operationId") or snake_case(f"{method}_{path}")
-            parameters = _parameters(document, shared, raw.get("parameters", []), at, op_id)
+            parameters = _parameters(document, common, raw.get("parameters", []), at, op_id, shared)
             yield Operation(
                 operation_id=op_id,
                 python_name=free_method_name(snake_case(op_id), taken),
@@ -277,8 +282,8 @@ def _document_operations(document: Document, taken: set[str]) -> Iterable[Operat
                 description=raw.get("description", ""),
                 deprecated=bool(raw.get("deprecated", False)),
                 parameters=parameters,
-                body=_request_body(document, raw.get("requestBody"), at),
-                responses=_responses(document, raw.get("responses") or {}),
+                body=_request_body(document, raw.get("requestBody"), shared),
+                responses=_responses(document, raw.get("responses") or {}, shared),
                 security=raw.get("security", default_security),
                 document=document,
                 pointer=pointer_of(at),
@@ -297,9 +302,9 @@ def deref(document: Document, node: Any) -> Any:
     return node
 
 
-def _parameters(document: Document, shared: list, own: list, at: list, op_id: str) -> list[Parameter]:
+def _parameters(document: Document, common: list, own: list, at: list, op_id: str, shared: Shared) -> list[Parameter]:
     merged: dict[tuple[str, str], dict] = {}
-    for raw in list(shared) + list(own):  # the operation's own win over the path item's
+    for raw in list(common) + list(own):  # the operation's own win over the path item's
         raw = deref(document, raw)
         merged[(raw["name"], raw["in"])] = raw
     taken = set(RESERVED_ARGUMENTS)
@@ -309,7 +314,7 @@ def _parameters(document: Document, shared: list, own: list, at: list, op_id: st
     for raw in params:
         if raw["in"] == "header" and raw["name"].lower() in ("accept", "content-type", "authorization"):
             continue  # OpenAPI says these are ignored as parameters
-        result.append(_parameter(document, raw, taken))
+        result.append(_parameter(document, raw, taken, shared))
     missing = [n for n in path_order if n not in {p.name for p in result if p.location == "path"}]
     if missing:
         raise SpecError(
@@ -322,46 +327,59 @@ def _path_index(order: list[str], raw: dict) -> int:
     return order.index(raw["name"]) if raw["name"] in order else len(order)
 
 
-def _parameter(document: Document, raw: dict, taken: set[str]) -> Parameter:
+def _parameter(document: Document, raw: dict, taken: set[str], shared: Shared) -> Parameter:
     location = raw["in"]
     style = raw.get("style", DEFAULT_STYLE[location])
     schema, media_type = raw.get("schema"), None
     if schema is None and raw.get("content"):
         media_type, media = next(iter(raw["content"].items()))
         schema = media.get("schema", {})
-    return Parameter(
-        name=raw["name"],
-        python_name=free_name(snake_case(raw["name"]), taken),
-        location=location,
-        required=bool(raw.get("required", location == "path")),
-        # A shared parameter schema ($ref at the top) is followed, so that everything reading the
-        # parameter (serialisation, the server's text conversion, the CLI) sees its type.
-        schema=deref(document, schema) or {},
-        style=style,
-        explode=bool(raw.get("explode", style == "form")),
-        description=raw.get("description", ""),
-        deprecated=bool(raw.get("deprecated", False)),
-        allow_reserved=bool(raw.get("allowReserved", False)),
-        media_type=media_type,
+    # A shared parameter schema ($ref at the top) is followed, so that everything reading the
+    # parameter (serialisation, the server's text conversion, the CLI) sees its type.
+    schema = deref(document, schema) or {}
+    fields = (
+        raw["name"],
+        free_name(snake_case(raw["name"]), taken),
+        location,
+        bool(raw.get("required", location == "path")),
+        schema,
+        style,
+        bool(raw.get("explode", style == "form")),
+        raw.get("description", ""),
+        bool(raw.get("deprecated", False)),
+        bool(raw.get("allowReserved", False)),
+        media_type,
     )
+    key = ("parameter", *fields[:4], canonical_text(schema), *fields[5:])
+    return shared.get(key, lambda: Parameter(*fields))
 
 
-def _request_body(document: Document, raw: Any, at: list) -> RequestBody | None:
+def _request_body(document: Document, raw: Any, shared: Shared) -> RequestBody | None:
     if raw is None:
         return None
     raw = deref(document, raw)
-    content = {media: (spec or {}).get("schema", {}) for media, spec in (raw.get("content") or {}).items()}
-    return RequestBody(
-        required=bool(raw.get("required", False)), content=content, description=raw.get("description", "")
-    )
+    content = _content(raw)
+    required, description = bool(raw.get("required", False)), raw.get("description", "")
+    key = ("body", required, description, _content_text(content))
+    return shared.get(key, lambda: RequestBody(required=required, content=content, description=description))
 
 
-def _responses(document: Document, raw: dict) -> dict[str, Response]:
+def _responses(document: Document, raw: dict, shared: Shared) -> dict[str, Response]:
     responses = {}
     for status, response in raw.items():
         response = deref(document, response)
-        content = {media: (spec or {}).get("schema", {}) for media, spec in (response.get("content") or {}).items()}
-        responses[str(status).upper() if str(status) != "default" else "default"] = Response(
-            status=str(status), description=response.get("description", ""), content=content
+        content, description = _content(response), response.get("description", "")
+        key = ("response", str(status), description, _content_text(content))
+        responses[str(status).upper() if str(status) != "default" else "default"] = shared.get(
+            key, functools.partial(Response, status=str(status), description=description, content=content)
         )
-    return responses
+    return shared.mapping(responses)
+
+
+def _content(raw: dict) -> dict[str, dict[str, Any]]:
+    """Media type → schema of a body or response (``{}`` where none is declared)."""
+    return {media: (spec or {}).get("schema", {}) for media, spec in (raw.get("content") or {}).items()}
+
+
+def _content_text(content: dict[str, dict[str, Any]]) -> tuple[tuple[str, str], ...]:
+    return tuple((media, canonical_text(schema)) for media, schema in content.items())

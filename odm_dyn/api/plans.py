@@ -8,6 +8,7 @@ precompiled validators, nothing more.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from ..spec.media import is_json_media
 from .model import Model, make_model_class
 from .operations import Operation, Parameter, build_operations
 from .schemas import REQUEST, RESPONSE, SchemaCheck, SchemaCompiler
+from .sharing import Shared
 
 # Names a Client (or a generated-client ``<Tag>Api`` object) owns; an operation or tag with
 # one of these names gets "_" appended. tests/test_openapi_features.py checks it is complete.
@@ -45,7 +47,7 @@ CLIENT_ATTRIBUTES = frozenset(
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class ResponsePlan:
     status: str
     description: str
@@ -57,7 +59,7 @@ class ResponsePlan:
     media_keys: dict[str, tuple[str, str | None, bool]] = field(default_factory=dict, repr=False, compare=False)
 
 
-@dataclass
+@dataclass(slots=True)
 class CallPlan:
     """What every call of one operation needs, prepared at load time."""
 
@@ -101,7 +103,8 @@ class Api:
         for name, document in self._model_documents.items():
             model = self.models[name]
             model._field_check = staticmethod(_field_checker(model, self._compilers[id(document)]))
-        self.plans = {op_id: self._located_plan(op) for op_id, op in self.operations.items()}
+        shared = Shared()  # equal parts of plans (responses, name sets) are one object: see sharing
+        self.plans = {op_id: self._located_plan(op, shared) for op_id, op in self.operations.items()}
         self.by_python_name = {op.python_name: self.plans[op.operation_id] for op in self.operations.values()}
         # Lowercase names of the headers and query parameters the security schemes send credentials in.
         self.secret_names = frozenset(
@@ -167,41 +170,49 @@ class Api:
 
     # ------------------------------------------------------------------ plans
 
-    def _located_plan(self, op: Operation) -> CallPlan:
+    def _located_plan(self, op: Operation, shared: Shared) -> CallPlan:
         """The plan; a schema that cannot be compiled is named by the operation it belongs to."""
         try:
-            return self._plan(op)
+            return self._plan(op, shared)
         except SpecError as exc:
             if exc.file is not None:
                 raise
             raise SpecError(f"{op.operation_id}: {exc}", file=op.document.path, pointer=op.pointer) from exc
 
-    def _plan(self, op: Operation) -> CallPlan:
+    def _plan(self, op: Operation, shared: Shared) -> CallPlan:
         compiler = self._compilers[id(op.document)]
-        params = {p.python_name: p for p in op.parameters}
+        params = shared.mapping({p.python_name: p for p in op.parameters})
         body_checks: dict[str, SchemaCheck | None] = {}
         body_media = None
         if op.body is not None:
             for media, schema in op.body.content.items():
                 body_checks[media] = compiler.check(schema, REQUEST) if schema else None
             body_media = _preferred_media(list(op.body.content))
-        responses = {status: self._response_plan(compiler, r) for status, r in op.responses.items()}
+        responses = self._response_plans(compiler, op, shared)
         accept = _preferred_media(op.success_media_types()) or "application/json"
         plan = CallPlan(
             op=op,
-            positional=tuple(p.python_name for p in op.positional()),
+            positional=shared.same(tuple(p.python_name for p in op.positional())),
             params=params,
-            required=frozenset(p.python_name for p in op.parameters if p.required),
-            checks={name: compiler.check(p.schema, REQUEST) for name, p in params.items()},
+            required=shared.same(frozenset(p.python_name for p in op.parameters if p.required)),
+            checks=shared.mapping({name: compiler.check(p.schema, REQUEST) for name, p in params.items()}),
             body_media=body_media,
-            body_checks=body_checks,
+            body_checks=shared.mapping(body_checks),
             responses=responses,
             accept=accept,
         )
-        plan.allowed = frozenset(params) | ({"body"} if op.body is not None else set())
+        plan.allowed = shared.same(frozenset(params) | ({"body"} if op.body is not None else set()))
         plan.returns_task = _returns_model(responses, "TaskInfo")
         plan.deprecations = ("",) * op.deprecated + tuple(p.python_name for p in op.parameters if p.deprecated)
         return plan
+
+    def _response_plans(self, compiler: SchemaCompiler, op: Operation, shared: Shared) -> dict[str, ResponsePlan]:
+        """Status → plan; operations that share a response (an equal one: see ``operations``) share its plan."""
+        plans = {}
+        for status, response in op.responses.items():
+            make = functools.partial(self._response_plan, compiler, response)
+            plans[status] = shared.get(("response plan", id(response)), make)
+        return shared.mapping(plans)
 
     def _response_plan(self, compiler: SchemaCompiler, response: Any) -> ResponsePlan:
         checks: dict[str, SchemaCheck | None] = {}

@@ -16,7 +16,6 @@ openapi-core's own request and response validators (used by tests and ``odm_dyn.
 from __future__ import annotations
 
 import binascii
-import json
 from base64 import b64decode
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -27,6 +26,7 @@ from ..errors import SpecError
 from ..spec.document import Document
 from ..spec.pointers import resolve_pointer
 from .normalise import DOC_URI, INTEGER_BOUNDS, LITERAL_KEYWORDS, SCHEMA_MAPS, Normaliser, is_discriminator_path
+from .sharing import canonical_text
 
 REQUEST = "request"
 RESPONSE = "response"
@@ -256,7 +256,7 @@ class SchemaCompiler:
         if key not in self._checks:
             # Equal schemas of one document (hundreds of ``{type: string}`` parameters, the same
             # ``$ref`` written in many places) inline, normalise and check alike: one check each.
-            text = (json.dumps(schema, sort_keys=True, default=repr), direction)
+            text = (canonical_text(schema), direction)
             found = self._by_text.get(text)
             if found is None:
                 inlined = self.inline(schema, direction)
@@ -279,7 +279,7 @@ class SchemaCompiler:
 
     def _part_validator(self, part: Any, direction: str) -> Any:
         """The validator of a piece of a schema (example generators ask), by the piece's content."""
-        key = (json.dumps(part, sort_keys=True, default=repr), direction)
+        key = (canonical_text(part), direction)
         if key not in self._parts:
             self._parts[key] = self._compile(self.json_schema(self.inline(part, direction), direction))
         return self._parts[key]
@@ -294,7 +294,7 @@ class SchemaCompiler:
 
     def _compile(self, json_schema: Any) -> Any:
         """One validator per distinct schema: many parameters say ``{type: string}``."""
-        text = json.dumps(json_schema, sort_keys=True, default=repr)
+        text = canonical_text(json_schema)
         if text not in self._compiled:
             self._compiled[text] = self._compile_new(json_schema)
         return self._compiled[text]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from ..errors import SpecError
 from .fetch import is_url
@@ -41,7 +42,8 @@ class _Bundler:
         doc = self.read(self.root)
         if not isinstance(doc, dict):
             raise SpecError("not an OpenAPI document (not a mapping)", file=self.root)
-        if _has_file_ref(doc):
+        refs = _refs(doc)  # one walk: whether any names another file, and what to check if none does
+        if any(not ref.startswith("#") for ref in refs.file_refs):
             self._register_components(doc)
             self.taken = set((doc.get("components") or {}).get("schemas") or {})
             out = self._walk(doc, self.root, [], ())  # new containers throughout: the parsed files stay as read
@@ -50,7 +52,7 @@ class _Bundler:
         if self.adopted:
             components = out.setdefault("components", {})
             components["schemas"] = {**(components.get("schemas") or {}), **self.adopted}
-        self._check_local_refs(out)
+        self._check_local_refs(out, refs.checked if out is doc else _refs(out).checked)
         return out
 
     def _register_components(self, doc: dict[str, Any]) -> None:
@@ -177,11 +179,18 @@ class _Bundler:
     def _origin_pointer(self, file: str, here: str) -> str:
         return origin_of(self.origins, here, self.root)[1] if file != self.root else here
 
-    def _check_local_refs(self, doc: dict[str, Any]) -> None:
-        """Every local ``$ref`` points at something, and no chain of them comes back to itself."""
-        for where, ref in _iter_refs(doc, []):
-            if ref.startswith("#"):
-                self._follow_chain(doc, where, ref)
+    def _check_local_refs(self, doc: dict[str, Any], refs: list[tuple[Any, str]]) -> None:
+        """Every local ``$ref`` points at something, and no chain of them comes back to itself.
+
+        Whether a chain ends well depends on the reference alone (a cycle through the place it
+        stands at is a cycle of the reference too), so each distinct one is followed once: a
+        large spec says the same ``$ref`` thousands of times.
+        """
+        good: set[str] = set()
+        for where, ref in refs:
+            if ref.startswith("#") and ref not in good:
+                self._follow_chain(doc, pointer_of(_path(where)), ref)
+                good.add(ref)
 
     def _follow_chain(self, doc: dict[str, Any], where: str, ref: str) -> None:
         """Follow ``$ref`` to ``$ref`` (a node that is a reference and nothing it adds of its
@@ -203,32 +212,47 @@ class _Bundler:
             ref = target["$ref"]
 
 
-def _has_file_ref(doc: Any) -> bool:
-    """Whether a document holds a ``$ref`` into another file (iteratively: documents nest deep)."""
-    stack = [doc]
+@dataclass
+class _Refs:
+    """The ``$ref`` strings of a document: ``file_refs`` every one (a ``$ref`` nested in a
+    ``$ref``'s own value too), ``checked`` those the local check follows, with where each stands."""
+
+    file_refs: list[str] = field(default_factory=list)
+    checked: list[tuple[Any, str]] = field(default_factory=list)
+
+
+def _refs(doc: Any) -> _Refs:
+    """One walk over the document, in document order, iteratively (documents nest deep).
+
+    A place is a linked path ``(parent, key)``, made into a pointer only when asked for (see
+    ``_path``): building every pointer on the way cost as much as the walk.
+    """
+    found = _Refs()
+    stack: list[tuple[Any, Any, bool]] = [(doc, None, True)]  # (node, its place, whether checked)
     while stack:
-        node = stack.pop()
+        node, place, checked = stack.pop()
         if isinstance(node, dict):
             ref = node.get("$ref")
-            if isinstance(ref, str) and not ref.startswith("#"):
-                return True
-            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+            if isinstance(ref, str):
+                found.file_refs.append(ref)
+                if checked:
+                    found.checked.append((place, ref))
+            items = [(v, (place, k), checked and k != "$ref") for k, v in node.items() if isinstance(v, (dict, list))]
         elif isinstance(node, list):
-            stack.extend(v for v in node if isinstance(v, (dict, list)))
-    return False
+            items = [(v, (place, i), checked) for i, v in enumerate(node) if isinstance(v, (dict, list))]
+        else:
+            continue
+        stack.extend(reversed(items))
+    return found
 
 
-def _iter_refs(node: Any, at: list[Any]) -> Iterator[tuple[str, str]]:
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str):
-            yield pointer_of(at), ref
-        for key, value in node.items():
-            if key != "$ref":
-                yield from _iter_refs(value, at + [key])
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _iter_refs(value, at + [index])
+def _path(place: Any) -> list[Any]:
+    """The keys from the root to a place of ``_refs``."""
+    keys = []
+    while place is not None:
+        place, key = place
+        keys.append(key)
+    return keys[::-1]
 
 
 def origin_of(origins: dict[str, tuple[str, str]], pointer: str, root: str) -> tuple[str, str]:
