@@ -284,6 +284,12 @@ def test_a_mounted_adapter_or_own_send_goes_through_requests() -> None:
 
     assert Transport("http://127.0.0.1:9", session=OwnSend())._direct is None
 
+    class OwnChoice(requests.Session):
+        def get_adapter(self, url: str) -> Any:
+            return super().get_adapter(url)
+
+    assert Transport("http://127.0.0.1:9", session=OwnChoice())._direct is None  # its choice may change per call
+
 
 def test_a_later_mount_wins_over_the_direct_route() -> None:
     import requests
@@ -304,6 +310,41 @@ def test_a_later_mount_wins_over_the_direct_route() -> None:
         session.mount(server.url, Recording())
         assert client.get_task_info("GSF000002").id == "GSF000001"
     assert sent == [server.url + "/api/v1/tasks/GSF000002"]
+
+
+def test_an_adapter_replaced_under_the_same_prefix_wins_over_the_direct_route() -> None:
+    """The direct route keeps the session's adapters as it found them: a new one under the
+    same prefix (the same number of adapters, in the same order) is seen all the same."""
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    sent: list[str] = []
+
+    class Recording(HTTPAdapter):
+        def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+            sent.append(request.url)
+            return super().send(request, *args, **kwargs)
+
+    with ScriptedServer() as server:
+        server.default = Answer(200, json.dumps(TASK).encode())
+        session = requests.Session()
+        client = odm_dyn.Client(server.url, token="t", session=session)
+        client.get_task_info("GSF000001")
+        session.mount("http://", Recording())
+        assert client.get_task_info("GSF000002").id == "GSF000001"
+    assert sent == [server.url + "/api/v1/tasks/GSF000002"]
+
+
+def test_the_direct_route_asks_for_a_new_pool_once_its_own_is_closed() -> None:
+    with ScriptedServer() as server:
+        server.default = Answer(200, json.dumps(TASK).encode())
+        client = odm_dyn.Client(server.url, token="t")
+        client.get_task_info("GSF000001")
+        client.transport.session.adapters["http://"].poolmanager.clear()  # closes every pool it held
+        assert client.get_task_info("GSF000002").id == "GSF000001"
+        client.close()  # the session's close() closes them too
+        assert client.get_task_info("GSF000003").id == "GSF000001"
+    assert [r.target for r in server.received][-2:] == ["/api/v1/tasks/GSF000002", "/api/v1/tasks/GSF000003"]
 
 
 # --------------------------------------------------------------------------- the in-memory Api
@@ -377,8 +418,11 @@ def test_a_body_is_converted_and_its_media_type_chosen_once_per_call(monkeypatch
 # check, encode, send, read, check, model). A change that adds work to every call must raise
 # this on purpose, with the bench's figures to show what it costs. Raised to 60 for issue 12's
 # one deadline per call (client/connections.py: a deadline set for the head and the body, and
-# every socket read bounded by it): 58 measured then, 15 of them that socket's.
-CALL_BUDGET = 60
+# every socket read bounded by it): 58 measured then, 15 of them that socket's. Lowered to 56
+# for issue 19: 54 measured (the deadline socket's layers, a pool look-up, a quoting and the
+# merging of fixed headers gone from every call), and 2 to spare for a read more or less when
+# the server's head and body come in one segment or two.
+CALL_BUDGET = 56
 
 
 def _odm_dyn_calls(action: Callable[[], Any], rounds: int) -> dict[str, int]:
@@ -410,6 +454,37 @@ def test_a_call_stays_within_its_budget_of_python_work() -> None:
         counts = _odm_dyn_calls(lambda: client.get_task_info("GSF000001"), 10)
     per_call = sum(counts.values()) / 10
     assert 0 < per_call <= CALL_BUDGET, sorted(counts.items(), key=lambda item: -item[1])
+
+
+def test_the_deadline_changes_no_socket_timeout_while_it_is_farther_than_the_read_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Setting a socket's timeout is a system call: urllib3 makes its own two a request; the
+    call's deadline adds none unless it comes before the read timeout (it added one a read)."""
+    import socket
+
+    from odm_dyn.client.connections import call_deadline
+
+    timeouts: list[Any] = []
+    original = socket.socket.settimeout
+
+    def counted(self: socket.socket, value: Any) -> None:
+        timeouts.append(value)
+        original(self, value)
+
+    monkeypatch.setattr(socket.socket, "settimeout", counted)
+    with ScriptedServer() as server:
+        server.default = Answer(200, json.dumps(TASK).encode())
+        client = odm_dyn.Client(server.url, token="t", timeout=(5, 30))
+        client.get_task_info("GSF000001")  # connects: the connect timeout is set too
+        timeouts.clear()
+        for _ in range(10):
+            client.get_task_info("GSF000001")
+        assert len(timeouts) <= 2 * 10, timeouts
+        timeouts.clear()
+        with call_deadline(0.5):  # a deadline before the read timeout: the reads are cut to it
+            client.get_task_info("GSF000001")
+    assert any(value is not None and value <= 0.5 for value in timeouts), timeouts
 
 
 def test_a_call_runs_no_import_statement(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,10 +2,12 @@
 no wire dumps, and fresh pools in a forked child.
 
 - **One deadline for a whole call.** A read timeout bounds each wait for data, so a server
-  trickling a byte now and then never trips it. Every socket of these connections reads the
-  calling thread's deadline (:func:`deadline`, set by the transport for the head and then the
-  body of an answer, and narrowed by :func:`call_deadline` for a wait's polls) and times out
-  when it passes, however the bytes come.
+  trickling a byte now and then never trips it. Every read of these connections' sockets
+  waits no longer than the calling thread's deadline allows (:func:`deadline`, set by the
+  transport for the head and then the body of an answer, and narrowed by :func:`call_deadline`
+  for a wait's polls) and times out when it passes, however the bytes come. The price per
+  call is what the per-call guards count: the deadline is set, not wrapped around each read,
+  and a read's timeout changes (a system call) only when the deadline comes before it.
 - **Final answers only.** ``http.client`` skips ``100 Continue`` but takes any other interim
   answer (``103 Early Hints``) as the final one; :class:`FinalResponse` skips every 1xx but
   ``101`` (a protocol switch odm_dyn never asks for, left to fail as it does).
@@ -29,25 +31,31 @@ import time
 import weakref
 from typing import Any, Iterator
 
-_local = threading.local()
+
+class _Deadlines(threading.local):
+    deadline: float | None = None  # what the reads of this thread must end by
+    outer: float | None = None  # an enclosing call_deadline's, which no deadline may pass
+
+
+_local = _Deadlines()
 
 
 def deadline() -> float | None:
     """The calling thread's deadline (``time.monotonic()`` seconds), or ``None``."""
-    return getattr(_local, "deadline", None)
+    return _local.deadline
 
 
 def set_deadline(when: float | None) -> None:
     """Set the calling thread's deadline for the reads of these connections (``None``: none),
     never later than an enclosing :func:`call_deadline`'s."""
-    outer = getattr(_local, "outer", None)
+    outer = _local.outer
     _local.deadline = when if outer is None else (outer if when is None else min(when, outer))
 
 
 @contextlib.contextmanager
 def call_deadline(seconds: float) -> Iterator[None]:
     """Calls made inside end within ``seconds`` of now, whatever their timeouts say."""
-    previous = getattr(_local, "outer", None)
+    previous = _local.outer
     when = time.monotonic() + seconds
     _local.outer = when if previous is None else min(when, previous)
     try:
@@ -57,53 +65,67 @@ def call_deadline(seconds: float) -> Iterator[None]:
 
 
 class DeadlineSocket:
-    """A socket whose every read ends by the calling thread's deadline.
+    """A connection's socket whose every read ends by the calling thread's deadline.
 
-    Everything but reading is the wrapped socket's own. ``settimeout`` is remembered (the read
-    timeout urllib3 sets) and each read waits at most the lesser of it and the time left.
+    Everything but reading is the wrapped socket's own, bound once (no Python call per request
+    for ``sendall``, ``settimeout``, ...). The answers are read through :meth:`makefile`'s
+    :class:`DeadlineReader`, which bounds each wait; a direct ``recv`` is bounded alike.
     """
 
-    __slots__ = ("_sock", "_timeout", "fileno", "sendall")
+    __slots__ = ("_sock", "fileno", "sendall", "settimeout", "gettimeout", "shutdown", "close")
 
     def __init__(self, sock: Any):
         self._sock = sock
-        self._timeout = sock.gettimeout()
-        # What every call uses, bound once: no __getattr__ (a Python call) per request.
-        self.fileno, self.sendall = sock.fileno, sock.sendall
-
-    def settimeout(self, value: float | None) -> None:
-        self._timeout = value
-        self._sock.settimeout(value)
-
-    def gettimeout(self) -> float | None:
-        return self._timeout
-
-    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
-        self._bound()
-        return int(self._sock.recv_into(buffer, nbytes, flags))
-
-    def recv(self, bufsize: int, flags: int = 0) -> bytes:
-        self._bound()
-        return bytes(self._sock.recv(bufsize, flags))
-
-    def _bound(self) -> None:
-        when = getattr(_local, "deadline", None)
-        if when is None:
-            self._sock.settimeout(self._timeout)
-            return
-        left = when - time.monotonic()
-        if left <= 0:
-            raise TimeoutError("the call's deadline passed")
-        self._sock.settimeout(left if self._timeout is None else min(self._timeout, left))
+        self.fileno, self.sendall, self.shutdown, self.close = sock.fileno, sock.sendall, sock.shutdown, sock.close
+        self.settimeout, self.gettimeout = sock.settimeout, sock.gettimeout
 
     def makefile(self, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
         if mode != "rb":
             return self._sock.makefile(mode, *args, **kwargs)
+        reader = DeadlineReader(self._sock, "rb")
+        # urllib3 set the read timeout just before the answer is read: each wait is at most that.
+        reader.read_timeout = self._sock.gettimeout()
         self._sock._io_refs += 1  # as socket.makefile counts it, so close() waits for the reader
-        return io.BufferedReader(socket.SocketIO(self, "rb"))  # type: ignore[arg-type]
+        return io.BufferedReader(reader)
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        bound_wait(self._sock, self._sock.gettimeout())
+        return int(self._sock.recv_into(buffer, nbytes, flags))
+
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        bound_wait(self._sock, self._sock.gettimeout())
+        return bytes(self._sock.recv(bufsize, flags))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sock, name)
+
+
+class DeadlineReader(socket.SocketIO):
+    """The raw reader of a connection's answers: each read waits at most ``read_timeout`` and
+    never past the calling thread's deadline (one Python call per read, as ``SocketIO``'s own)."""
+
+    read_timeout: float | None = None
+
+    def readinto(self, buffer: Any) -> int | None:
+        when = _local.deadline
+        if when is not None:
+            bound_wait(self._sock, self.read_timeout, when)  # type: ignore[attr-defined]
+        return socket.SocketIO.readinto(self, buffer)
+
+
+def bound_wait(sock: Any, read_timeout: float | None, when: float | None = None) -> None:
+    """Set ``sock``'s timeout for one read: ``read_timeout``, cut to the time left before the
+    deadline (``when``, else the calling thread's); past it, raise ``TimeoutError``."""
+    if when is None:
+        when = _local.deadline
+        if when is None:
+            return
+    left = when - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("the call's deadline passed")
+    wait = left if read_timeout is None or left < read_timeout else read_timeout
+    if sock.gettimeout() != wait:  # mostly the read timeout, already set: no system call then
+        sock.settimeout(wait)
 
 
 class FinalResponse(http.client.HTTPResponse):

@@ -7,6 +7,7 @@ routes alike.
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any, Iterator
 
 from ..types import Timeout
@@ -52,7 +53,8 @@ class DirectRoute:
         self.base_path = urlsplit(base_url).path
         self.default_timeout = timeout
         self.default_u3_timeout = urllib3_timeout(timeout)
-        self._known: tuple[Any, Any] | None = None  # (pool manager, the key of its pool for our URL)
+        self._adapters = list(session.adapters.items())  # what get_adapter chose the adapter from
+        self._known: tuple[Any, Any] | None = None  # (pool manager, its pool for our URL)
 
     @classmethod
     def for_session(cls, session: Any, base_url: str, options: dict[str, Any], timeout: Any) -> DirectRoute | None:
@@ -61,8 +63,9 @@ class DirectRoute:
         from requests.adapters import HTTPAdapter
         from requests.utils import select_proxy
 
-        if type(session).send is not requests.Session.send or "send" in vars(session):
-            return None  # a session that sends its own way (a test double, a wrapper) is used as it is
+        for name in ("send", "get_adapter"):
+            if getattr(type(session), name) is not getattr(requests.Session, name) or name in vars(session):
+                return None  # a session that sends its own way (a test double, a wrapper) is used as it is
         adapter = session.get_adapter(base_url)
         if not isinstance(adapter, HTTPAdapter) or any(
             getattr(type(adapter), name) is not getattr(HTTPAdapter, name) for name in _BYPASSED_ADAPTER_METHODS
@@ -76,16 +79,23 @@ class DirectRoute:
             return None  # a URL requests would refuse: let it say so, on the usual route
 
     def usable(self) -> bool:
-        """Whether the session still routes this URL to the same adapter (a later ``mount`` wins)."""
-        return self.session.get_adapter(self.base_url) is self.adapter
+        """Whether the session still routes this URL to the same adapter (a later ``mount`` wins).
+
+        ``Session.get_adapter`` takes the first of the session's adapters (prefix, adapter) whose
+        prefix the URL starts with: while they are the same, in the same order, so is its choice
+        (a comparison in C instead of a lower-casing loop on every call).
+        """
+        return list(self.session.adapters.items()) == self._adapters
 
     def open(self, request: Request, timeout: Timeout) -> Any:
         """Send the request; a response object with what the transport reads of ``requests.Response``."""
         # No import statement runs here unless something is wrong: this is every call's path.
         body = request.body
-        sent: Any = dict(request.headers)
+        sent: Any = request.headers
         if body is not None:
-            sent["Content-Length"] = str(len(body))
+            sent = {**sent, "Content-Length": str(len(body))}
+        elif type(sent) is not MappingProxyType:  # a Request's own (read-only) view: urllib3 copies it itself
+            sent = dict(sent)
         if len({name.lower() for name in sent}) != len(sent):
             # Names differing only in case: requests keeps the last value of each; so must we.
             from requests.structures import CaseInsensitiveDict
@@ -114,21 +124,23 @@ class DirectRoute:
         return DirectAnswer(answer)
 
     def _pool(self) -> Any:
-        """The pool ``connection_from_host`` gives for the base URL, found by its key while the
-        manager still holds it (its key-building is a dozen calls on every request otherwise)."""
+        """The pool ``connection_from_host`` gives for the base URL, kept while it is open (its
+        key-building, and even a look-up in the manager's locked container, are a dozen calls on
+        every request otherwise).
+
+        A pool leaves the manager only closed (evicted, ``clear()``, the session's ``close()``:
+        the manager closes what it drops), and a closed pool has no ``pool`` of connections left;
+        a new manager (after a fork) is seen by its identity. Either way the manager is asked again.
+        """
         manager = self.adapter.poolmanager
         known = self._known
-        if known is not None and known[0] is manager:
-            pool = manager.pools.get(known[1])
-            if pool is not None:
-                return pool
+        if known is not None and known[0] is manager and known[1].pool is not None:
+            return known[1]
         try:
             pool = manager.connection_from_host(**self.host_params, pool_kwargs=self.pool_kwargs)
         except Exception as exc:  # noqa: BLE001 - a LocationValueError is mapped, anything else raised
             raise _as_pool_error(exc) from None
-        # The manager's own key for it (its public mapping; never the private key function).
-        key = next((k for k in manager.pools.keys() if manager.pools.get(k) is pool), None)
-        self._known = (manager, key) if key is not None else None
+        self._known = (manager, pool)
         return pool
 
 
@@ -201,8 +213,16 @@ class DirectAnswer:
 
     def iter_content(self, chunk_size: int) -> Iterator[bytes]:
         """Decoded body chunks; failures become the requests exceptions ``iter_content`` raises."""
+        raw = self.raw
         try:
-            yield from self.raw.stream(chunk_size, decode_content=True)
+            # A small body of a known length, sent as it is (no Content-Encoding: a compressed
+            # one could inflate past the size cap in a single read): one read, not stream()'s
+            # two rounds of buffering (a sixth of urllib3's work on a small answer).
+            length = raw.length_remaining
+            if length is not None and length <= chunk_size and "Content-Encoding" not in raw.headers:
+                yield raw.read(decode_content=False)
+            else:
+                yield from raw.stream(chunk_size, decode_content=True)
         except Exception as exc:  # noqa: BLE001 - mapped as iter_content maps it, or raised as it is
             raise _as_stream_error(exc) from None
         self._consumed = True

@@ -18,7 +18,7 @@ from typing import Any, Mapping
 from ..api.model import to_wire
 from ..api.plans import Api, CallPlan
 from ..errors import RequestValidationError
-from ..secrets import CredentialPairs, Credentials, Hide, RedactedHeaders, scrubber
+from ..secrets import CredentialPairs, Hide, RedactedHeaders, scrubber
 from ..wire.bodies import encode_body
 from ..wire.messages import RawResponse, Request
 from ..wire.styles import check_header_text, cookie_value, header_value, path_segment, query_pairs, render_path
@@ -40,7 +40,7 @@ class CallSettings:
     validate_responses: str
     hide: Hide  # takes the credentials out of the texts errors show
     unknown_enums: str = "warn"  # an answer's value outside its enum: "warn" accepts it, "strict" refuses
-    _auth: dict[str, tuple[dict[str, str], list[str]]] = field(default_factory=dict, repr=False)
+    _fixed: dict[str, tuple[dict[str, str], list[str]]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def make(
@@ -58,13 +58,16 @@ class CallSettings:
             check_header_text(name, value, "Client")
         return cls(api, fixed, credentials, requests, responses, scrubber(credentials.values()), unknown_enums)
 
-    def auth(self, plan: CallPlan) -> tuple[dict[str, str], list[str]]:
-        """The credential headers and query pairs of an operation (worked out once per operation)."""
-        found = self._auth.get(plan.op.operation_id)
+    def fixed(self, plan: CallPlan) -> tuple[dict[str, str], list[str]]:
+        """What every call of an operation sends alike, worked out once per operation: its
+        headers (the client's, the operation's credentials, its ``Accept``) and the query pairs
+        of its credentials."""
+        found = self._fixed.get(plan.op.operation_id)
         if found is None:
             headers, query = auth_for(self.api, plan, self.credentials)
             # Kept in objects whose repr hides them: they sit in the locals of the call's frames.
-            found = self._auth[plan.op.operation_id] = (Credentials(headers), CredentialPairs(query))
+            sent = RedactedHeaders({**self.headers, **headers, "Accept": plan.accept})
+            found = self._fixed[plan.op.operation_id] = (sent, CredentialPairs(query))
         return found
 
 
@@ -97,10 +100,11 @@ def encode_request(
 ) -> Request:
     """The request of a call whose ``values`` are checked and whose ``values["body"]`` is wire data."""
     op = plan.op
-    auth_headers, auth_query = settings.auth(plan)
-    headers = RedactedHeaders(settings.headers)  # a local of this frame: its repr hides credentials
-    headers.update(auth_headers)
-    headers["Accept"] = choose_accept(plan, options.get("_accept"))
+    fixed_headers, auth_query = settings.fixed(plan)
+    headers = RedactedHeaders(fixed_headers)  # a local of this frame: its repr hides credentials
+    accept = options.get("_accept")
+    if accept is not None:  # the plan's own is among the fixed headers
+        headers["Accept"] = choose_accept(plan, accept)
     segments, query = encode_parameters(plan, values, headers)
     for name, value in (options.get("_headers") or {}).items():
         check_header_text(str(name), str(value), op.operation_id)

@@ -54,6 +54,8 @@ def path_segment(param: Parameter, value: Any) -> str:
 
 
 def _encode_path_text(text: str) -> str:
+    if text.isascii() and text.isalnum():  # most ids: nothing to encode (and no dot segment)
+        return text
     encoded = quote(text, safe="")
     if encoded in (".", ".."):  # dot segments would be collapsed by URL normalisation
         encoded = encoded.replace(".", "%2E")
