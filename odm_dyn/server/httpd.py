@@ -36,6 +36,7 @@ import queue
 import re
 import selectors
 import socket
+import struct
 import sys
 import threading
 import time
@@ -250,7 +251,7 @@ class HttpServer:
                 self._accept_after = time.monotonic() + self.settings.poll_seconds
                 return
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.settimeout(max(0.001, self.settings.linger_seconds))
+            _wait_at_most(sock, self.settings.linger_seconds)
             connection = _Connection(sock, self._base_environ(address))
             with self._lock:
                 self._open.add(connection)
@@ -381,9 +382,9 @@ class HttpServer:
     def _serve(self, connection: _Connection) -> None:
         """Read and answer a readable connection, then linger on it; park or close it after.
 
-        The socket's timeout is the linger, set once when it was accepted (each change of a
-        socket's timeout is a system call that gives up the GIL): a read waits at most that
-        long, so a connection is held at most twice the linger past its last answer."""
+        The socket waits at most the linger in each read (set once, when it was accepted: see
+        :func:`_wait_at_most`), so a connection is held at most twice the linger past its last
+        answer."""
         sock, linger = connection.sock, self.settings.linger_seconds
         linger_until = time.monotonic() + linger
         while True:
@@ -592,12 +593,12 @@ class HttpServer:
     def _send(self, connection: _Connection, data: bytes, deadline: float) -> None:
         """Send all of ``data`` by ``deadline``, else an ``OSError`` (the caller then closes the
         connection): a client that does not read its answer holds a worker that long at most.
-        Each send waits at most the socket's timeout (the linger), so none is changed here."""
+        Each send waits at most the linger (see :func:`_wait_at_most`), so nothing is changed here."""
         sock, rest = connection.sock, memoryview(data)
         while rest:
             try:
                 rest = rest[sock.send(rest) :]
-            except TimeoutError:
+            except (TimeoutError, BlockingIOError):
                 if time.monotonic() >= deadline:
                     log.info("closed a connection whose client did not read its answer")
                     raise OSError("the client did not read its answer in time") from None
@@ -622,6 +623,23 @@ def _app_headers(reply: _Reply) -> tuple[list[str], int | None]:
             continue
         lines.append(f"{name}: {value}\r\n")
     return lines, declared
+
+
+def _wait_at_most(sock: socket.socket, seconds: float) -> None:
+    """Make each read and each send of a blocking ``sock`` wait at most ``seconds`` (then
+    ``BlockingIOError``, or a short send). Done by the kernel (``SO_RCVTIMEO``/``SO_SNDTIMEO``),
+    not by Python's socket timeout: with that, a read that must wait is three system calls
+    (try, poll, read again), each giving up and taking back the GIL, where a blocking read is one;
+    under 8 busy workers those GIL hand-overs were a good part of the cost of an answer."""
+    seconds = max(0.001, seconds)
+    if sys.platform == "win32":  # SO_RCVTIMEO takes milliseconds there; Python's timeout will do
+        sock.settimeout(seconds)
+        return
+    whole = int(seconds)
+    timeval = struct.pack("ll", whole, int((seconds - whole) * 1e6))
+    sock.settimeout(None)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
 
 
 def _pieces(first: list[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:
