@@ -1,4 +1,4 @@
-"""Issue 12, item 6: the embedded server under hostile clients (waitress underneath).
+"""Issue 12, item 6: the embedded server under hostile clients (its own serving, waitress's parser).
 
 Each test fails on werkzeug's development server, which the embedded server ran on before.
 No timed assertions: the bounds are ones only a hang, a starved client or a spinning loop exceeds.
@@ -74,7 +74,7 @@ def test_an_unreadable_absolute_target_is_a_400_without_traceback(server, caplog
 
 def test_a_trickling_connection_is_dropped_at_the_request_deadline(server, monkeypatch):
     # Before: a byte now and then kept werkzeug's per-read timeout from ever firing.
-    monkeypatch.setattr(serving, "REQUEST_SECONDS", 1.0)
+    monkeypatch.setattr(server.settings, "request_seconds", 1.0)
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
         sock.sendall(b"GET /api/v1/tasks/GSF000001 HTTP/1.1\r\n")
         started = time.monotonic()
@@ -120,8 +120,9 @@ def test_many_idle_connections_starve_no_new_client_and_spin_no_cpu(server):
             sock.close()
 
 
-def test_the_connection_limit_and_timeouts_are_waitress_settings(server):
-    assert server.adjustments.connection_limit == serving.CONNECTION_LIMIT >= 250
-    assert server.adjustments.channel_timeout == serving.IDLE_SECONDS
+def test_the_connection_limit_and_timeouts_are_the_servings_settings(server):
+    assert server.settings.connection_limit == serving.CONNECTION_LIMIT >= 250
+    assert server.settings.idle_seconds == serving.IDLE_SECONDS
+    assert server.settings.request_seconds == serving.REQUEST_SECONDS
     with pytest.raises(ValueError):
         serving.EmbeddedServer(host="", port=0).stop()  # an empty host never binds every interface

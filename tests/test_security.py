@@ -386,7 +386,7 @@ def stall(server: EmbeddedServer, count: int) -> list[socket.socket]:
 
 
 def test_slow_clients_block_no_one(server, monkeypatch):
-    server.adjustments.channel_timeout = 120  # they stay for the whole test
+    server.settings.idle_seconds = 120  # they stay for the whole test
     stalled = stall(server, 8)
     try:
         # A server that waited for them would leave these calls to time out.
@@ -399,7 +399,7 @@ def test_slow_clients_block_no_one(server, monkeypatch):
 
 
 def test_a_slow_client_is_dropped_after_the_idle_timeout(server, monkeypatch):
-    server.adjustments.channel_timeout = 0.5
+    server.settings.idle_seconds = 0.5
     for sock in stall(server, 8):
         sock.settimeout(30)
         answer = b""

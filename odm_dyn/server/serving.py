@@ -1,46 +1,38 @@
-"""Running the app: waitress, in a background thread or in the foreground.
+"""Running the app: on odm_dyn's own HTTP server (``httpd.py``), in a background thread or in the foreground.
 
-waitress reads every connection on one asynchronous loop and hands only whole requests
-(head and body buffered, framing checked strictly) to a fixed pool of worker threads, so a
-slow or idle client holds a socket, never a thread. Its limits (:func:`adjustments`): at most
+The server (see ``httpd.py``) accepts and watches connections on one selector thread and serves
+them on a fixed pool of worker threads that linger on a busy kept-alive connection, so a slow or
+idle client holds a socket, never a thread for longer than the linger, and a hot connection's
+requests cost no hand-off between threads. Its limits (:func:`settings`): at most
 ``CONNECTION_LIMIT`` connections at once (more wait in the listen backlog), a connection idle
 for ``IDLE_SECONDS`` or whose request has not fully arrived ``REQUEST_SECONDS`` after it began
-is closed, and its refusals of malformed requests are JSON like the app's own. ``stop()``
-closes every connection too, instead of leaving kept-alive sockets talking to a server that
-is gone. werkzeug stays where it is the right tool: parsing cookies and such in the app.
+is closed, a client that does not read its answer within ``SEND_SECONDS`` is dropped, and its
+refusals of malformed requests are JSON like the app's own. Requests are parsed by waitress's
+parser (framing, chunked bodies, limits), made stricter. ``stop()`` closes every connection too,
+instead of leaving kept-alive sockets talking to a server that is gone. werkzeug stays where it
+is the right tool: parsing cookies and such in the app.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
-import re
 import secrets
 import signal
 import socket
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
-
-from waitress.adjustments import Adjustments
-from waitress.channel import HTTPChannel
-from waitress.parser import HTTPRequestParser, ParsingError
-from waitress.server import TcpWSGIServer
-from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
-from waitress.utilities import BadRequest
-from waitress.wasyncore import close_all, loop
 
 from ..api.load import load_api
 from ..errors import SpecError
 from ..exit_codes import EXIT_OK, EXIT_USAGE
-from ..secrets import hide_queries
 from ..spec.document import SpecSource
 from ..spec.read import spec_source
 from .app import ServerApp
+from .httpd import HttpServer, Settings
 from .logstream import batched_stderr
 from .seed import load_seed, read_seed
 from .store import MEMORY, Store, StoreError, default_db_path
@@ -53,145 +45,32 @@ DEFAULT_PORT = 8080
 DEFAULT_TASK_SECONDS = 5.0
 CURATOR = "curator"
 USER = "user"
-POLL_SECONDS = 0.2  # how soon stop() is noticed by the serving loop when all is quiet
+POLL_SECONDS = 0.2  # how often idle and overdue connections are looked for (and stop() noticed when quiet)
 IDLE_SECONDS = 20  # a kept-alive connection with nothing to say is closed after this
 REQUEST_SECONDS = 30  # a request's head and body must have arrived this long after it began
+SEND_SECONDS = 30  # an answer must have been read by the client this long after it was begun
+LINGER_SECONDS = 0.02  # a worker waits this long on its connection for the next request
 CONNECTION_LIMIT = 1000  # connections served at once; more wait in the backlog (fds: 1 each)
 WORKER_THREADS = 8  # requests handled at once (SQLite behind one lock: more would only queue)
 MAX_BODY_BYTES = 16 * 1024 * 1024  # buffered at most; the app refuses bodies over 10 MiB with a 413
 MAX_HEADER_BYTES = 64 * 1024  # the request line and headers together; more is a 431
-
-
-def adjustments() -> dict[str, Any]:
-    """waitress's settings for the embedded server (see the module docstring)."""
-    return {
-        "threads": WORKER_THREADS,
-        "connection_limit": CONNECTION_LIMIT,
-        "channel_timeout": IDLE_SECONDS,
-        "cleanup_interval": 1,  # how often idle and overdue connections are looked for
-        "max_request_body_size": MAX_BODY_BYTES,
-        "max_request_header_size": MAX_HEADER_BYTES,
-        "asyncore_use_poll": True,  # select() cannot watch past fd 1024
-        "asyncore_loop_timeout": POLL_SECONDS,
-        "ident": "odm-dyn",
-        "clear_untrusted_proxy_headers": True,
-    }
-
-
-class _Parser(HTTPRequestParser):
-    """waitress's request parser, stricter: a head with both Content-Length and
-    Transfer-Encoding is refused (RFC 9112 6.1: either may be how a smuggled request hides),
-    a target ``urlsplit`` cannot read (``http://[::1/``) is a 400, not an exception in the
-    loop; and it knows when its request began (for the request deadline)."""
-
-    def __init__(self, adj: Adjustments):
-        super().__init__(adj)
-        self.began = time.monotonic()
-
-    def received(self, data: bytes) -> int:
-        if not self.header_plus and not self.completed and data.startswith(b"\x16\x03"):  # type: ignore[has-type]
-            # A TLS handshake would wait for a blank line that never comes: say so at once, in
-            # plain HTTP, so the client's TLS layer fails at once too ("wrong version number").
-            self.error = BadRequest("a TLS handshake: this server speaks plain HTTP")
-            self.completed = True
-            return len(data)
-        return int(super().received(data))
-
-    def parse_header(self, header_plus: bytes) -> None:
-        names = {line.split(b":", 1)[0].strip().lower() for line in re.split(rb"\r?\n", header_plus)[1:]}
-        if b"content-length" in names and b"transfer-encoding" in names:
-            raise ParsingError("Content-Length and Transfer-Encoding together")
-        try:
-            super().parse_header(header_plus)
-        except ValueError as exc:
-            raise ParsingError(f"the request target cannot be read ({exc})") from None
-
-
-class _JsonErrorTask(ErrorTask):
-    """waitress's refusals of a malformed request (400, 413, 431), in JSON like the app's own;
-    the connection is closed after it, since the stream may be out of step."""
-
-    def execute(self) -> None:
-        error = self.request.error
-        # waitress's detail names the fault, never a header's value; any query in it is cut.
-        detail = hide_queries(str(error.body or ""))[:80]
-        message = f"{error.reason}: {detail}" if detail else error.reason
-        log.warning("refused a malformed request: %d %s", error.code, message)
-        body = json.dumps({"status": error.code, "error": error.reason, "message": message}).encode()
-        self.status = f"{error.code} {error.reason}"
-        self.response_headers.append(("Content-Type", "application/json"))
-        self.set_close_on_finish()
-        self.content_length = len(body)
-        self.write(body)
-
-
-class _Task(WSGITask):
-    """waitress's task, telling the app the HTTP version as sent (waitress's own environ says
-    1.0 for any version it does not speak)."""
-
-    def get_environment(self) -> dict[str, Any]:
-        environ: dict[str, Any] = super().get_environment()
-        environ["odm_dyn.http_version"] = self.request.version
-        return environ
-
-
-class _Channel(HTTPChannel):
-    parser_class = _Parser
-    task_class = _Task
-    error_task_class = _JsonErrorTask
-
-
-class _Server(TcpWSGIServer):
-    """waitress's server, which also drops a connection whose request has not fully arrived
-    ``REQUEST_SECONDS`` after it began (a trickler sending a byte now and then stays active,
-    so the idle timeout alone would never drop it)."""
-
-    channel_class = _Channel
-
-    def maintenance(self, now: float) -> None:
-        super().maintenance(now)
-        cutoff = time.monotonic() - REQUEST_SECONDS
-        for channel in list(self.active_channels.values()):
-            request = channel.request
-            if request is not None and not request.completed and request.began < cutoff:
-                channel.will_close = True
-
-
 MAX_HEADERS = 100  # header fields in one request; more is a 431, as http.server had it
-_VERSIONS = ("1.0", "1.1")
 
 
-def _served(app: ServerApp) -> Callable[[dict, Callable], Iterable[bytes]]:
-    """The app as waitress serves it: refusals waitress leaves to the app (an HTTP version it
-    does not speak, too many headers), and no hop-by-hop ``Connection`` header in answers
-    (waitress frames every request itself, so the stream is always in step after an answer)."""
-
-    def serve(environ: dict, start_response: Callable) -> Iterable[bytes]:
-        refusal = _refusal(environ)
-        if refusal is not None:
-            code, reason = refusal
-            log.warning("refused a malformed request: %d %s", code, reason)
-            body = json.dumps({"status": code, "error": reason, "message": reason}).encode()
-            start_response(
-                f"{code} {reason}", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-            )
-            return [body]
-
-        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            kept = [(name, value) for name, value in headers if name.lower() != "connection"]
-            return start_response(status, kept, exc_info)
-
-        return app(environ, start)
-
-    return serve
-
-
-def _refusal(environ: dict) -> tuple[int, str] | None:
-    if environ.get("odm_dyn.http_version", "1.1") not in _VERSIONS:
-        return 505, "HTTP Version Not Supported"
-    if sum(1 for key in environ if key.startswith("HTTP_")) > MAX_HEADERS:
-        return 431, "Request Header Fields Too Large"
-    return None
+def settings() -> Settings:
+    """The embedded server's serving settings (see the module docstring)."""
+    return Settings(
+        threads=WORKER_THREADS,
+        connection_limit=CONNECTION_LIMIT,
+        idle_seconds=IDLE_SECONDS,
+        request_seconds=REQUEST_SECONDS,
+        send_seconds=SEND_SECONDS,
+        linger_seconds=LINGER_SECONDS,
+        poll_seconds=POLL_SECONDS,
+        max_headers=MAX_HEADERS,
+        max_request_header_size=MAX_HEADER_BYTES,
+        max_request_body_size=MAX_BODY_BYTES,
+    )
 
 
 def make_app(
@@ -277,15 +156,16 @@ class EmbeddedServer:
         self.api, self.store, self.token = self.app.api, self.app.store, self.app.token
         self.task_seconds = task_seconds
         try:
-            self._server = _make_server(host, port, _served(self.app))
+            # Bound here, so that an address that cannot be used is an OSError for the caller.
+            self._server = HttpServer(self.app, _listening_socket(host, port), settings())
         except BaseException:
             self.store.close()  # the port was taken: leave no database open behind us
             raise
         self.host = host
-        self.port = int(self._server.effective_port)
-        self.adjustments = self._server.adj  # read as it serves: tests may shorten its timeouts
+        self.port = int(self._server.port)
+        self.settings = self._server.settings  # read as it serves: tests may shorten its timeouts
+        self.counts = self._server.counts  # the serving's work, for tests that count it
         self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
 
     @property
     def url(self) -> str:
@@ -303,19 +183,12 @@ class EmbeddedServer:
         return self
 
     def serve_forever(self) -> None:
-        """Serve until :meth:`shutdown`; then close every connection, in this (the loop's) thread."""
-        server = self._server
-        try:
-            while not self._stopping.is_set():
-                loop(timeout=POLL_SECONDS, map=server._map, use_poll=True, count=1)
-        finally:
-            server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
-            close_all(server._map)
+        """Serve until :meth:`shutdown`; then close every connection, in this (the serving) thread."""
+        self._server.serve_forever()
 
     def shutdown(self) -> None:
         """Stop serving (from another thread than the one serving); open connections are closed."""
-        self._stopping.set()
-        self._server.pull_trigger()  # wake the loop now, not at its next poll timeout
+        self._server.shutdown()
 
     def stop(self) -> None:
         """Stop serving, close every connection and the database. Safe to call twice."""
@@ -324,10 +197,7 @@ class EmbeddedServer:
             self._thread.join(timeout=10)
             self._thread = None
         if self.store is not None:
-            if not self._stopping.is_set():  # never started: nothing but the listening socket is open
-                self._stopping.set()
-                self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
-                close_all(self._server._map)
+            self._server.close()  # never started: the listening socket is all there is to close
             self.store.close()
             self.store = None  # type: ignore[assignment]
 
@@ -339,22 +209,6 @@ class EmbeddedServer:
 
     def __repr__(self) -> str:
         return f"<EmbeddedServer {self.url} db={self.store.path if self.store else 'closed'!r}>"
-
-
-def _make_server(host: str, port: int, app: Callable[[dict, Callable], Iterable[bytes]]) -> _Server:
-    # Bound here, so that an address that cannot be used is an OSError for the caller.
-    listening = _listening_socket(host, port)
-    try:
-        settings = Adjustments(sockets=[listening], **adjustments())
-        dispatcher = ThreadedTaskDispatcher()
-        dispatcher.set_thread_count(settings.threads)
-        sockinfo = (listening.family, listening.type, listening.proto, listening.getsockname())
-        return _Server(
-            app, {}, True, listening, dispatcher=dispatcher, adj=settings, bind_socket=False, sockinfo=sockinfo
-        )
-    except BaseException:
-        listening.close()
-        raise
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
