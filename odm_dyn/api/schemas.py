@@ -91,15 +91,20 @@ class SchemaCheck:
     ``schema`` on demand (the embedded server's example generator asks whether a part fits).
     """
 
-    __slots__ = ("schema", "_json_schema", "_validator", "_part_validator")
+    __slots__ = ("_schema", "_json_schema", "_validator", "_part_validator")
 
     def __init__(
         self, schema: Any, json_schema: Any, validator: Any, part_validator: Callable[[Any], Any] | None = None
     ):
-        self.schema = schema
+        self._schema = schema
         self._json_schema = json_schema
         self._validator = validator  # or a _Deferred, until the first use compiles it
         self._part_validator = part_validator
+
+    @property
+    def schema(self) -> Any:
+        deferred = self._validator
+        return deferred.inlined() if isinstance(deferred, _Deferred) else self._schema
 
     @property
     def json_schema(self) -> Any:
@@ -148,22 +153,36 @@ class _Deferred:
     """A deferred check's stand-in validator: compiles on first use and puts the real one in its place.
 
     The check's methods call ``self._validator.is_valid`` as they always do; the first such call
-    lands here, compiles, and replaces the stand-in, so every later call is the eager path.
+    lands here, inlines, rewrites and compiles the schema as written, and replaces the stand-in,
+    so every later call is the eager path.
     """
 
-    __slots__ = ("check", "compiler", "direction")
+    __slots__ = ("owner", "compiler", "written", "direction")
 
-    def __init__(self, check: SchemaCheck, compiler: SchemaCompiler, direction: str):
-        self.check, self.compiler, self.direction = check, compiler, direction
+    def __init__(self, owner: SchemaCheck, compiler: SchemaCompiler, written: Any, direction: str):
+        self.owner, self.compiler, self.written, self.direction = owner, compiler, written, direction
+
+    @classmethod
+    def check(cls, compiler: SchemaCompiler, written: Any, direction: str) -> SchemaCheck:
+        """A check of ``written`` (the schema as the spec says it) that does its work on first use."""
+        made = SchemaCheck(None, None, None, compiler.part_validator(direction))
+        made._validator = cls(made, compiler, written, direction)
+        return made
+
+    def inlined(self) -> Any:
+        owner = self.owner
+        if owner._schema is None:
+            owner._schema = self.compiler.inline(self.written, self.direction)
+        return owner._schema
 
     def compile(self) -> Any:
         """The check's validator (a schema that does not compile raises ``SpecError``, as at load)."""
-        check = self.check
-        if check._validator is self:  # not yet compiled by another thread
-            json_schema = self.compiler.json_schema(check.schema, self.direction)
-            validator = self.compiler._compile(json_schema)
-            check._json_schema, check._validator = json_schema, validator
-        return check._validator
+        owner = self.owner
+        if owner._validator is self:  # not yet compiled by another thread
+            json_schema = self.compiler.json_schema(self.inlined(), self.direction)
+            validator = self.compiler._compile(json_schema)  # one per distinct rewritten schema
+            owner._json_schema, owner._validator = json_schema, validator
+        return owner._validator
 
     def is_valid(self, value: Any) -> bool:
         return bool(self.compile().is_valid(value))
@@ -301,6 +320,9 @@ class SchemaCompiler:
     def check(self, schema: dict[str, Any], direction: str) -> SchemaCheck:
         key = (id(schema), direction)
         if key not in self._checks:
+            if self.deferred:  # inlined, rewritten and compiled on first use; equal ones share a validator then
+                self._checks[key] = _Deferred.check(self, schema, direction)
+                return self._checks[key]
             # Equal schemas of one document (hundreds of ``{type: string}`` parameters, the same
             # ``$ref`` written in many places) inline, normalise and check alike: one check each.
             text = (json.dumps(schema, sort_keys=True, default=repr), direction)
@@ -316,15 +338,11 @@ class SchemaCompiler:
         return self._checks[key]
 
     def _new_check(self, inlined: Any, direction: str) -> SchemaCheck:
-        def part_validator(part: Any) -> Any:
-            return self._part_validator(part, direction)
-
-        if self.deferred:
-            check = SchemaCheck(inlined, None, None, part_validator)
-            check._validator = _Deferred(check, self, direction)
-            return check
         json_schema = self.json_schema(inlined, direction)
-        return SchemaCheck(inlined, json_schema, self._compile(json_schema), part_validator)
+        return SchemaCheck(inlined, json_schema, self._compile(json_schema), self.part_validator(direction))
+
+    def part_validator(self, direction: str) -> Callable[[Any], Any]:
+        return lambda part: self._part_validator(part, direction)
 
     def _part_validator(self, part: Any, direction: str) -> Any:
         """The validator of a piece of a schema (example generators ask), by the piece's content."""
