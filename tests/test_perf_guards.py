@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import pytest
 
@@ -316,6 +316,58 @@ def test_a_cached_load_leaves_the_validator_stack_alone(tmp_path: Path) -> None:
     assert not {name for name in loaded if name.split(".")[0] in heavy}
 
 
+# What a process that only calls (a client's start with the cache filled) must not import: the
+# spec loading stack, the other transports and peers, the server, the differ. Each was on that
+# path once (issue 19: requests alone was a fifth of such a process's instructions).
+NOT_ON_THE_CALL_PATH = (
+    "requests",
+    "charset_normalizer",
+    "idna",
+    "http.cookiejar",
+    "yaml",
+    "jsonschema",
+    "openapi_core",
+    "openapi_spec_validator",
+    "openapi_schema_validator",
+    "pydantic",
+    "asyncio",
+    "httpx",
+    "odm_dyn.server",
+    "odm_dyn.cli",
+    "odm_dyn.testing",
+    "odm_dyn.spec.changes",
+    "odm_dyn.spec.drift",
+    "odm_dyn.client.async_client",
+)
+
+
+def _unwanted(loaded: set[str], names: Iterable[str]) -> set[str]:
+    return {m for m in loaded for name in names if m == name or m.startswith(name + ".")}
+
+
+def test_a_client_process_with_the_cache_filled_imports_only_what_a_call_needs(tmp_path: Path) -> None:
+    env = {**os.environ, "ODM_DYN_CACHE_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    for name in [n for n in env if n.lower().endswith("_proxy")]:
+        del env[name]  # a proxy in the environment is requests' to use
+    with ScriptedServer() as server:
+        server.default = Answer(200, json.dumps(TASK).encode())
+        call = f"import odm_dyn; odm_dyn.Client({server.url!r}, token='t').get_task_info('GSF000001')"
+        _modules_after(call, env)  # fills the cache
+        loaded = _modules_after(call, env)
+    assert "jsonschema_rs" in loaded and "urllib3" in loaded  # what the call does need
+    assert not _unwanted(loaded, NOT_ON_THE_CALL_PATH)
+
+
+def test_a_warm_load_compiles_no_schema_in_a_fresh_process(tmp_path: Path) -> None:
+    """A warm load reads one file and compiles nothing: not even the validator library is imported."""
+    env = {**os.environ, "ODM_DYN_CACHE_DIR": str(tmp_path)}
+    load = f"from odm_dyn.api import load_api; load_api({str(DATA / 'split' / 'api.yaml')!r})"
+    _modules_after(load, env)
+    loaded = _modules_after(load, env)
+    # (urllib3 imports importlib.metadata, hence importlib.resources; a load alone must not)
+    assert not _unwanted(loaded, ("jsonschema_rs", "urllib3", "importlib.resources") + NOT_ON_THE_CALL_PATH)
+
+
 # --------------------------------------------------------------------------- the direct route
 
 
@@ -355,6 +407,33 @@ def test_a_mounted_adapter_or_own_send_goes_through_requests() -> None:
             return super().send(*args, **kwargs)
 
     assert Transport("http://127.0.0.1:9", session=OwnSend())._direct is None
+
+
+def test_a_transport_on_its_own_pools_moves_onto_its_session_when_asked_for_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Made without a session (and no proxy set): no requests session until one is asked for;
+    then the calls go through it, so what is mounted on it is obeyed."""
+    from requests.adapters import HTTPAdapter
+
+    for name in [n for n in os.environ if n.lower().endswith("_proxy")]:
+        monkeypatch.delenv(name)
+    sent: list[str] = []
+
+    class Recording(HTTPAdapter):
+        def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+            sent.append(request.url)
+            return super().send(request, *args, **kwargs)
+
+    with ScriptedServer() as server:
+        server.default = Answer(200, json.dumps(TASK).encode())
+        client = odm_dyn.Client(server.url, token="t")
+        assert client.transport._session is None  # its own urllib3 pools
+        assert client.get_task_info("GSF000001").id == "GSF000001"
+        client.transport.session.mount(server.url, Recording())
+        assert client.get_task_info("GSF000002").id == "GSF000001"
+        client.close()
+    assert sent == [server.url + "/api/v1/tasks/GSF000002"]
 
 
 def test_a_later_mount_wins_over_the_direct_route() -> None:
