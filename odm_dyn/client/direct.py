@@ -167,11 +167,16 @@ class OwnPools:
     def __init__(self) -> None:
         from urllib3.util.retry import Retry
 
-        self.adapters = {"http://": self}  # what use_own_connections and the fork hook walk
         self.max_retries = Retry(0, read=False)
         self.init_poolmanager(self._pool_connections, self._pool_maxsize, block=self._pool_block)
         use_own_connections(self)
         forget_after_fork(self)
+
+    @property
+    def adapters(self) -> dict[str, OwnPools]:
+        """What ``use_own_connections`` and the fork hook walk. Made on each use, not kept: a
+        dict holding ``self`` would be a cycle, and the sockets would wait for the collector."""
+        return {"http://": self}
 
     def init_poolmanager(self, connections: int, maxsize: int, block: bool = False) -> None:
         import urllib3
