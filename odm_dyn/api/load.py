@@ -6,14 +6,18 @@ import os
 import sys
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from ..errors import SpecError
 from ..names import SURFACE_MODULE_MARK
 from ..spec.cache import forget_cached
 from ..spec.document import TASKS_SPEC, Document, SpecSource
-from ..spec.fetch import FetchOptions, has_scheme
 from ..spec.load import load_documents, without_cyclic_gc
+from ..spec.urls import has_scheme
 from .plans import Api
+
+if TYPE_CHECKING:
+    from ..spec.fetch import FetchOptions
 
 # --------------------------------------------------------------------------- cache of Apis
 

@@ -12,15 +12,18 @@ import gc
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from .bundle import _Bundler
 from .cache import _read_cache, _sha, _write_cache
 from .check import _check_operation_ids, check_document
 from .document import TASKS_SPEC, Document, SpecSource
-from .fetch import FetchOptions, is_url
 from .read import parse_text, spec_names
 from .source import DocumentSource
+from .urls import is_url
+
+if TYPE_CHECKING:
+    from .fetch import FetchOptions
 
 # --------------------------------------------------------------------------- loading
 
