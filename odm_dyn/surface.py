@@ -10,19 +10,23 @@ names ending in ``_api``. Importing this module is cheap: the spec loads on the 
 
 from __future__ import annotations
 
-import importlib.abc
 import importlib.util
 import sys
 import types
-from typing import Any
+from typing import Any, cast
 
 from .names import SURFACE_MODULE_MARK
 
 PREFIX = "odm_dyn.api."
 
 
-class TagModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Finds ``odm_dyn.api.<tag>_api`` and makes it from the surface's spec."""
+class TagModuleFinder:
+    """Finds ``odm_dyn.api.<tag>_api`` and makes it from the surface's spec.
+
+    A meta path finder and loader by its methods (the import system calls them by name), not by
+    ``importlib.abc``'s base classes: that module imports ``importlib.resources`` and with it
+    ``tempfile``, ``shutil``, ``zipfile``... on every ``import odm_dyn``, for nothing.
+    """
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
         module = fullname[len(PREFIX) :]
@@ -30,7 +34,7 @@ class TagModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             return None
         if not _classes(module):
             return None
-        return importlib.util.spec_from_loader(fullname, self)
+        return importlib.util.spec_from_loader(fullname, cast(Any, self))  # a loader by its methods
 
     def create_module(self, spec: Any) -> types.ModuleType:
         module = types.ModuleType(spec.name, f"The generated client's {spec.name} module, made from the spec.")

@@ -6,12 +6,18 @@ import os
 import sys
 import threading
 import time
+from typing import TYPE_CHECKING
 
+from ..errors import SpecError
 from ..names import SURFACE_MODULE_MARK
-from ..spec.document import TASKS_SPEC, SpecSource
-from ..spec.fetch import FetchOptions, has_scheme
+from ..spec.cache import forget_cached
+from ..spec.document import TASKS_SPEC, Document, SpecSource
 from ..spec.load import load_documents, without_cyclic_gc
+from ..spec.urls import has_scheme
 from .plans import Api
+
+if TYPE_CHECKING:
+    from ..spec.fetch import FetchOptions
 
 # --------------------------------------------------------------------------- cache of Apis
 
@@ -46,7 +52,7 @@ def _load_api(source: SpecSource, fetch: FetchOptions | None) -> Api:
     with _apis_lock:
         api = _apis.get(key)
         if api is None:
-            api = _apis[key] = Api(documents)
+            api = _apis[key] = _compiled(documents)
             for model in api.models.values():  # what a pickled model names to find its class again
                 model._spec_source = None if source == TASKS_SPEC else _portable_source(source)
     paths = tuple(sorted({file for d in documents for file in d.files} | set(_folders(source_key))))
@@ -54,6 +60,17 @@ def _load_api(source: SpecSource, fetch: FetchOptions | None) -> Api:
     if stamps is not None and all(mtime < time.time_ns() - _RACY_NS for _, mtime, _ in stamps):
         _by_source[source_key] = (paths, stamps, api)
     return api
+
+
+def _compiled(documents: list[Document]) -> Api:
+    """The Api of the documents; a fresh document whose schemas do not compile leaves no cache
+    entry behind, so no later load takes it for one that compiled (and defers its compiling)."""
+    try:
+        return Api(documents)
+    except SpecError:
+        for document in documents:
+            forget_cached(document)
+        raise
 
 
 # --------------------------------------------------------------------------- the surface's spec

@@ -99,7 +99,8 @@ class Api:
         for document in documents:
             self.security_schemes.update((document.data.get("components") or {}).get("securitySchemes") or {})
         self.servers = [s.get("url") for d in documents for s in d.data.get("servers") or [] if s.get("url")]
-        self._compilers = {id(d): SchemaCompiler(d) for d in documents}
+        # A document from the cache compiled before: its checks compile on first use (api.schemas).
+        self._compilers = {id(d): SchemaCompiler(d, deferred=d.from_cache) for d in documents}
         for name, document in self._model_documents.items():
             model = self.models[name]
             model._field_check = staticmethod(_field_checker(model, self._compilers[id(document)]))

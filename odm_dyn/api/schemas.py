@@ -1,4 +1,4 @@
-"""Schema validation, compiled once per schema at load time with jsonschema-rs.
+"""Schema validation, compiled once per schema with jsonschema-rs (at load, or at first use).
 
 Each parameter, body and response schema is compiled once into a :class:`SchemaCheck`: its
 local ``$ref``s are inlined, ``readOnly``/``writeOnly`` are applied for the direction (a
@@ -6,8 +6,16 @@ readOnly property is never required in a request, a writeOnly one never in a res
 is accepted when sent, so a model read from the server can be sent back as it is), the result is
 rewritten as plain JSON Schema 2020-12 (:mod:`odm_dyn.api.normalise`) and compiled by
 jsonschema-rs. The per-call path only runs these compiled validators: no spec walking, no
-``$ref`` resolution, no compiling. Error paths and kinds come from jsonschema-rs; the messages
-name the rule and the value's type, never the value (it may be a secret).
+``$ref`` resolution, no compiling.
+
+A document that comes from the spec cache compiled once already (an entry is dropped when its
+schemas do not compile: see ``api.load``), so its checks are *deferred*: each one is rewritten and
+compiled on its first use, which then replaces the stand-in for good, and the calls after it run
+exactly what an eager check runs. A process that loads the whole vendor API and calls a few of
+its operations compiles those few schemas, not 244 operations' worth.
+
+Error paths and kinds come from jsonschema-rs; the messages name the rule and the value's type,
+never the value (it may be a secret).
 
 ``openapi_core_errors`` is the slow, independent cross-check that runs
 openapi-core's own request and response validators (used by tests and ``odm_dyn.testing``).
@@ -19,8 +27,6 @@ import binascii
 from base64 import b64decode
 from dataclasses import dataclass, field
 from typing import Any, Callable
-
-import jsonschema_rs
 
 from ..errors import SpecError
 from ..spec.document import Document
@@ -72,6 +78,8 @@ FORMATS: dict[str, Callable[[str], bool]] = {
 
 def compile_validator(schema: Any) -> Any:
     """The jsonschema-rs validator of one normalised schema (the only place one is compiled)."""
+    import jsonschema_rs  # its import (decimal, email, socket...) waits for the first schema compiled
+
     return jsonschema_rs.Draft202012Validator(schema, formats=FORMATS, validate_formats=True, offline=True)
 
 
@@ -83,15 +91,26 @@ class SchemaCheck:
     ``schema`` on demand (the embedded server's example generator asks whether a part fits).
     """
 
-    __slots__ = ("schema", "json_schema", "_validator", "_part_validator")
+    __slots__ = ("_schema", "_json_schema", "_validator", "_part_validator")
 
     def __init__(
         self, schema: Any, json_schema: Any, validator: Any, part_validator: Callable[[Any], Any] | None = None
     ):
-        self.schema = schema
-        self.json_schema = json_schema
-        self._validator = validator
+        self._schema = schema
+        self._json_schema = json_schema
+        self._validator = validator  # or a _Deferred, until the first use compiles it
         self._part_validator = part_validator
+
+    @property
+    def schema(self) -> Any:
+        deferred = self._validator
+        return deferred.inlined() if isinstance(deferred, _Deferred) else self._schema
+
+    @property
+    def json_schema(self) -> Any:
+        if isinstance(self._validator, _Deferred):
+            self._validator.compile()
+        return self._json_schema
 
     def is_valid(self, value: Any) -> bool:
         try:
@@ -128,6 +147,48 @@ class SchemaCheck:
             return bool(self._part_validator(part).is_valid(value))
         except ValueError:
             return False
+
+
+class _Deferred:
+    """A deferred check's stand-in validator: compiles on first use and puts the real one in its place.
+
+    The check's methods call ``self._validator.is_valid`` as they always do; the first such call
+    lands here, inlines, rewrites and compiles the schema as written, and replaces the stand-in,
+    so every later call is the eager path.
+    """
+
+    __slots__ = ("owner", "compiler", "written", "direction")
+
+    def __init__(self, owner: SchemaCheck, compiler: SchemaCompiler, written: Any, direction: str):
+        self.owner, self.compiler, self.written, self.direction = owner, compiler, written, direction
+
+    @classmethod
+    def check(cls, compiler: SchemaCompiler, written: Any, direction: str) -> SchemaCheck:
+        """A check of ``written`` (the schema as the spec says it) that does its work on first use."""
+        made = SchemaCheck(None, None, None, compiler.part_validator(direction))
+        made._validator = cls(made, compiler, written, direction)
+        return made
+
+    def inlined(self) -> Any:
+        owner = self.owner
+        if owner._schema is None:
+            owner._schema = self.compiler.inline(self.written, self.direction)
+        return owner._schema
+
+    def compile(self) -> Any:
+        """The check's validator (a schema that does not compile raises ``SpecError``, as at load)."""
+        owner = self.owner
+        if owner._validator is self:  # not yet compiled by another thread
+            json_schema = self.compiler.json_schema(self.inlined(), self.direction)
+            validator = self.compiler._compile(json_schema)  # one per distinct rewritten schema
+            owner._json_schema, owner._validator = json_schema, validator
+        return owner._validator
+
+    def is_valid(self, value: Any) -> bool:
+        return bool(self.compile().is_valid(value))
+
+    def iter_errors(self, value: Any) -> Any:
+        return self.compile().iter_errors(value)
 
 
 def _not_json(value: Any, root: str) -> list[Violation]:
@@ -240,10 +301,15 @@ def _type_name(value: Any) -> str:
 
 
 class SchemaCompiler:
-    """Compiles the schemas of one document; shares work between equal references."""
+    """Compiles the schemas of one document; shares work between equal references.
 
-    def __init__(self, document: Document):
+    ``deferred``: each check compiles on its first use instead of now (a document that compiled
+    before, from the cache; see the module's docstring).
+    """
+
+    def __init__(self, document: Document, *, deferred: bool = False):
         self.document = document
+        self.deferred = deferred
         self._inlined: dict[tuple[str, str], Any] = {}
         self._checks: dict[tuple[int, str], SchemaCheck] = {}
         self._by_inlined: dict[tuple[int, str], SchemaCheck] = {}
@@ -254,6 +320,9 @@ class SchemaCompiler:
     def check(self, schema: dict[str, Any], direction: str) -> SchemaCheck:
         key = (id(schema), direction)
         if key not in self._checks:
+            if self.deferred:  # inlined, rewritten and compiled on first use; equal ones share a validator then
+                self._checks[key] = _Deferred.check(self, schema, direction)
+                return self._checks[key]
             # Equal schemas of one document (hundreds of ``{type: string}`` parameters, the same
             # ``$ref`` written in many places) inline, normalise and check alike: one check each.
             text = (canonical_text(schema), direction)
@@ -270,12 +339,10 @@ class SchemaCompiler:
 
     def _new_check(self, inlined: Any, direction: str) -> SchemaCheck:
         json_schema = self.json_schema(inlined, direction)
-        return SchemaCheck(
-            inlined,
-            json_schema,
-            self._compile(json_schema),
-            lambda part: self._part_validator(part, direction),
-        )
+        return SchemaCheck(inlined, json_schema, self._compile(json_schema), self.part_validator(direction))
+
+    def part_validator(self, direction: str) -> Callable[[Any], Any]:
+        return lambda part: self._part_validator(part, direction)
 
     def _part_validator(self, part: Any, direction: str) -> Any:
         """The validator of a piece of a schema (example generators ask), by the piece's content."""
@@ -300,6 +367,8 @@ class SchemaCompiler:
         return self._compiled[text]
 
     def _compile_new(self, json_schema: Any) -> Any:
+        import jsonschema_rs
+
         try:
             return compile_validator(json_schema)
         except (ValueError, jsonschema_rs.ReferencingError) as exc:  # a bad pattern, a dangling reference

@@ -7,11 +7,14 @@ routes alike.
 
 from __future__ import annotations
 
+import os
+import sys
 from types import MappingProxyType
 from typing import Any, Iterator
 
 from ..types import Timeout
 from ..wire.messages import Request
+from .connections import forget_after_fork, use_own_connections
 
 _BYPASSED_ADAPTER_METHODS = (
     "send",
@@ -37,23 +40,22 @@ class DirectRoute:
     the session's jar: odm_dyn never sends the jar's cookies anyway.)
     """
 
-    def __init__(self, session: Any, adapter: Any, base_url: str, options: dict[str, Any], timeout: Any):
+    def __init__(
+        self, session: Any, adapter: Any, base_url: str, pool_key: tuple[dict, dict], options: dict, timeout: Any
+    ):
         from urllib.parse import urlsplit
 
-        import requests
-
-        self.session = session
+        self.session = session  # None: the transport's own pools (OwnPools), no session to consult
         self.adapter = adapter
         self.base_url = base_url
         self.verify, self.cert = options["verify"], options["cert"]
         self.https = base_url.lower().startswith("https")
-        probe = requests.PreparedRequest()
-        probe.url = base_url
-        self.host_params, self.pool_kwargs = adapter.build_connection_pool_key_attributes(probe, self.verify, self.cert)
+        self.host_params, self.pool_kwargs = pool_key
         self.base_path = urlsplit(base_url).path
         self.default_timeout = timeout
         self.default_u3_timeout = urllib3_timeout(timeout)
-        self._adapters = list(session.adapters.items())  # what get_adapter chose the adapter from
+        # What get_adapter chose the adapter from (none to consult on the transport's own pools).
+        self._adapters = None if session is None else list(session.adapters.items())
         self._known: tuple[Any, Any] | None = None  # (pool manager, its pool for our URL)
 
     @classmethod
@@ -74,18 +76,37 @@ class DirectRoute:
         if select_proxy(base_url, options["proxies"]):
             return None  # proxies (from the environment or the session) go through requests
         try:
-            return cls(session, adapter, base_url, options, timeout)
+            probe = requests.PreparedRequest()
+            probe.url = base_url
+            pool_key = adapter.build_connection_pool_key_attributes(probe, options["verify"], options["cert"])
+            return cls(session, adapter, base_url, pool_key, options, timeout)
         except (ValueError, TypeError):
             return None  # a URL requests would refuse: let it say so, on the usual route
+
+    @classmethod
+    def own(cls, pools: OwnPools, base_url: str, timeout: Any) -> DirectRoute:
+        """The route over a transport's own pools (``OwnPools.apply_to(base_url)`` said yes)."""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(base_url)
+        host_params = {"scheme": "http", "host": parts.hostname, "port": parts.port}
+        return cls(None, pools, base_url, (host_params, {}), {"verify": True, "cert": None}, timeout)
 
     def usable(self) -> bool:
         """Whether the session still routes this URL to the same adapter (a later ``mount`` wins).
 
         ``Session.get_adapter`` takes the first of the session's adapters (prefix, adapter) whose
         prefix the URL starts with: while they are the same, in the same order, so is its choice
-        (a comparison in C instead of a lower-casing loop on every call).
+        (a comparison in C instead of a lower-casing loop on every call). The transport's own
+        pools have no session to consult.
         """
-        return list(self.session.adapters.items()) == self._adapters
+        session = self.session
+        return session is None or list(session.adapters.items()) == self._adapters
+
+    def close(self) -> None:
+        """Close the connections of the transport's own pools (a session's are the session's to close)."""
+        if self.session is None:
+            self.adapter.poolmanager.clear()
 
     def open(self, request: Request, timeout: Timeout) -> Any:
         """Send the request; a response object with what the transport reads of ``requests.Response``."""
@@ -142,6 +163,47 @@ class DirectRoute:
             raise _as_pool_error(exc) from None
         self._known = (manager, pool)
         return pool
+
+
+class OwnPools:
+    """A transport's own urllib3 pools, made as requests' ``HTTPAdapter`` makes them (10 pools
+    of 10 connections, not blocking; ``Retry(0, read=False)``), with no requests imported.
+
+    Used for a plain ``http://`` URL when no session is given and no proxy is configured: then
+    requests would add nothing on the way (no proxy to choose, no TLS settings, no adapter of
+    the caller's). The attributes are the ones ``client.connections`` reaches for in an
+    adapter, so this module's connections and fresh pools after a fork apply here too.
+    """
+
+    _pool_connections = _pool_maxsize = 10
+    _pool_block = False
+
+    def __init__(self) -> None:
+        from urllib3.util.retry import Retry
+
+        self.max_retries = Retry(0, read=False)
+        self.init_poolmanager(self._pool_connections, self._pool_maxsize, block=self._pool_block)
+        use_own_connections(self)
+        forget_after_fork(self)
+
+    @property
+    def adapters(self) -> dict[str, OwnPools]:
+        """What ``use_own_connections`` and the fork hook walk. Made on each use, not kept: a
+        dict holding ``self`` would be a cycle, and the sockets would wait for the collector."""
+        return {"http://": self}
+
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False) -> None:
+        import urllib3
+
+        self.poolmanager = urllib3.PoolManager(num_pools=connections, maxsize=maxsize, block=block)
+
+    @staticmethod
+    def apply_to(base_url: str) -> bool:
+        """Whether requests would add nothing to a call to ``base_url`` made without a session."""
+        if not base_url.lower().startswith("http://") or os.name != "posix" or sys.platform == "darwin":
+            return False  # TLS settings, and the system proxy settings of macOS and Windows, are requests' to read
+        # requests (urllib's getproxies) takes a proxy from any environment variable named *_proxy.
+        return not any(name.lower().endswith("_proxy") and value for name, value in os.environ.items())
 
 
 def _as_pool_error(exc: Exception) -> Exception:

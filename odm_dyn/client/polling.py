@@ -14,7 +14,6 @@ whichever is due first.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import math
@@ -238,6 +237,8 @@ def wait_each(
 
 async def _async_sleep(seconds: float) -> None:
     """The awaited pause between polls; tests patch this, never asyncio.sleep."""
+    import asyncio  # here, not at the top: a blocking client never needs the event loop's modules
+
     await asyncio.sleep(seconds)
 
 
@@ -251,6 +252,8 @@ async def wait_each_async(
 ) -> AsyncGenerator[Watch, None]:
     """:func:`wait_each` for an event loop: every id followed by a task of its own, so the polls
     of many ids overlap; the same decisions (:class:`WaitRun`), the same errors."""
+    import asyncio  # asyncio and its ~30 modules cost a blocking client's start ~10 ms; only awaits need it
+
     run = WaitRun(subject, pace, limit, on_poll)
     watches = run.watches(ids)
     gate = asyncio.Semaphore(MAX_POLLS_IN_FLIGHT)

@@ -11,7 +11,10 @@ error mapping) is plain functions that do no I/O, so an async transport needs on
 ``NO_PROXY``) once, when it is made, instead of on every call as ``Session.request`` does, and
 prepares requests directly so that the target odm_dyn built (already percent-encoded) is sent as
 it is, never re-quoted or normalised. The credential values it sends are hidden in urllib3's
-log records while it is open (:class:`~odm_dyn.secrets.LogFilter`).
+log records while it is open (:class:`~odm_dyn.secrets.LogFilter`). Made without a session for
+a plain ``http://`` URL and no proxy in the environment, it sends over urllib3 pools of its own
+(:class:`~odm_dyn.client.direct.OwnPools`) and imports requests only when its ``session`` is
+asked for (then sends through it) or a failure is mapped.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from ..secrets import LogFilter
 from ..types import DEFAULT_TIMEOUT, Timeout
 from ..wire.messages import RawResponse, Request
 from .connections import deadline, forget_after_fork, set_deadline, use_own_connections
-from .direct import DirectRoute
+from .direct import DirectRoute, OwnPools
 from .failures import RAISE_TIMEOUT, as_transport_error
 from .failures import reason as _reason
 from .retry import DEFAULT_RETRIES, NO_RETRIES, RetryPolicy, parse_retry_after, send_with_retries
@@ -96,25 +99,49 @@ class Transport(BaseTransport):
         body_seconds: float = DEFAULT_BODY_SECONDS,
         secrets: Iterable[str] = (),
     ):
-        import requests
-
         self.base_url = base_url.rstrip("/")
         self.timeout = Timeout.of(timeout, DEFAULT_TIMEOUT)
         self.body_seconds = body_seconds
         self.retries = retries
         self.max_response_bytes = max_response_bytes
-        self.session = session or requests.Session()
         self._log_filter = LogFilter(secrets).install()
-        use_own_connections(self.session)
-        forget_after_fork(self.session)
-        settings = self.session.merge_environment_settings(self.base_url, {}, False, verify, None)
+        self._verify = verify
+        self._session: Any = None
+        self._direct: DirectRoute | None = None
+        if session is None and OwnPools.apply_to(self.base_url):
+            # Nothing requests would add (plain http, no proxy in the environment, no session of
+            # the caller's): urllib3 pools of our own, and no ``import requests`` (a fifth of a
+            # client process's start) unless ``session`` is asked for or an error is mapped.
+            self._send_options: dict[str, Any] = {"proxies": {}, "verify": verify, "cert": None}
+            self._direct = DirectRoute.own(OwnPools(), self.base_url, self.timeout)
+        else:
+            self._use_session(session)
+
+    @property
+    def session(self) -> Any:
+        """The ``requests.Session`` calls go through; made on first use by a transport on its own
+        pools, which then sends through it (so a ``mount`` on it is obeyed, as ever)."""
+        if self._session is None:
+            own = self._direct
+            self._use_session(None)
+            if own is not None:
+                own.close()
+        return self._session
+
+    def _use_session(self, session: Any) -> None:
+        import requests
+
+        self._session = session = session or requests.Session()
+        use_own_connections(session)
+        forget_after_fork(session)
+        settings = session.merge_environment_settings(self.base_url, {}, False, self._verify, None)
         self._send_options = {
             "proxies": settings["proxies"],
             "verify": settings["verify"],
             "cert": settings["cert"],
             "allow_redirects": False,  # a redirect must not carry credentials elsewhere
         }
-        self._direct = DirectRoute.for_session(self.session, self.base_url, self._send_options, self.timeout)
+        self._direct = DirectRoute.for_session(session, self.base_url, self._send_options, self.timeout)
 
     def __repr__(self) -> str:
         return f"Transport({self.base_url!r})"
@@ -122,7 +149,10 @@ class Transport(BaseTransport):
     def close(self) -> None:
         """Close the session's connections, and forget the credential values hidden in logs."""
         self._log_filter.remove()
-        self.session.close()
+        if self._session is not None:
+            self._session.close()
+        elif self._direct is not None:
+            self._direct.close()
 
     def attempt(self, request: Request, timeout: Timeout, sink: IO[bytes] | None) -> RawResponse:
         started = time.monotonic()

@@ -19,7 +19,7 @@ from typing import Iterable
 from urllib.parse import unquote
 
 from ..spec.document import Document
-from ..spec.fetch import has_scheme
+from ..spec.urls import has_scheme
 
 SPEC_PREFIX = "/swagger/yaml/"
 _MEDIA = {".json": "application/json", ".yaml": "application/yaml", ".yml": "application/yaml"}

@@ -19,13 +19,30 @@ Layer: the bottom above ``errors`` and ``names``; imports nothing else of odm_dy
 
 from __future__ import annotations
 
-from .cache import cache_dir
-from .changes import Change, SpecDiff, diff, operation_fingerprints
-from .document import SPEC_FILE_SUFFIXES, TASKS_SPEC, Document, SpecSource
-from .fetch import DEFAULT_LIMITS, FetchOptions, Limits
-from .load import load_document, load_documents
-from .pointers import escape_token, pointer_of, resolve_pointer
-from .read import parse_text, spec_files, spec_source
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what mypy and editors read; at run time each name loads with its module
+    from .cache import cache_dir
+    from .changes import Change, SpecDiff, diff, operation_fingerprints
+    from .document import SPEC_FILE_SUFFIXES, TASKS_SPEC, Document, SpecSource
+    from .fetch import DEFAULT_LIMITS, FetchOptions, Limits
+    from .load import load_document, load_documents
+    from .pointers import escape_token, pointer_of, resolve_pointer
+    from .read import parse_text, spec_files, spec_source
+
+# Each public name and the module it lives in. The package imports none of them itself: a
+# process that only reads a cached spec (a client's start) never needs the bundler, the
+# checker, the differ or their dependencies, and ``import odm_dyn`` reaches this package
+# (for ``TASKS_SPEC``) on every start.
+_HOMES = {
+    "cache_dir": "cache",
+    **dict.fromkeys(("Change", "SpecDiff", "diff", "operation_fingerprints"), "changes"),
+    **dict.fromkeys(("SPEC_FILE_SUFFIXES", "TASKS_SPEC", "Document", "SpecSource"), "document"),
+    **dict.fromkeys(("DEFAULT_LIMITS", "FetchOptions", "Limits"), "fetch"),
+    **dict.fromkeys(("load_document", "load_documents"), "load"),
+    **dict.fromkeys(("escape_token", "pointer_of", "resolve_pointer"), "pointers"),
+    **dict.fromkeys(("parse_text", "spec_files", "spec_source"), "read"),
+}
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -49,3 +66,19 @@ __all__ = [
     "spec_files",
     "spec_source",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """A public name, imported from its module on first use."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import SpecError
-from .fetch import is_url
 from .pointers import pointer_of, resolve_pointer
 from .read import parse_text
 from .source import DocumentSource
+from .urls import is_url
 
 # --------------------------------------------------------------------------- bundling
 

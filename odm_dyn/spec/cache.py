@@ -6,8 +6,9 @@ import hashlib
 import json
 import os
 import sys
+import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from .document import CACHE_FORMAT, Document
 
@@ -35,32 +36,68 @@ def _read_file(name: str) -> bytes:
         return handle.read()
 
 
-def _cache_file(root: Path | str, root_text: bytes) -> Path:
-    key = _sha(f"{CACHE_FORMAT}\0{root}\0".encode() + root_text)
+# A file changed this recently may change again within its timestamp's resolution unseen: its
+# stamp is trusted only when it is older than this before the load that read the file began.
+RACY_NS = 2_000_000_000
+
+
+def _cache_file(root: Path | str) -> Path:
+    """The entry of the document at ``root``: one per document, found without reading the document."""
+    key = _sha(f"{CACHE_FORMAT}\0{root}".encode())
     return cache_dir() / f"spec-{key[:40]}.json"
 
 
-def _read_cache(root: Path | str, root_text: bytes, read: Callable[[str], bytes] = _read_file) -> Document | None:
+def _stamp(file: str) -> list[int] | None:
+    """What changes whenever a file's content does: size, modification and change times, inode."""
+    try:
+        stat = os.stat(file)
+    except OSError:
+        return None
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
+
+
+def _read_cache(root: Path | str, read: Callable[[str], bytes] = _read_file) -> Document | None:
     """The cached document, if every file it was made from is unchanged; else ``None``.
 
-    ``read`` reads the other files (a URL revalidates: a 304 costs one small request)."""
+    A warm load reads one file, the entry: a local file whose stamp (:func:`_stamp`) is the one
+    recorded, and was not racy then, is taken as unchanged without reading it; any other file
+    (a stamp that moved, a URL: a 304 costs one small request) is read through ``read`` and its
+    content compared with the digest recorded."""
     try:
-        with open(_cache_file(root, root_text), "rb") as handle:
+        with open(_cache_file(root), "rb") as handle:
             entry = json.loads(handle.read())
         if entry.get("format") != CACHE_FORMAT or entry.get("path") != str(root):
             return None
+        started_ns, stamps, compared = time.time_ns(), entry["stamps"], []
         for file, digest in entry["files"].items():
-            text = root_text if file == str(root) else read(file)
-            if _sha(text) != digest:
+            stamp = stamps.get(file)
+            if stamp is not None and _stamp(file) == stamp:
+                continue  # unchanged since a load that read it long enough after it was written
+            if _sha(read(file)) != digest:
                 return None
-        return Document(path=str(root), data=entry["data"], files=entry["files"])
+            compared.append(file)
+        document = Document(path=str(root), data=entry["data"], files=entry["files"], from_cache=True)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None  # no cache, or a corrupt one: load from the files
+        return None  # no cache, or a corrupt one: load from the files (a missing file says so there)
+    if _trusted_stamps(compared, started_ns):
+        _write_cache(document, started_ns)  # a file edited just before the last load: stamped now, once
+    return document
 
 
-def _write_cache(root: Path | str, root_text: bytes, document: Document) -> None:
-    target = _cache_file(root, root_text)
-    entry = {"format": CACHE_FORMAT, "path": document.path, "files": document.files, "data": document.data}
+def _write_cache(document: Document, started_ns: int) -> None:
+    """Write the entry of a freshly loaded document whose files were read from ``started_ns`` on.
+
+    A file modified less than ``RACY_NS`` before that gets no stamp (its content is compared on
+    every warm load): a change within its timestamp's resolution would leave the stamp as it was.
+    """
+    target = _cache_file(document.path)
+    entry = {
+        "format": CACHE_FORMAT,
+        "path": document.path,
+        "files": document.files,
+        "stamps": _trusted_stamps(document.files, started_ns),
+        "data": document.data,
+    }
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_suffix(f".{os.getpid()}.tmp")
@@ -68,3 +105,24 @@ def _write_cache(root: Path | str, root_text: bytes, document: Document) -> None
         os.replace(temporary, target)
     except OSError:
         pass  # a read-only home is no reason to fail: the cache only saves time
+
+
+def _trusted_stamps(files: Iterable[str], started_ns: int) -> dict[str, list[int]]:
+    stamps = {}
+    for file in files:
+        stamp = None if "://" in file else _stamp(file)
+        # Modified long enough before the load, and not touched at all since it began (a content
+        # change after the read moves the mtime; a utime put back moves the ctime).
+        if stamp is not None and stamp[1] < started_ns - RACY_NS and stamp[2] < started_ns:
+            stamps[file] = stamp
+    return stamps
+
+
+def forget_cached(document: Document) -> None:
+    """Drop the cache entry of a freshly loaded document (its schemas do not compile, say), so
+    the next load checks it again and fails at load time, as this one did."""
+    if not document.from_cache:
+        try:
+            os.unlink(_cache_file(document.path))
+        except OSError:
+            pass  # none was written (a read-only cache), or another process dropped it

@@ -9,7 +9,7 @@ from typing import Any
 from ..types import SpecSource  # noqa: F401 - named here since 0.1.0
 
 SPEC_FILE_SUFFIXES = (".yaml", ".yml", ".json")
-CACHE_FORMAT = 2  # 2: documents whose $refs led out of their folder are no longer valid
+CACHE_FORMAT = 3  # 2: documents whose $refs led out of their folder are no longer valid; 3: stamps, one entry per path
 
 _PACKAGE_SPEC_DIR = Path(__file__).resolve().parent.parent / "data" / "spec"
 TASKS_SPEC = str(_PACKAGE_SPEC_DIR / "tasks.yaml")
@@ -22,6 +22,8 @@ class Document:
     path: str
     data: dict[str, Any]
     files: dict[str, str] = field(default_factory=dict)  # every file read → sha256
+    # Read from the spec cache: checked, and its schemas compiled, by an earlier load.
+    from_cache: bool = field(default=False, compare=False, repr=False)
 
     @property
     def version(self) -> str:

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from .bundle import _Bundler
 from .cache import _read_cache, _sha, _write_cache
 from .check import _check_operation_ids, check_document
 from .document import TASKS_SPEC, Document, SpecSource
-from .drift import note_drift
-from .fetch import FetchOptions, is_url
 from .read import parse_text, spec_names
 from .source import DocumentSource
+from .urls import is_url
+
+if TYPE_CHECKING:
+    from .fetch import FetchOptions
 
 # --------------------------------------------------------------------------- loading
 
@@ -70,29 +73,32 @@ class _Pending:
     """A bundled document, and what its check (if it still needs one) and cache entry need."""
 
     document: Document
-    root_text: bytes
+    started_ns: int  # when the load began reading its files (what the cache's stamps are judged by)
     origins: dict[str, tuple[str, str]] | None  # None: came from the cache, already checked
 
 
 def _bundle_or_cached(name: str, reader: DocumentSource, use_cache: bool) -> _Pending:
-    root_text = reader.read(name)
+    started_ns = time.time_ns()
     if use_cache:
-        cached = _read_cache(name, root_text, reader.read)
+        cached = _read_cache(name, reader.read)  # the entry, and only changed files (or URLs) read
         if cached is not None:
-            return _Pending(cached, root_text, None)
+            return _Pending(cached, started_ns, None)
+    root_text = reader.read(name)
     bundler = _Bundler(name, reader)
     bundler.texts[name] = root_text
     bundler.docs[name] = parse_text(root_text, name)
     data = bundler.bundle()
     files = {file: _sha(text) for file, text in bundler.texts.items()}
-    return _Pending(Document(path=name, data=data, files=files), root_text, bundler.origins)
+    return _Pending(Document(path=name, data=data, files=files), started_ns, bundler.origins)
 
 
 def _finish(item: _Pending, use_cache: bool) -> Document:
     if item.origins is not None:
         check_document(item.document.data, item.document.path, item.origins)
         if use_cache:
-            _write_cache(item.document.path, item.root_text, item.document)
+            _write_cache(item.document, item.started_ns)
         if is_url(item.document.path):
+            from .drift import note_drift  # only a URL's fresh load: the differ stays out of a cached start
+
             note_drift(item.document.path, item.document.data)
     return item.document

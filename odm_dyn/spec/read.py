@@ -10,7 +10,7 @@ from typing import Any, Iterable, Mapping
 
 from ..errors import SpecError
 from .document import SPEC_FILE_SUFFIXES, TASKS_SPEC, SpecSource
-from .fetch import check_url, has_scheme
+from .urls import check_url, has_scheme
 
 # --------------------------------------------------------------------------- sources
 

@@ -10,9 +10,13 @@ reach out to the network behind its user's back).
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from ..errors import SpecError
-from .fetch import Fetcher, FetchOptions, has_scheme, is_url, join_url
+from .urls import has_scheme, is_url, join_url
+
+if TYPE_CHECKING:
+    from .fetch import Fetcher, FetchOptions
 
 
 class DocumentSource:
@@ -25,6 +29,8 @@ class DocumentSource:
     @property
     def fetcher(self) -> Fetcher:
         if self._fetcher is None:
+            from .fetch import Fetcher  # a URL is read: files and the cache never need the fetcher
+
             self._fetcher = Fetcher(self.options)
         return self._fetcher
 
