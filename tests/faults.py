@@ -83,6 +83,22 @@ def answer(conn: socket.socket, body: bytes = TASK_JSON, status: str = "200 OK")
     conn.sendall(head.encode() + body)
 
 
+def deflated(content_type: str, deflated_body: bytes) -> Behaviour:
+    """Answer 200 with ``deflated_body`` sent as it is, declared ``Content-Encoding: deflate``
+    (a few kilobytes that inflate to megabytes: what the size cap must count decoded)."""
+
+    def behave(server: FaultServer, conn: socket.socket, number: int) -> None:
+        read_request(conn)
+        head = (
+            f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Encoding: deflate\r\n"
+            f"Content-Length: {len(deflated_body)}\r\n\r\n"
+        )
+        conn.sendall(head.encode() + deflated_body)
+        server.wait(0.5)
+
+    return behave
+
+
 def stall(server: FaultServer, conn: socket.socket, number: int) -> None:
     """Read the request and never answer."""
     read_request(conn)

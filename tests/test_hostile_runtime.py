@@ -307,15 +307,7 @@ def test_an_off_spec_error_crosses_a_process_pool():
 # --------------------------------------------------------------------------- 9. downloads
 
 
-def _deflate_bomb(server: faults.FaultServer, conn: socket.socket, number: int) -> None:
-    body = zlib.compress(b"\0" * (8 << 20), 9)  # 8 MiB of zeros in a few kilobytes
-    faults.read_request(conn)
-    head = (
-        "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Encoding: deflate\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    )
-    conn.sendall(head.encode() + body)
-    server.wait(0.5)
+_deflate_bomb = faults.deflated("application/octet-stream", zlib.compress(b"\0" * (8 << 20), 9))  # 8 MiB of zeros
 
 
 def test_a_download_is_capped_by_what_it_writes_decompressed(tmp_path):

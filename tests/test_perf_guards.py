@@ -444,7 +444,15 @@ def test_a_transport_on_its_own_pools_moves_onto_its_session_when_asked_for_it(
     assert sent == [server.url + "/api/v1/tasks/GSF000002"]
 
 
-def test_a_later_mount_wins_over_the_direct_route() -> None:
+@pytest.mark.parametrize(
+    "prefix",
+    ["the server's URL", "http://"],
+    ids=["a later mount of a longer prefix", "an adapter replaced under the same prefix"],
+)
+def test_a_later_mount_wins_over_the_direct_route(prefix: str) -> None:
+    """The direct route keeps the session's adapters as it found them: a new, longer prefix and
+    a new adapter under the same prefix (the same number of adapters, in the same order) are
+    both seen."""
     import requests
     from requests.adapters import HTTPAdapter
 
@@ -460,30 +468,7 @@ def test_a_later_mount_wins_over_the_direct_route() -> None:
         session = requests.Session()
         client = odm_dyn.Client(server.url, token="t", session=session)
         client.get_task_info("GSF000001")
-        session.mount(server.url, Recording())
-        assert client.get_task_info("GSF000002").id == "GSF000001"
-    assert sent == [server.url + "/api/v1/tasks/GSF000002"]
-
-
-def test_an_adapter_replaced_under_the_same_prefix_wins_over_the_direct_route() -> None:
-    """The direct route keeps the session's adapters as it found them: a new one under the
-    same prefix (the same number of adapters, in the same order) is seen all the same."""
-    import requests
-    from requests.adapters import HTTPAdapter
-
-    sent: list[str] = []
-
-    class Recording(HTTPAdapter):
-        def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-            sent.append(request.url)
-            return super().send(request, *args, **kwargs)
-
-    with ScriptedServer() as server:
-        server.default = Answer(200, json.dumps(TASK).encode())
-        session = requests.Session()
-        client = odm_dyn.Client(server.url, token="t", session=session)
-        client.get_task_info("GSF000001")
-        session.mount("http://", Recording())
+        session.mount(server.url if prefix == "the server's URL" else prefix, Recording())
         assert client.get_task_info("GSF000002").id == "GSF000001"
     assert sent == [server.url + "/api/v1/tasks/GSF000002"]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import socket
 import tracemalloc
 import zlib
 from pathlib import Path
@@ -44,15 +43,7 @@ def test_a_small_compressed_answer_is_decoded():
 _ZEROS = zlib.compress(b"\0" * (16 << 20), 9)  # 16 MiB of zeros in a few kilobytes: one small read
 
 
-def _deflated_zeros(server: faults.FaultServer, conn: socket.socket, number: int) -> None:
-    body = _ZEROS
-    faults.read_request(conn)
-    head = (
-        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: deflate\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    )
-    conn.sendall(head.encode() + body)
-    server.wait(0.5)
+_deflated_zeros = faults.deflated("application/json", _ZEROS)
 
 
 def test_a_small_compressed_answer_is_capped_by_its_decoded_size_without_inflating_it_whole():
