@@ -33,7 +33,7 @@ from ..spec.document import SpecSource
 from ..spec.read import spec_source
 from .app import ServerApp
 from .httpd import HttpServer, Settings
-from .logstream import batched_stderr
+from .logstream import LineFormatter, batched_stderr
 from .seed import load_seed, read_seed
 from .store import MEMORY, Store, StoreError, default_db_path
 from .tasks import ACCESS_ALL_DATA
@@ -344,7 +344,7 @@ def _run_until_signal(server: EmbeddedServer, announce: Callable[[], None]) -> i
 def _configure_logging() -> None:
     if not log.hasHandlers():  # the command line (or the embedding program) may have set logging up
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        handler.setFormatter(LineFormatter())
         log.addHandler(handler)
     if log.level == logging.NOTSET:
         log.setLevel(logging.INFO)
