@@ -193,7 +193,9 @@ class ServerApp:
             log.exception("unexpected error in %s", op_id)
             answer = error(500, "the server failed unexpectedly; see its log")
         body, headers = _encode(answer)
-        start_response(f"{answer.status} {HTTPStatus(answer.status).phrase}", headers)
+        start_response(
+            _STATUS_LINES.get(answer.status) or f"{answer.status} {HTTPStatus(answer.status).phrase}", headers
+        )
         _log_request(environ, path, answer.status, op_id, started)
         return [body]
 
@@ -363,7 +365,13 @@ def encode_data(answer: Answer) -> bytes:
         return answer.data
     if isinstance(answer.data, str) and not is_json_media(answer.media):
         return answer.data.encode("utf-8")
-    return json.dumps(answer.data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return _JSON.encode(answer.data).encode("utf-8")
+
+
+# Made once: json.dumps with options builds an encoder per call, and HTTPStatus(code) is an
+# enum look-up through Python code; both ran on every answer.
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
 
 
 def _log_request(environ: dict, path: str, status: int, op_id: str, started: float) -> None:
