@@ -732,3 +732,20 @@ def test_cached_tasks_are_the_stored_rows():
     assert store.task(accession) == made
     store._tasks.clear()  # a fresh process: the row comes from the database, equal to the one made
     assert store.task(accession) == made and store.task("GSF999999") is None
+
+
+def test_the_log_line_formatter_writes_what_the_plain_formatter_would():
+    """LineFormatter's short cuts (the clock text once a second, no generic %-formatting) change no line."""
+    from odm_dyn.server.logstream import LineFormatter
+
+    plain, fast = logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"), LineFormatter()
+    args = ("127.0.0.1", "GET", "/api/v1/tasks/GSF000001", 200, 0.25, "getTaskInfo")
+    record = logging.LogRecord("odm_dyn.server", logging.INFO, __file__, 1, '%s "%s %s" %d %.1fms %s', args, None)
+    assert fast.format(record) == plain.format(record) and fast.format(record) == plain.format(record)  # cached clock
+    record.created += 1  # the next second: a new clock text
+    assert fast.format(record) == plain.format(record)
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        failed = logging.LogRecord("odm_dyn.server", logging.ERROR, __file__, 1, "failed %s", ("x",), sys.exc_info())
+    assert fast.format(failed) == plain.format(failed) and "ValueError: boom" in fast.format(failed)
