@@ -750,3 +750,56 @@ def test_equal_schemas_of_a_document_are_normalised_once(tmp_path: Path, monkeyp
     api = load_api(spec_file)
     assert sum(len(plan.checks) for plan in api.plans.values()) == 15
     assert counter.calls == {"SchemaCompiler._new_check": 2}  # {type: string} and {type: integer, minimum: 1}
+
+
+# --------------------------------------------------------------------------- the server's per-request budget (issue 19)
+
+# odm_dyn's own functions one getTaskInfo runs through the embedded server's app (49 with a database file when this
+# was written: route, read and check the request, authenticate, the task, check and encode the
+# answer, the log line). Like CALL_BUDGET: raise it on purpose, with the bench's figures.
+SERVER_CALL_BUDGET = 50
+
+
+def _environ(path: str, token: str, method: str = "GET") -> dict[str, Any]:
+    """A WSGI environ as the embedded server's serving builds one (REQUEST_URI included)."""
+    import io
+
+    return {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "REQUEST_URI": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "HTTP_GENESTACK_API_TOKEN": token,
+        "REMOTE_ADDR": "127.0.0.1",
+    }
+
+
+def _served(app: Any, path: str, token: str, method: str = "GET") -> tuple[str, bytes]:
+    status: list[str] = []
+    body = b"".join(app(_environ(path, token, method), lambda line, headers, exc=None: status.append(line)))
+    return status[0], body
+
+
+def test_a_served_request_stays_within_its_budget_of_work(tmp_path: Path) -> None:
+    """Per getTaskInfo through the app: its Python calls within budget, one token hash, and
+    one SQL statement (the check that no other process changed the tokens; see Store)."""
+    from odm_dyn.server import make_app
+
+    app = make_app(None, tmp_path / "server.db", tokens=["tok"], task_seconds=0.2)
+    _, body = _served(app, "/api/v1/tasks/publish-versions", "tok", "POST")
+    path = f"/api/v1/tasks/{json.loads(body)['id']}"
+    for _ in range(3):
+        assert _served(app, path, "tok")[0] == "200 OK"  # the first reads fill the caches
+    statements: list[str] = []
+    app.store._db.set_trace_callback(statements.append)
+    counts = _odm_dyn_calls(lambda: _served(app, path, "tok"), 10)
+    app.store._db.set_trace_callback(None)
+    per_request = sum(counts.values()) / 10
+    assert 0 < per_request <= SERVER_CALL_BUDGET, sorted(counts.items(), key=lambda item: -item[1])
+    assert counts.get("server/store.py:hashed") == 10, counts
+    assert statements == ["PRAGMA data_version"] * 10

@@ -706,6 +706,25 @@ def test_cached_users_follow_every_token_change():
     assert store.user_for_token("nobody") is None and "nobody" not in str(store._users)
 
 
+def test_a_token_revoked_by_another_process_stops_working_at_once(tmp_path):
+    """The users cache is this process's; another process on the same file (a second
+    ``odm-dyn serve``, or anything writing the database) must still be obeyed at the next request."""
+    db = tmp_path / "shared.db"
+    store = Store(db)
+    store.add_token("tok-a", "ann", ["ACCESS_ALL_DATA"])
+    store.add_token("tok-b", "bob", [])
+    assert store.user_for_token("tok-a").name == "ann" and store.user_for_token("tok-b").name == "bob"  # remembered
+    changes = (
+        "from odm_dyn.server import Store; import sqlite3, sys; "
+        "Store(sys.argv[1]).add_token('tok-c', 'bob', ['ACCESS_ALL_DATA']); "
+        "db = sqlite3.connect(sys.argv[1]); db.execute('DELETE FROM tokens WHERE user_name = ?', ('ann',)); db.commit()"
+    )
+    subprocess.run([sys.executable, "-c", changes, str(db)], check=True, timeout=60)
+    assert store.user_for_token("tok-a") is None  # revoked in the file: refused at once
+    assert store.user_for_token("tok-b").permissions == {"ACCESS_ALL_DATA"}  # bob's new permission too
+    store.close()
+
+
 def test_cached_tasks_are_the_stored_rows():
     store = Store(":memory:")
     made = store.create_task("n", "publish-versions", "ann", 1000)
@@ -713,3 +732,20 @@ def test_cached_tasks_are_the_stored_rows():
     assert store.task(accession) == made
     store._tasks.clear()  # a fresh process: the row comes from the database, equal to the one made
     assert store.task(accession) == made and store.task("GSF999999") is None
+
+
+def test_the_log_line_formatter_writes_what_the_plain_formatter_would():
+    """LineFormatter's short cuts (the clock text once a second, no generic %-formatting) change no line."""
+    from odm_dyn.server.logstream import LineFormatter
+
+    plain, fast = logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"), LineFormatter()
+    args = ("127.0.0.1", "GET", "/api/v1/tasks/GSF000001", 200, 0.25, "getTaskInfo")
+    record = logging.LogRecord("odm_dyn.server", logging.INFO, __file__, 1, '%s "%s %s" %d %.1fms %s', args, None)
+    assert fast.format(record) == plain.format(record) and fast.format(record) == plain.format(record)  # cached clock
+    record.created += 1  # the next second: a new clock text
+    assert fast.format(record) == plain.format(record)
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        failed = logging.LogRecord("odm_dyn.server", logging.ERROR, __file__, 1, "failed %s", ("x",), sys.exc_info())
+    assert fast.format(failed) == plain.format(failed) and "ValueError: boom" in fast.format(failed)

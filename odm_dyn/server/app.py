@@ -20,15 +20,13 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from werkzeug.http import parse_cookie
-
 from ..api.plans import Api, CallPlan
 from ..spec.media import is_json_media
 from ..wire.routing import Router, raw_path_of
 from .auth import Credential, authenticate, credentials_of, guidance
 from .examples import NoValidExample, response_example
 from .negotiation import choose_media, is_table_media, render
-from .params import MAX_BODY_BYTES, BadBody, BodyTooLarge, Problem, Reading, parse_query, read_body_bytes, read_request
+from .params import MAX_BODY_BYTES, BadBody, BodyTooLarge, Problem, Reading, read_body_bytes, read_request
 from .permissions import ACCESS_ALL_DATA, curator_work
 from .specfiles import SPEC_PREFIX, SpecFiles
 from .store import Store, User
@@ -195,7 +193,9 @@ class ServerApp:
             log.exception("unexpected error in %s", op_id)
             answer = error(500, "the server failed unexpectedly; see its log")
         body, headers = _encode(answer)
-        start_response(f"{answer.status} {HTTPStatus(answer.status).phrase}", headers)
+        start_response(
+            _STATUS_LINES.get(answer.status) or f"{answer.status} {HTTPStatus(answer.status).phrase}", headers
+        )
         _log_request(environ, path, answer.status, op_id, started)
         return [body]
 
@@ -216,17 +216,16 @@ class ServerApp:
             answer.headers = (("Allow", route.allow),)
             return answer, "-"
         prepared = self.prepared[plan.op.operation_id]
-        query = parse_query(environ)
         parsed = read_request(plan, environ, path)
-        return self._serve(prepared, environ, query, parsed), plan.op.operation_id
+        return self._serve(prepared, environ, parsed), plan.op.operation_id
 
-    def _serve(self, prepared: Prepared, environ: dict, query: dict[str, list[str]], parsed: Reading) -> Answer:
+    def _serve(self, prepared: Prepared, environ: dict, parsed: Reading) -> Answer:
         op_id = prepared.plan.op.operation_id
         if parsed.problems:
             return _bad_request(op_id, parsed.problems)
         # Authentication comes before Prefer: a request with no or a bad token is a 401 whatever
         # it prefers, so a contract test whose credentials fail cannot pass on a Prefer'd answer.
-        user = authenticate(prepared.security, environ, _lookup(environ, query), self.store)
+        user = authenticate(prepared.security, environ, self.store)
         if user is None:
             return self._checked(prepared, error(401, prepared.guidance))
         if prepared.curator_work and ACCESS_ALL_DATA not in user.permissions:
@@ -344,19 +343,6 @@ def _scheme_guidance(api: Api, plan: CallPlan) -> list[str]:
     return [f"The user is not authenticated: send a valid token in {' or '.join(where)}."] if where else []
 
 
-def _lookup(environ: dict, query: dict[str, list[str]]) -> Callable[[str], str | None]:
-    def lookup(key: str) -> str | None:
-        location, _, name = key.partition(":")
-        if location == "header":
-            return environ.get("HTTP_" + name.upper().replace("-", "_"))
-        if location == "query":
-            values = query.get(name)
-            return values[-1] if values else None
-        return parse_cookie(environ.get("HTTP_COOKIE", "")).get(name)
-
-    return lookup
-
-
 def _drain(environ: dict) -> None:
     read_body_bytes(environ)  # an unread body would be taken for the next request on this connection
 
@@ -379,7 +365,13 @@ def encode_data(answer: Answer) -> bytes:
         return answer.data
     if isinstance(answer.data, str) and not is_json_media(answer.media):
         return answer.data.encode("utf-8")
-    return json.dumps(answer.data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return _JSON.encode(answer.data).encode("utf-8")
+
+
+# Made once: json.dumps with options builds an encoder per call, and HTTPStatus(code) is an
+# enum look-up through Python code; both ran on every answer.
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
 
 
 def _log_request(environ: dict, path: str, status: int, op_id: str, started: float) -> None:

@@ -19,6 +19,30 @@ from typing import IO, Iterator
 FLUSH_SECONDS = 0.1
 
 
+class LineFormatter(logging.Formatter):
+    """``HH:MM:SS message``, as ``Formatter("%(asctime)s %(message)s", "%H:%M:%S")`` makes it,
+    for less: the clock text is made once a second, not on every request's line, and the
+    common case (no traceback) skips the generic %-style formatting of the whole record."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(message)s", "%H:%M:%S")
+        self._clock: tuple[int, str] = (-1, "")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 (logging's name)
+        second, text = self._clock
+        if int(record.created) != second:  # the format has no part finer than a second
+            second, text = int(record.created), super().formatTime(record, datefmt)
+            self._clock = (second, text)  # one assignment: threads see the old pair or the new
+        return text
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info or record.exc_text or record.stack_info:
+            return super().format(record)
+        record.message = record.getMessage()
+        record.asctime = self.formatTime(record, self.datefmt)
+        return f"{record.asctime} {record.message}"
+
+
 class BatchedStream:
     """A text stream that gathers writes and hands them on to ``target`` in batches."""
 

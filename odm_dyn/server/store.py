@@ -23,7 +23,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from .objects import ObjectStore
 
@@ -100,7 +100,21 @@ class StoreError(Exception):
 def hash_token(token: str, key: bytes) -> str:
     """The stored form of a token: only hashes are stored, so a leaked database file does not
     leak usable tokens, and they are keyed by the database's own secret (``key``)."""
-    return hmac.new(key, token.encode("utf-8"), hashlib.sha256).hexdigest()
+    return token_hasher(key)(token)
+
+
+def token_hasher(key: bytes) -> Callable[[str], str]:
+    """:func:`hash_token` with ``key`` bound, for every request: the keyed HMAC state is made once
+    and copied per token (a fresh ``hmac.new`` re-derives it from the key and looks SHA-256 up
+    again: about 2.4 µs a token against 0.9 µs)."""
+    keyed = hmac.new(key, digestmod=hashlib.sha256)
+
+    def hashed(token: str) -> str:
+        state = keyed.copy()
+        state.update(token.encode("utf-8"))
+        return state.hexdigest()
+
+    return hashed
 
 
 def legacy_hash(token: str) -> str:
@@ -141,12 +155,17 @@ class Store:
         # Every request reads its token's user and most read one task, and with one connection
         # behind one lock those reads queued up behind each other. Users change only through
         # add_token (which empties this cache) and a task's row never changes once made (its
-        # status follows the clock), so both are kept in memory once read. The cache is this
-        # process's: a second server process on the same file sees its own changes only.
+        # status follows the clock), so both are kept in memory once read. Another process on
+        # the same file may change the tokens too: for a file, every look-up first asks SQLite
+        # whether another connection has committed since (_forget_if_changed), one cheap PRAGMA;
+        # an in-memory database has no other connection.
         self._users: dict[str, User] = {}
+        self._shared = self.path != MEMORY
+        self._data_version: int | None = None
         self._tasks: dict[int, TaskRow] = {}
         try:
             self._key, self._legacy = self._migrate()
+            self._hash = token_hasher(self._key)
         except sqlite3.Error as exc:
             self._db.close()
             raise StoreError(f"cannot use the database {self.path}: {exc}") from None
@@ -220,16 +239,23 @@ class Store:
             self._db.execute("DELETE FROM tokens WHERE token_hash = ?", (legacy_hash(token),))
             self._db.execute(
                 "INSERT OR REPLACE INTO tokens(token_hash, user_name, auto, keyed) VALUES (?, ?, ?, 1)",
-                (hash_token(token, self._key), user, int(auto)),
+                (self._hash(token), user, int(auto)),
             )
             self._users.clear()  # permissions may have changed, earlier auto-made tokens are gone
 
     def user_for_token(self, token: str) -> User | None:
-        wanted = hash_token(token, self._key)
-        known = self._users.get(wanted)
+        wanted = self._hash(token)
+        if self._shared:
+            with self._lock:
+                self._forget_if_changed()
+                known = self._users.get(wanted)
+        else:
+            known = self._users.get(wanted)
         if known is not None:
             return known
         with self._lock:
+            if self._shared:
+                self._forget_if_changed()
             row = self._db.execute(
                 "SELECT t.token_hash, u.name, u.permissions FROM tokens t JOIN users u ON u.name = t.user_name "
                 "WHERE t.token_hash = ?",
@@ -237,12 +263,23 @@ class Store:
             ).fetchone()
             if row is None and self._legacy:
                 row = self._rekey(token, wanted)
-        # The index finds the row; the final comparison is constant-time all the same, so the
-        # answer's timing never depends on how much of a guessed token was right.
-        if row is None or not hmac.compare_digest(row[0], wanted):
-            return None  # refused tokens are not remembered: guesses must not fill the cache
-        user = self._users[wanted] = User(row[1], frozenset(p for p in row[2].split(",") if p))
+            # The index finds the row; the final comparison is constant-time all the same, so the
+            # answer's timing never depends on how much of a guessed token was right.
+            if row is None or not hmac.compare_digest(row[0], wanted):
+                return None  # refused tokens are not remembered: guesses must not fill the cache
+            # Remembered under the lock that checked the data version: a change committed by
+            # another process after that check is seen, and the cache emptied, by the next one.
+            user = self._users[wanted] = User(row[1], frozenset(p for p in row[2].split(",") if p))
         return user
+
+    def _forget_if_changed(self) -> None:
+        """Empty the users cache when another connection (another process on this file) has
+        committed since the last look: SQLite's data_version changes exactly then, so a token it
+        revoked stops working at the next request (the caller holds the lock)."""
+        version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            self._users.clear()
+            self._data_version = version
 
     def _rekey(self, token: str, keyed: str) -> tuple[str, str, str] | None:
         """A token of an older database, found by its bare hash and stored keyed from now on

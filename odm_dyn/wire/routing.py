@@ -50,13 +50,18 @@ class Router:
 
     def match(self, raw_path: str) -> tuple[Route, dict[str, str]] | None:
         """The route and its path parameters (percent-decoded, by wire name), or ``None``."""
-        route = self.literal.get(raw_path) or self.literal.get(unquote(raw_path))
+        route = self.literal.get(raw_path)
+        if route is None and "%" in raw_path:  # only an encoded path decodes to another literal
+            route = self.literal.get(unquote(raw_path))
         if route is not None:
             return route, {}
         for route in self.templated:
             found = route.regex.fullmatch(raw_path) if route.regex else None
             if found:
-                return route, {name: unquote(value) for name, value in zip(route.names, found.groups())}
+                groups = found.groups()
+                return route, {
+                    name: unquote(value) if "%" in value else value for name, value in zip(route.names, groups)
+                }
         return None
 
 
