@@ -26,7 +26,9 @@ from odm_dyn.api import plans as api_module
 from odm_dyn.api import schemas as validation
 from odm_dyn.api.load import load_api
 from odm_dyn.spec import bundle as spec_bundle
+from odm_dyn.spec import check as spec_check
 from odm_dyn.spec import load as spec_load
+from odm_dyn.spec import read as spec_read
 from tests.scripted import Answer, ScriptedServer
 
 DATA = Path(__file__).parent / "data"
@@ -61,9 +63,9 @@ def _spec_entry_points() -> Iterator[tuple[Any, str]]:
         (spec_bundle, "resolve_pointer"),
         (spec_load, "load_documents"),
         (spec_load, "load_document"),
-        (spec_load, "parse_text"),
+        (spec_read, "parse_text"),
         (spec_bundle, "parse_text"),
-        (spec_load, "check_document"),
+        (spec_check, "check_document"),
         (spec_load, "spec_names"),
         (api_load, "load_documents"),
         (api_module.Api, "__init__"),
@@ -177,13 +179,13 @@ def split_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _checks_counted(monkeypatch: pytest.MonkeyPatch) -> Callable[[], int]:
     calls = [0]
-    original = spec_load.check_document
+    original = spec_check.check_document
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         calls[0] += 1
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(spec_load, "check_document", counted)
+    monkeypatch.setattr(spec_check, "check_document", counted)  # looked up there by each fresh load
     return lambda: calls[0]
 
 
@@ -337,6 +339,11 @@ NOT_ON_THE_CALL_PATH = (
     "odm_dyn.testing",
     "odm_dyn.spec.changes",
     "odm_dyn.spec.drift",
+    # a first load's modules: bundling, the OpenAPI check and its screen, the fetcher of URLs
+    "odm_dyn.spec.bundle",
+    "odm_dyn.spec.check",
+    "odm_dyn.spec.screen",
+    "odm_dyn.spec.fetch",
     "odm_dyn.client.async_client",
 )
 

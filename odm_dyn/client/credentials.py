@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 from urllib.parse import quote
 
 from ..api.plans import Api, CallPlan
-from ..spec.fetch import FetchOptions
 from ..spec.read import spec_source
 from ..wire.styles import check_header_text
 from .options import with_scheme
+
+if TYPE_CHECKING:
+    from ..spec.fetch import FetchOptions
 
 # --------------------------------------------------------------------------- credentials
 
@@ -99,4 +101,6 @@ def spec_fetch_options(
         headers["Authorization"] = f"Bearer {access_token}"
     for name, value in headers.items():
         check_header_text(name, value, "spec fetch")  # before the value could reach an error message
+    from ..spec.fetch import FetchOptions  # a spec read over HTTP only: a warm start never imports the fetcher
+
     return FetchOptions(refresh=refresh, headers=headers)

@@ -18,7 +18,6 @@ from typing import Any, Iterator
 
 from ..errors import SpecError
 from .bundle import origin_of
-from .document import Document
 from .pointers import escape_token, pointer_of
 from .screen import OAS31_DIALECT, certainly_valid, dialect_validator
 
@@ -227,21 +226,3 @@ def _node_pointers(data: Any) -> dict[int, str]:
             (v, f"{at}/{escape_token(str(k))}") for k, v in reversed(list(items)) if isinstance(v, (dict, list))
         )
     return found
-
-
-def _check_operation_ids(documents: list[Document]) -> None:
-    seen: dict[str, str] = {}
-    for document in documents:
-        for path, item in (document.data.get("paths") or {}).items():
-            for method, operation in item.items():
-                if not isinstance(operation, dict) or "operationId" not in operation:
-                    continue
-                op_id = operation["operationId"]
-                pointer = pointer_of(["paths", path, method, "operationId"])
-                if op_id in seen:
-                    raise SpecError(
-                        f"duplicate operationId {op_id!r} (also in {seen[op_id]})",
-                        file=document.path,
-                        pointer=pointer,
-                    )
-                seen[op_id] = f"{document.path}#{pointer}"

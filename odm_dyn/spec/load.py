@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
-from .bundle import _Bundler
+from ..errors import SpecError
 from .cache import _read_cache, _sha, _write_cache
-from .check import _check_operation_ids, check_document
 from .document import TASKS_SPEC, Document, SpecSource
-from .read import parse_text, spec_names
+from .pointers import pointer_of
+from .read import spec_names
 from .source import DocumentSource
 from .urls import is_url
 
@@ -47,7 +47,7 @@ def load_documents(
             pending = [_bundle_or_cached(name, reader, use_cache) for name in spec_names(source)]
         finally:
             reader.finish()
-        _check_operation_ids([item.document for item in pending])
+        _check_operation_ids_unique([item.document for item in pending])
         return [_finish(item, use_cache) for item in pending]
 
 
@@ -83,6 +83,11 @@ def _bundle_or_cached(name: str, reader: DocumentSource, use_cache: bool) -> _Pe
         cached = _read_cache(name, reader.read)  # the entry, and only changed files (or URLs) read
         if cached is not None:
             return _Pending(cached, started_ns, None)
+    # The first load's modules (bundling, the OpenAPI check and its screen), imported only
+    # when a document is not in the cache: a warm start never needs them.
+    from .bundle import _Bundler
+    from .read import parse_text
+
     root_text = reader.read(name)
     bundler = _Bundler(name, reader)
     bundler.texts[name] = root_text
@@ -94,6 +99,8 @@ def _bundle_or_cached(name: str, reader: DocumentSource, use_cache: bool) -> _Pe
 
 def _finish(item: _Pending, use_cache: bool) -> Document:
     if item.origins is not None:
+        from .check import check_document  # a fresh bundle only (see _bundle_or_cached)
+
         check_document(item.document.data, item.document.path, item.origins)
         if use_cache:
             _write_cache(item.document, item.started_ns)
@@ -102,3 +109,22 @@ def _finish(item: _Pending, use_cache: bool) -> Document:
 
             note_drift(item.document.path, item.document.data)
     return item.document
+
+
+def _check_operation_ids_unique(documents: list[Document]) -> None:
+    """operationIds are unique across all the documents of one load (cached or not)."""
+    seen: dict[str, str] = {}
+    for document in documents:
+        for path, item in (document.data.get("paths") or {}).items():
+            for method, operation in item.items():
+                if not isinstance(operation, dict) or "operationId" not in operation:
+                    continue
+                op_id = operation["operationId"]
+                pointer = pointer_of(["paths", path, method, "operationId"])
+                if op_id in seen:
+                    raise SpecError(
+                        f"duplicate operationId {op_id!r} (also in {seen[op_id]})",
+                        file=document.path,
+                        pointer=pointer,
+                    )
+                seen[op_id] = f"{document.path}#{pointer}"
