@@ -211,6 +211,26 @@ FAULTS: list[tuple[str, str, Change, str]] = [
         lambda d: _param_schema(d).update(type="integer", format="int32", default=2**31),
         "int32",
     ),
+    *[
+        (
+            f"default not a {fmt} ({version})",
+            version,
+            lambda d, fmt=fmt, value=value: _param_schema(d).update(type="string", format=fmt, default=value),
+            f"is not a '{fmt}'",
+        )
+        for version in ("3.0", "3.1")
+        for fmt, value in (("date", "not-a-date"), ("date-time", "noon"), ("uuid", "x"), ("email", "nobody"))
+    ],
+    *[
+        (
+            f"default not an {fmt} ({version})",
+            version,
+            lambda d, fmt=fmt: _param_schema(d).update(type="string", format=fmt, default="999.1"),
+            f"is not a '{fmt}'",
+        )
+        for version in ("3.0", "3.1")
+        for fmt in ("ipv4", "ipv6")
+    ],
     (
         "default null, not nullable (3.0)",
         "3.0",
