@@ -214,10 +214,8 @@ def test_the_command_line_adds_the_bundled_spec_once(capsys):
     assert out.count("get_task_info(") == 1 and "create_item(" in out
 
 
-def test_a_schema_the_validator_cannot_compile_is_a_spec_error_naming_the_operation(tmp_path, monkeypatch):
-    """A pattern the spec check lets through but jsonschema-rs's regex engine refuses: refused at
-    load, every time (it leaves no cache entry, whose schemas a warm load would compile only when used)."""
-    monkeypatch.setenv("ODM_DYN_CACHE_DIR", str(tmp_path / "cache"))
+def _uncompilable_spec(tmp_path: Path) -> Path:
+    """A pattern the spec check lets through but jsonschema-rs's regex engine refuses."""
     spec = tmp_path / "pattern.yaml"
     spec.write_text(
         "openapi: 3.1.0\ninfo: {title: pattern, version: '1'}\npaths:\n  /things/{id}:\n    get:\n"
@@ -225,8 +223,28 @@ def test_a_schema_the_validator_cannot_compile_is_a_spec_error_naming_the_operat
         "        - {name: id, in: path, required: true, schema: {type: string, pattern: '\\\\p{Foo}'}}\n"
         "      responses: {'204': {description: none}}\n"
     )
+    return spec
+
+
+def test_a_schema_the_validator_cannot_compile_is_a_spec_error_naming_the_operation(tmp_path, monkeypatch):
+    """Refused at load, every time (it leaves no cache entry, whose schemas a warm load would
+    compile only when used)."""
+    monkeypatch.setenv("ODM_DYN_CACHE_DIR", str(tmp_path / "cache"))
+    spec = _uncompilable_spec(tmp_path)
     for _ in range(2):
         with pytest.raises(odm_dyn.SpecError, match="getThing: a schema cannot be compiled") as caught:
             load_api(spec)
         assert caught.value.file == str(spec) and caught.value.pointer == "/paths/~1things~1{id}/get"
         assert not list((tmp_path / "cache").glob("spec-*.json")), "a spec that does not compile is not cached"
+
+
+def test_a_cache_entry_a_spec_only_load_wrote_does_not_defer_the_compile(tmp_path, monkeypatch):
+    """``odm-dyn diff`` and the CLI's parsers load documents without compiling an Api: their
+    entry must not pass for one whose schemas all compiled, or the fault would wait for a call."""
+    monkeypatch.setenv("ODM_DYN_CACHE_DIR", str(tmp_path / "cache"))
+    spec = _uncompilable_spec(tmp_path)
+    assert not load_documents([spec])[0].compiled  # a spec-only load: checked and cached
+    assert load_documents([spec])[0].from_cache
+    for _ in range(2):
+        with pytest.raises(odm_dyn.SpecError, match="getThing: a schema cannot be compiled"):
+            load_api(spec)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import SpecError
 from ..names import SURFACE_MODULE_MARK
-from ..spec.cache import forget_cached
+from ..spec.cache import forget_cached, mark_compiled
 from ..spec.document import TASKS_SPEC, Document, SpecSource
 from ..spec.load import load_documents, without_cyclic_gc
 from ..spec.urls import has_scheme
@@ -63,14 +63,18 @@ def _load_api(source: SpecSource, fetch: FetchOptions | None) -> Api:
 
 
 def _compiled(documents: list[Document]) -> Api:
-    """The Api of the documents; a fresh document whose schemas do not compile leaves no cache
-    entry behind, so no later load takes it for one that compiled (and defers its compiling)."""
+    """The Api of the documents, recorded in their cache entries as compiled (a later load may
+    then compile their schemas on first use); a fresh document whose schemas do not compile
+    leaves no cache entry behind, so the next load fails at load time too."""
     try:
-        return Api(documents)
+        api = Api(documents)
     except SpecError:
         for document in documents:
             forget_cached(document)
         raise
+    for document in documents:
+        mark_compiled(document)
+    return api
 
 
 # --------------------------------------------------------------------------- the surface's spec

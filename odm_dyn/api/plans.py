@@ -100,7 +100,7 @@ class Api:
             self.security_schemes.update((document.data.get("components") or {}).get("securitySchemes") or {})
         self.servers = [s.get("url") for d in documents for s in d.data.get("servers") or [] if s.get("url")]
         # A document from the cache compiled before: its checks compile on first use (api.schemas).
-        self._compilers = {id(d): SchemaCompiler(d, deferred=d.from_cache) for d in documents}
+        self._compilers = {id(d): SchemaCompiler(d, deferred=d.compiled) for d in documents}
         for name, document in self._model_documents.items():
             model = self.models[name]
             model._field_check = staticmethod(_field_checker(model, self._compilers[id(document)]))

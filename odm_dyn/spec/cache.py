@@ -8,7 +8,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from .document import CACHE_FORMAT, Document
 
@@ -76,7 +76,8 @@ def _read_cache(root: Path | str, read: Callable[[str], bytes] = _read_file) -> 
             if _sha(read(file)) != digest:
                 return None
             compared.append(file)
-        document = Document(path=str(root), data=entry["data"], files=entry["files"], from_cache=True)
+        compiled = entry.get("compiled") is True
+        document = Document(str(root), entry["data"], entry["files"], from_cache=True, compiled=compiled)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # no cache, or a corrupt one: load from the files (a missing file says so there)
     if _trusted_stamps(compared, started_ns):
@@ -96,8 +97,13 @@ def _write_cache(document: Document, started_ns: int) -> None:
         "path": document.path,
         "files": document.files,
         "stamps": _trusted_stamps(document.files, started_ns),
+        "compiled": document.compiled,
         "data": document.data,
     }
+    _write_entry(target, entry)
+
+
+def _write_entry(target: Path, entry: dict[str, Any]) -> None:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_suffix(f".{os.getpid()}.tmp")
@@ -105,6 +111,24 @@ def _write_cache(document: Document, started_ns: int) -> None:
         os.replace(temporary, target)
     except OSError:
         pass  # a read-only home is no reason to fail: the cache only saves time
+
+
+def mark_compiled(document: Document) -> None:
+    """Record in its entry that an Api compiled from ``document`` (every schema compiled), so
+    later loads may compile its schemas on first use. Once per entry: a first load, or the first
+    Api made from an entry a spec-only load wrote."""
+    if document.compiled:
+        return
+    document.compiled = True
+    target = _cache_file(document.path)
+    try:
+        with open(target, "rb") as handle:
+            entry = json.loads(handle.read())
+    except (OSError, ValueError):
+        return  # none was written (a read-only cache): nothing to mark
+    if isinstance(entry, dict) and entry.get("path") == document.path and entry.get("files") == document.files:
+        entry["compiled"] = True
+        _write_entry(target, entry)
 
 
 def _trusted_stamps(files: Iterable[str], started_ns: int) -> dict[str, list[int]]:

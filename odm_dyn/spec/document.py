@@ -9,7 +9,8 @@ from typing import Any
 from ..types import SpecSource  # noqa: F401 - named here since 0.1.0
 
 SPEC_FILE_SUFFIXES = (".yaml", ".yml", ".json")
-CACHE_FORMAT = 3  # 2: documents whose $refs led out of their folder are no longer valid; 3: stamps, one entry per path
+CACHE_FORMAT = 4  # 2: documents whose $refs led out of their folder are no longer valid; 3: stamps, one entry per path;
+# 4: whether an Api was compiled from the entry (before, a spec-only load's entry passed for one)
 
 _PACKAGE_SPEC_DIR = Path(__file__).resolve().parent.parent / "data" / "spec"
 TASKS_SPEC = str(_PACKAGE_SPEC_DIR / "tasks.yaml")
@@ -22,8 +23,11 @@ class Document:
     path: str
     data: dict[str, Any]
     files: dict[str, str] = field(default_factory=dict)  # every file read → sha256
-    # Read from the spec cache: checked, and its schemas compiled, by an earlier load.
+    # Read from the spec cache: checked by an earlier load.
     from_cache: bool = field(default=False, compare=False, repr=False)
+    # An Api was compiled from it before (every schema compiled): its schemas may compile on
+    # first use. A spec-only load (``odm-dyn diff``, the CLI's parsers) compiles none.
+    compiled: bool = field(default=False, compare=False, repr=False)
 
     @property
     def version(self) -> str:
