@@ -180,6 +180,9 @@ def _app(environ: dict, start_response: Callable) -> object:
     if path == "/short":
         start_response("200 OK", [("Content-Length", "10")])
         return iter([b"12345"])
+    if path == "/negative":
+        start_response("200 OK", [("Content-Length", "-5")])
+        return [b"12345"]
     start_response("200 OK", [("Content-Type", "text/plain"), ("Connection", "close")])
     return [b"small"]
 
@@ -239,6 +242,10 @@ def test_an_app_that_fails_gets_a_json_500_and_a_short_answer_a_close():
             sock.sendall(b"GET /short HTTP/1.1\r\nHost: h\r\n\r\n")
             received = read_to_end(sock)  # the app declared 10 bytes and gave 5: only a close ends it
         assert received.endswith(b"\r\n\r\n12345")
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(b"HEAD /negative HTTP/1.1\r\nHost: h\r\n\r\n")
+            received = read_to_end(sock)  # a length no client could frame by is never sent
+        assert received.startswith(b"HTTP/1.1 500 ") and b"Content-Length: -5" not in received
 
 
 def test_the_connection_limit_leaves_the_rest_in_the_backlog_until_one_closes():

@@ -341,6 +341,8 @@ def _app_headers(reply: _Reply) -> tuple[list[str], int | None]:
         lowered = name.lower()
         if lowered in _FRAMING:
             if lowered == "content-length":
+                if not value.strip().isdigit():  # "-5", "1e3", " ": never sent as a frame
+                    raise ValueError(f"a Content-Length the server cannot send: {value!r}")
                 declared = int(value)
             elif lowered == "connection" and value.strip().lower() == "close":
                 reply.close = True
