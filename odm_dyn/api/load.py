@@ -8,9 +8,8 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from ..errors import SpecError
 from ..names import SURFACE_MODULE_MARK
-from ..spec.cache import forget_cached, mark_compiled
+from ..spec.cache import save_compiled
 from ..spec.document import TASKS_SPEC, Document, SpecSource
 from ..spec.load import load_documents, without_cyclic_gc
 from ..spec.urls import has_scheme
@@ -47,7 +46,7 @@ def _load_api(source: SpecSource, fetch: FetchOptions | None) -> Api:
     known = _by_source.get(source_key)
     if known is not None and _stamps(known[0]) == known[1]:
         return known[2]
-    documents = load_documents(source, fetch=fetch)
+    documents = load_documents(source, fetch=fetch, cache_after_compile=True)
     key = tuple((d.path, tuple(sorted(d.files.items()))) for d in documents)
     with _apis_lock:
         api = _apis.get(key)
@@ -63,17 +62,12 @@ def _load_api(source: SpecSource, fetch: FetchOptions | None) -> Api:
 
 
 def _compiled(documents: list[Document]) -> Api:
-    """The Api of the documents, recorded in their cache entries as compiled (a later load may
-    then compile their schemas on first use); a fresh document whose schemas do not compile
-    leaves no cache entry behind, so the next load fails at load time too."""
-    try:
-        api = Api(documents)
-    except SpecError:
-        for document in documents:
-            forget_cached(document)
-        raise
+    """The Api of the documents; then their cache entries, which say that it compiled (a later
+    load may then compile their schemas on first use). A spec whose schemas do not compile
+    raises here and leaves no entry behind, so the next load fails at load time too."""
+    api = Api(documents)
     for document in documents:
-        mark_compiled(document)
+        save_compiled(document)
     return api
 
 

@@ -113,22 +113,16 @@ def _write_entry(target: Path, entry: dict[str, Any]) -> None:
         pass  # a read-only home is no reason to fail: the cache only saves time
 
 
-def mark_compiled(document: Document) -> None:
-    """Record in its entry that an Api compiled from ``document`` (every schema compiled), so
-    later loads may compile its schemas on first use. Once per entry: a first load, or the first
-    Api made from an entry a spec-only load wrote."""
-    if document.compiled:
+def save_compiled(document: Document) -> None:
+    """Write the entry of a document an Api has just compiled from (every schema compiled), so a
+    later load may compile its schemas on first use; a document whose load asked for no entry,
+    or whose entry says so already, is left alone. Written after the compile, never before: a
+    spec whose schemas do not compile leaves no entry that could pass for one that did."""
+    started_ns = document.cache_pending_ns
+    if started_ns is None:
         return
-    document.compiled = True
-    target = _cache_file(document.path)
-    try:
-        with open(target, "rb") as handle:
-            entry = json.loads(handle.read())
-    except (OSError, ValueError):
-        return  # none was written (a read-only cache): nothing to mark
-    if isinstance(entry, dict) and entry.get("path") == document.path and entry.get("files") == document.files:
-        entry["compiled"] = True
-        _write_entry(target, entry)
+    document.compiled, document.cache_pending_ns = True, None
+    _write_cache(document, started_ns)
 
 
 def _trusted_stamps(files: Iterable[str], started_ns: int) -> dict[str, list[int]]:
@@ -140,13 +134,3 @@ def _trusted_stamps(files: Iterable[str], started_ns: int) -> dict[str, list[int
         if stamp is not None and stamp[1] < started_ns - RACY_NS and stamp[2] < started_ns:
             stamps[file] = stamp
     return stamps
-
-
-def forget_cached(document: Document) -> None:
-    """Drop the cache entry of a freshly loaded document (its schemas do not compile, say), so
-    the next load checks it again and fails at load time, as this one did."""
-    if not document.from_cache:
-        try:
-            os.unlink(_cache_file(document.path))
-        except OSError:
-            pass  # none was written (a read-only cache), or another process dropped it

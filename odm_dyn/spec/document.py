@@ -28,6 +28,9 @@ class Document:
     # An Api was compiled from it before (every schema compiled): its schemas may compile on
     # first use. A spec-only load (``odm-dyn diff``, the CLI's parsers) compiles none.
     compiled: bool = field(default=False, compare=False, repr=False)
+    # Set by a load that compiles an Api before caching: when it began reading the files, for
+    # the entry written once the Api compiled (``spec.cache.save_compiled``).
+    cache_pending_ns: int | None = field(default=None, compare=False, repr=False)
 
     @property
     def version(self) -> str:

@@ -34,12 +34,18 @@ def load_document(path: Path | str, *, use_cache: bool = True, fetch: FetchOptio
 
 
 def load_documents(
-    source: SpecSource = TASKS_SPEC, *, use_cache: bool = True, fetch: FetchOptions | None = None
+    source: SpecSource = TASKS_SPEC,
+    *,
+    use_cache: bool = True,
+    fetch: FetchOptions | None = None,
+    cache_after_compile: bool = False,
 ) -> list[Document]:
     """Load every document a source names; operationIds must be unique across them.
 
     Duplicate operationIds are looked for before the (slow) document checks, so a wrong
     combination of files fails at once. ``fetch`` says how URLs are read (refresh, headers).
+    With ``cache_after_compile`` (the Api's load), a document whose entry does not yet say an
+    Api compiled from it is cached by ``spec.cache.save_compiled`` once one has, not here.
     """
     with without_cyclic_gc():
         reader = DocumentSource(fetch)
@@ -48,7 +54,7 @@ def load_documents(
         finally:
             reader.finish()
         _check_operation_ids_unique([item.document for item in pending])
-        return [_finish(item, use_cache) for item in pending]
+        return [_finish(item, use_cache, cache_after_compile) for item in pending]
 
 
 @contextlib.contextmanager
@@ -97,13 +103,16 @@ def _bundle_or_cached(name: str, reader: DocumentSource, use_cache: bool) -> _Pe
     return _Pending(Document(path=name, data=data, files=files), started_ns, bundler.origins)
 
 
-def _finish(item: _Pending, use_cache: bool) -> Document:
+def _finish(item: _Pending, use_cache: bool, cache_after_compile: bool) -> Document:
+    document = item.document
+    if use_cache and cache_after_compile and not document.compiled:
+        document.cache_pending_ns = item.started_ns  # fresh, or an entry a spec-only load wrote
     if item.origins is not None:
         from .check import check_document  # a fresh bundle only (see _bundle_or_cached)
 
-        check_document(item.document.data, item.document.path, item.origins)
-        if use_cache:
-            _write_cache(item.document, item.started_ns)
+        check_document(document.data, document.path, item.origins)
+        if use_cache and not cache_after_compile:
+            _write_cache(document, item.started_ns)
         if is_url(item.document.path):
             from .drift import note_drift  # only a URL's fresh load: the differ stays out of a cached start
 
