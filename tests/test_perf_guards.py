@@ -424,21 +424,27 @@ def test_a_mounted_adapter_or_own_send_goes_through_requests() -> None:
     assert Transport("http://127.0.0.1:9", session=OwnChoice())._direct is None  # its choice may change per call
 
 
-def test_a_transport_on_its_own_pools_moves_onto_its_session_when_asked_for_it(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Made without a session (and no proxy set): no requests session until one is asked for;
-    then the calls go through it, so what is mounted on it is obeyed."""
+def _recording_adapter(sent: list[str]) -> type:
+    """An HTTPAdapter class that notes each URL it sends into ``sent``: proof a mount was obeyed."""
     from requests.adapters import HTTPAdapter
-
-    for name in [n for n in os.environ if n.lower().endswith("_proxy")]:
-        monkeypatch.delenv(name)
-    sent: list[str] = []
 
     class Recording(HTTPAdapter):
         def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
             sent.append(request.url)
             return super().send(request, *args, **kwargs)
+
+    return Recording
+
+
+def test_a_transport_on_its_own_pools_moves_onto_its_session_when_asked_for_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Made without a session (and no proxy set): no requests session until one is asked for;
+    then the calls go through it, so what is mounted on it is obeyed."""
+    for name in [n for n in os.environ if n.lower().endswith("_proxy")]:
+        monkeypatch.delenv(name)
+    sent: list[str] = []
+    Recording = _recording_adapter(sent)
 
     with ScriptedServer() as server:
         server.default = Answer(200, json.dumps(TASK).encode())
@@ -461,14 +467,9 @@ def test_a_later_mount_wins_over_the_direct_route(prefix: str) -> None:
     a new adapter under the same prefix (the same number of adapters, in the same order) are
     both seen."""
     import requests
-    from requests.adapters import HTTPAdapter
 
     sent: list[str] = []
-
-    class Recording(HTTPAdapter):
-        def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-            sent.append(request.url)
-            return super().send(request, *args, **kwargs)
+    Recording = _recording_adapter(sent)
 
     with ScriptedServer() as server:
         server.default = Answer(200, json.dumps(TASK).encode())

@@ -15,6 +15,7 @@ import json
 import logging
 import re
 import socket
+import sys
 import time
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -366,3 +367,24 @@ def _http_date() -> str:
     if _date[0] != now:
         _date = (now, formatdate(now, usegmt=True))
     return _date[1]
+
+
+def connection_environ(address: Any, server: tuple[Any, Any], settings: Settings) -> dict[str, Any]:
+    """The WSGI environ keys that are the same for every request on one connection (made once,
+    at accept; ``Answering._environ`` copies them and adds the request's own)."""
+    return {
+        "REMOTE_ADDR": str(address[0]),
+        "REMOTE_HOST": str(address[0]),
+        "REMOTE_PORT": str(address[1]),
+        "SERVER_NAME": str(server[0]),
+        "SERVER_PORT": str(server[1]),
+        "SERVER_SOFTWARE": settings.ident,
+        "SCRIPT_NAME": "",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": settings.url_scheme,
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        "wsgi.input_terminated": True,  # the body is read whole before the app runs
+    }

@@ -35,9 +35,8 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
 
-from .answering import _CLOSED, _SERVED, Answering, Settings, WsgiApp, _Connection
+from .answering import _CLOSED, _SERVED, Answering, Settings, WsgiApp, _Connection, connection_environ
 
 __all__ = ["Counts", "HttpServer", "Settings"]
 
@@ -144,7 +143,7 @@ class HttpServer(Answering):
                 return
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             _wait_at_most(sock, self.settings.linger_seconds)
-            connection = _Connection(sock, self._base_environ(address))
+            connection = _Connection(sock, connection_environ(address, (self.host, self.port), self.settings))
             with self._lock:
                 self._open.add(connection)
             self.counts.accepted += 1
@@ -211,24 +210,6 @@ class HttpServer(Answering):
                     break
                 if connection is not None:
                     self._close(connection)
-
-    def _base_environ(self, address: Any) -> dict[str, Any]:
-        return {
-            "REMOTE_ADDR": str(address[0]),
-            "REMOTE_HOST": str(address[0]),
-            "REMOTE_PORT": str(address[1]),
-            "SERVER_NAME": str(self.host),
-            "SERVER_PORT": str(self.port),
-            "SERVER_SOFTWARE": self.settings.ident,
-            "SCRIPT_NAME": "",
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": self.settings.url_scheme,
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": False,
-            "wsgi.run_once": False,
-            "wsgi.input_terminated": True,  # the body is read whole before the app runs
-        }
 
     # ------------------------------------------------------------------ shared by both sides
 
