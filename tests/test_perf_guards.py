@@ -166,6 +166,26 @@ def test_a_second_client_reuses_the_compiled_api(monkeypatch: pytest.MonkeyPatch
     assert counter.calls == {"Api.__init__": 0, "SchemaCompiler.check": 0}
 
 
+def test_a_client_class_makes_no_signature_until_one_is_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Signatures are made on the first ``inspect.signature`` (help, editors), once per operation."""
+    import inspect
+
+    from odm_dyn.api.operations import Operation
+
+    made: list[str] = []
+    original = Operation.signature
+    monkeypatch.setattr(Operation, "signature", lambda op: made.append(op.operation_id) or original(op))
+    api = load_api(None)
+    client = odm_dyn.Client("http://127.0.0.1:9", spec=DATA / "split" / "api.yaml")  # another Api: a new class
+    assert made == [] and api is not client.api
+    plain = next(iter(client.api.plans.values())).op.python_name
+    method = plain + "_with_http_info"
+    first = inspect.signature(getattr(client, plain))
+    assert inspect.signature(getattr(client, method)) == first and inspect.signature(getattr(client, plain)) == first
+    assert len(made) == 1 and list(first.parameters)[-1] == "_retry_unsafe"
+    assert "self" in inspect.signature(getattr(type(client), plain)).parameters
+
+
 # --------------------------------------------------------------------------- the spec cache
 
 

@@ -14,10 +14,9 @@ after ``self``, ``body`` and the ``_``-prefixed per-call options).
 from __future__ import annotations
 
 import functools
-import inspect
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ..errors import SpecError
 from ..names import free_method_name, free_name, snake_case
@@ -25,6 +24,9 @@ from ..spec.document import Document
 from ..spec.media import is_json_media
 from ..spec.pointers import pointer_of, resolve_pointer
 from .sharing import Shared, canonical_text
+
+if TYPE_CHECKING:
+    import inspect
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 LOCATIONS = ("path", "query", "header", "cookie")
@@ -142,7 +144,10 @@ class Operation:
         """Path parameters positional, then the keyword-only arguments, then the call options.
 
         The keyword-only ones are in ``keyword_arguments`` order: required before optional.
+        Made when asked for (``help()``, editors, stubs): ``inspect`` is no import of a client's start.
         """
+        import inspect
+
         params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
         for p in self.positional():
             params.append(

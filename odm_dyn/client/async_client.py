@@ -21,7 +21,7 @@ from ..api.plans import Api, CallPlan
 from ..types import SpecSource, TimeoutSpec
 from ..wire.messages import RawResponse, Request
 from .async_transport import AsyncBaseTransport, AsyncTransport
-from .classes import init_signature
+from .classes import InitSignature
 from .core import ClientCore, Observers, transport_defaults, transport_settings_refused
 from .jobs import AsyncJobWaits
 from .paging import AsyncPaginator, PagingMixin
@@ -146,6 +146,6 @@ class AsyncClient(ClientCore, AsyncTaskWaits, AsyncJobWaits, PagingMixin):
         return raw
 
 
-AsyncClient.__signature__ = init_signature(AsyncClient)  # type: ignore[attr-defined]
+AsyncClient.__signature__ = InitSignature()  # type: ignore[attr-defined]
 
 __all__ = ["AsyncClient"]

@@ -2,12 +2,12 @@
 
 Tag groups are instance attributes and models class attributes of a class made per spec (not
 properties or ``__getattr__``), so completers that never run code (jedi in IPython and Jupyter)
-see them.
+see them. Signatures are made when something asks for one: whatever asks has imported
+``inspect`` already, and a client's start need not (it was a twentieth of a cold start).
 """
 
 from __future__ import annotations
 
-import inspect
 import threading
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -15,6 +15,9 @@ from ..api.model import Model
 from ..api.plans import Api, CallPlan
 
 if TYPE_CHECKING:
+    import inspect
+
+    from ..api.operations import Operation
     from .client import Client
 
 # --------------------------------------------------------------------------- classes per spec
@@ -103,16 +106,41 @@ def make_methods(
     ]
     if raw:
         variants.append(("_without_preload_content", "raw", "\n\nReturns the raw answer (status, headers, data)."))
-    signature = op.signature()
+    signature = SignatureLater(op)
     methods = {}
     for suffix, mode, note in variants:
         function = (_coroutine_method if coroutines else _method)(plan, client_of, mode)
         function.__name__ = op.python_name + suffix
         function.__qualname__ = f"{owner}.{function.__name__}"
         function.__doc__ = op.docstring() + note
-        function.__signature__ = signature  # type: ignore[attr-defined]
+        function.__wrapped__ = signature  # type: ignore[attr-defined]
         methods[function.__name__] = function
     return methods
+
+
+class SignatureLater:
+    """What a generated method's ``__wrapped__`` is: the operation's signature, made on first use.
+
+    ``inspect.signature`` (and so ``help()``, IPython and jedi) follows ``__wrapped__`` to the first
+    object that has a ``__signature__``, and returns that: this one, made then and kept. A function
+    cannot hold such a lazy attribute itself, and making every signature while the client class
+    is built would import ``inspect`` on every client's start.
+    """
+
+    __slots__ = ("_op", "_made")
+
+    def __init__(self, op: Operation):
+        self._op = op
+        self._made: inspect.Signature | None = None
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        if self._made is None:
+            self._made = self._op.signature()
+        return self._made
+
+    def __repr__(self) -> str:
+        return f"<signature of {self._op.operation_id}>"
 
 
 def _method(plan: CallPlan, client_of: Callable[[Any], Client], mode: Any) -> Callable[..., Any]:
@@ -167,12 +195,23 @@ def _init_with_groups(base: type, groups: dict[str, type]) -> Callable[..., None
         for attr, cls in groups.items():
             setattr(self, attr, cls(self))
 
-    __init__.__signature__ = inspect.signature(base_init)  # type: ignore[attr-defined]
+    __init__.__wrapped__ = base_init  # type: ignore[attr-defined]  # its signature is the base's
     __init__.__doc__ = base_init.__doc__
     return __init__
 
 
-def init_signature(cls: type) -> inspect.Signature:
-    """``cls(...)``'s signature as ``__init__`` declares it (``__new__`` takes ``**_``)."""
-    signature = inspect.signature(cls.__init__)  # type: ignore[misc]
-    return signature.replace(parameters=list(signature.parameters.values())[1:])
+class InitSignature:
+    """A class's ``__signature__``: ``cls(...)`` as ``__init__`` declares it (``__new__`` takes
+    ``**_``), made when first asked for. Subclasses inherit it and get their own."""
+
+    def __init__(self) -> None:
+        self._made: dict[type, inspect.Signature] = {}
+
+    def __get__(self, instance: Any, owner: type) -> inspect.Signature:
+        made = self._made.get(owner)
+        if made is None:
+            import inspect  # whoever asks for a signature has it imported already
+
+            signature = inspect.signature(owner.__init__)  # type: ignore[misc]
+            made = self._made[owner] = signature.replace(parameters=list(signature.parameters.values())[1:])
+        return made

@@ -1,7 +1,7 @@
 """The client: attribute-style methods made from the spec, over the call pipeline.
 
 ``Client(...)`` returns an instance of a class made once per loaded spec, whose methods are
-real functions (``__name__``, ``__doc__``, ``__signature__``), so ``help()``, ``dir()``,
+real functions (``__name__``, ``__doc__``, a signature), so ``help()``, ``dir()``,
 ``inspect`` and tab completion all see them. Every call runs one pipeline (``pipeline.py``)::
 
     bind arguments → validate (compiled checks) → encode into a Request
@@ -19,7 +19,7 @@ from ..api.plans import Api, CallPlan
 from ..errors import OdmError
 from ..types import SpecSource, TimeoutSpec
 from ..wire.messages import RawResponse, Request
-from .classes import init_signature
+from .classes import InitSignature
 from .core import ClientCore, Observer, Observers, transport_defaults, transport_settings_refused
 from .credentials import outside_headers, settings_from_env
 from .jobs import JobWaits
@@ -160,7 +160,7 @@ class Client(ClientCore, TaskWaits, JobWaits, PagingMixin):
         return raw
 
 
-Client.__signature__ = init_signature(Client)  # type: ignore[attr-defined]  # subclasses inherit it
+Client.__signature__ = InitSignature()  # type: ignore[attr-defined]  # subclasses inherit it
 
 
 __all__ = ["USER_AGENT", "Client", "Observer", "OdmError", "settings_from_env"]
