@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple
 
 from ..errors import SpecError
 from ..names import free_method_name, free_name, snake_case
@@ -28,13 +27,15 @@ from .sharing import Shared, canonical_text
 if TYPE_CHECKING:
     import inspect
 
+# Named tuples and plain classes, not dataclasses: a client's start imports this module, and
+# ``dataclasses`` (its import, and an exec per class) was a large part of that start.
+
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 LOCATIONS = ("path", "query", "header", "cookie")
 DEFAULT_STYLE = {"path": "simple", "query": "form", "header": "simple", "cookie": "form"}
 
 
-@dataclass(frozen=True)
-class CallOption:
+class CallOption(NamedTuple):
     """A per-call option: ``_``-prefixed, keyword-only, ``None`` (the client's setting) by default."""
 
     name: str
@@ -73,8 +74,7 @@ OPTION_NAMES = frozenset(option.name for option in CALL_OPTIONS)
 RESERVED_ARGUMENTS = frozenset({"self", "body"}) | OPTION_NAMES
 
 
-@dataclass(frozen=True, slots=True)
-class Parameter:
+class Parameter(NamedTuple):
     name: str  # the wire name
     python_name: str
     location: str
@@ -88,36 +88,73 @@ class Parameter:
     media_type: str | None = None  # for parameters declared with ``content``
 
 
-@dataclass(frozen=True, slots=True)
-class RequestBody:
+class RequestBody(NamedTuple):
     required: bool
     content: dict[str, dict[str, Any]]  # media type → schema
     description: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Response:
+class Response(NamedTuple):
     status: str  # "200", "4XX" or "default"
     description: str
     content: dict[str, dict[str, Any]]  # media type → schema (may be {})
 
 
-@dataclass(slots=True)
 class Operation:
-    operation_id: str
-    python_name: str
-    method: str
-    path: str
-    tags: list[str]
-    summary: str
-    description: str
-    deprecated: bool
-    parameters: list[Parameter]
-    body: RequestBody | None
-    responses: dict[str, Response]
-    security: list[dict[str, list[str]]]
-    document: Document = field(repr=False)
-    pointer: str = ""
+    """One operation of a document, as the client calls it; ``pointer`` locates it in the document."""
+
+    __slots__ = (
+        "operation_id",
+        "python_name",
+        "method",
+        "path",
+        "tags",
+        "summary",
+        "description",
+        "deprecated",
+        "parameters",
+        "body",
+        "responses",
+        "security",
+        "document",
+        "pointer",
+    )
+
+    def __init__(
+        self,
+        operation_id: str,
+        python_name: str,
+        method: str,
+        path: str,
+        tags: list[str],
+        summary: str,
+        description: str,
+        deprecated: bool,
+        parameters: list[Parameter],
+        body: RequestBody | None,
+        responses: dict[str, Response],
+        security: list[dict[str, list[str]]],
+        document: Document,
+        pointer: str = "",
+    ) -> None:
+        self.operation_id = operation_id
+        self.python_name = python_name
+        self.method = method
+        self.path = path
+        self.tags = tags
+        self.summary = summary
+        self.description = description
+        self.deprecated = deprecated
+        self.parameters = parameters
+        self.body = body
+        self.responses = responses
+        self.security = security
+        self.document = document
+        self.pointer = pointer
+
+    def __repr__(self) -> str:  # the document (the whole spec) left out
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__ if name != "document")
+        return f"Operation({shown})"
 
     @property
     def dialect(self) -> str:

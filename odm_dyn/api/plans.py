@@ -9,7 +9,6 @@ precompiled validators, nothing more.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import SpecError
@@ -47,35 +46,82 @@ CLIENT_ATTRIBUTES = frozenset(
 )
 
 
-@dataclass(slots=True)
+# Plain classes, not dataclasses: a client's start imports this module, and ``dataclasses``
+# (its import, and an exec per class) was a large part of that start.
 class ResponsePlan:
-    status: str
-    description: str
-    checks: dict[str, SchemaCheck | None]  # media type → check (None: no schema declared)
-    models: dict[str, tuple[str, str] | None]  # media type → ("one"|"many", model name)
-    # An answer's Content-Type text → (its media type, the declared key it falls in, read as
-    # JSON): filled by ``wire.answer.media_of`` as answers come, so the media-range rule runs
-    # once per Content-Type a server sends, not on every call.
-    media_keys: dict[str, tuple[str, str | None, bool]] = field(default_factory=dict, repr=False, compare=False)
+    """What reading one declared response needs: its checks and models, by media type."""
+
+    __slots__ = ("status", "description", "checks", "models", "media_keys")
+
+    def __init__(
+        self,
+        status: str,
+        description: str,
+        checks: dict[str, SchemaCheck | None],
+        models: dict[str, tuple[str, str] | None],
+    ) -> None:
+        self.status = status
+        self.description = description
+        self.checks = checks  # media type → check (None: no schema declared)
+        self.models = models  # media type → ("one"|"many", model name)
+        # An answer's Content-Type text → (its media type, the declared key it falls in, read as
+        # JSON): filled by ``wire.answer.media_of`` as answers come, so the media-range rule runs
+        # once per Content-Type a server sends, not on every call.
+        self.media_keys: dict[str, tuple[str, str | None, bool]] = {}
+
+    def __repr__(self) -> str:
+        return f"ResponsePlan(status={self.status!r}, description={self.description!r}, models={self.models!r})"
 
 
-@dataclass(slots=True)
 class CallPlan:
     """What every call of one operation needs, prepared at load time."""
 
-    op: Operation
-    positional: tuple[str, ...]
-    params: dict[str, Parameter]  # python name → parameter
-    required: frozenset[str]
-    checks: dict[str, SchemaCheck]  # python name → compiled check
-    body_media: str | None
-    body_checks: dict[str, SchemaCheck | None]
-    responses: dict[str, ResponsePlan]
-    accept: str
-    allowed: frozenset[str] = field(default=frozenset())
-    returns_task: bool = False
-    # What to warn about when used: deprecated parameters' Python names, "" for the operation.
-    deprecations: tuple[str, ...] = ()
+    __slots__ = (
+        "op",
+        "positional",
+        "params",
+        "required",
+        "checks",
+        "body_media",
+        "body_checks",
+        "responses",
+        "accept",
+        "allowed",
+        "returns_task",
+        "deprecations",
+    )
+
+    def __init__(
+        self,
+        op: Operation,
+        positional: tuple[str, ...],
+        params: dict[str, Parameter],
+        required: frozenset[str],
+        checks: dict[str, SchemaCheck],
+        body_media: str | None,
+        body_checks: dict[str, SchemaCheck | None],
+        responses: dict[str, ResponsePlan],
+        accept: str,
+        allowed: frozenset[str] = frozenset(),
+        returns_task: bool = False,
+        deprecations: tuple[str, ...] = (),
+    ) -> None:
+        self.op = op
+        self.positional = positional
+        self.params = params  # python name → parameter
+        self.required = required
+        self.checks = checks  # python name → compiled check
+        self.body_media = body_media
+        self.body_checks = body_checks
+        self.responses = responses
+        self.accept = accept
+        self.allowed = allowed
+        self.returns_task = returns_task
+        # What to warn about when used: deprecated parameters' Python names, "" for the operation.
+        self.deprecations = deprecations
+
+    def __repr__(self) -> str:  # the operation by its id: its own repr is long
+        return f"CallPlan(op={self.op.operation_id!r}, positional={self.positional!r}, accept={self.accept!r})"
 
     def response_for(self, status: int) -> ResponsePlan | None:
         """The declared response for a status: exact, then ``2XX``-style, then ``default``."""

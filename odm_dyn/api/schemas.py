@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import binascii
 from base64 import b64decode
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..errors import SpecError
@@ -39,7 +38,8 @@ RESPONSE = "response"
 MODES = ("strict", "warn", "off")
 
 
-@dataclass(frozen=True)
+# A plain class: not a dataclass (importing ``dataclasses`` slowed every client's start), nor a
+# named tuple (its equality would take in ``value``, and a subclass could not add ``where``).
 class Violation:
     """One broken rule: where (a JSON path), which keyword, and a message naming the value's type.
 
@@ -47,10 +47,27 @@ class Violation:
     of comparisons, as it may hold a secret.
     """
 
-    path: str
-    rule: str
-    message: str
-    value: Any = field(default=None, kw_only=True, repr=False, compare=False)
+    __slots__ = ("path", "rule", "message", "value")
+
+    def __init__(self, path: str, rule: str, message: str, *, value: Any = None) -> None:
+        self.path = path
+        self.rule = rule
+        self.message = message
+        self.value = value
+
+    def _compared(self) -> tuple[Any, ...]:  # what equality and the hash look at (never ``value``)
+        return (self.path, self.rule, self.message)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._compared() == other._compared()
+
+    def __hash__(self) -> int:
+        return hash(self._compared())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(path={self.path!r}, rule={self.rule!r}, message={self.message!r})"
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"

@@ -3,8 +3,9 @@
 A large generated spec says the same things thousands of times: the same ``id`` path parameter,
 the same ``401`` response, the same set of argument names. Each would otherwise cost its own
 objects in every operation's plan. Invariant: a shared value is never changed after it is made
-(the dataclasses are frozen; shared dicts, sets and tuples are only read), and a table of
-shared values lives as long as one compile, not as long as the Api.
+(parameters, bodies and responses are named tuples; shared dicts, sets and tuples are only read;
+a shared response plan fills only its cache of media keys), and a table of shared values lives
+as long as one compile, not as long as the Api.
 """
 
 from __future__ import annotations

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,21 +15,36 @@ _PACKAGE_SPEC_DIR = Path(__file__).resolve().parent.parent / "data" / "spec"
 TASKS_SPEC = str(_PACKAGE_SPEC_DIR / "tasks.yaml")
 
 
-@dataclass
+# A plain class, not a dataclass: a client's start imports this module, and ``dataclasses``
+# (its import, and an exec per class) was a large part of that start.
 class Document:
     """One bundled OpenAPI document: only local ``$ref``s remain."""
 
-    path: str
-    data: dict[str, Any]
-    files: dict[str, str] = field(default_factory=dict)  # every file read → sha256
-    # Read from the spec cache: checked by an earlier load.
-    from_cache: bool = field(default=False, compare=False, repr=False)
-    # An Api was compiled from it before (every schema compiled): its schemas may compile on
-    # first use. A spec-only load (``odm-dyn diff``, the CLI's parsers) compiles none.
-    compiled: bool = field(default=False, compare=False, repr=False)
-    # Set by a load that compiles an Api before caching: when it began reading the files, for
-    # the entry written once the Api compiled (``spec.cache.save_compiled``).
-    cache_pending_ns: int | None = field(default=None, compare=False, repr=False)
+    __slots__ = ("path", "data", "files", "from_cache", "compiled", "cache_pending_ns")
+
+    def __init__(
+        self,
+        path: str,
+        data: dict[str, Any],
+        files: dict[str, str] | None = None,
+        from_cache: bool = False,
+        compiled: bool = False,
+        cache_pending_ns: int | None = None,
+    ) -> None:
+        self.path = path
+        self.data = data
+        self.files = {} if files is None else files  # every file read → sha256
+        # Read from the spec cache: checked by an earlier load.
+        self.from_cache = from_cache
+        # An Api was compiled from it before (every schema compiled): its schemas may compile on
+        # first use. A spec-only load (``odm-dyn diff``, the CLI's parsers) compiles none.
+        self.compiled = compiled
+        # Set by a load that compiles an Api before caching: when it began reading the files, for
+        # the entry written once the Api compiled (``spec.cache.save_compiled``).
+        self.cache_pending_ns = cache_pending_ns
+
+    def __repr__(self) -> str:
+        return f"Document(path={self.path!r}, data={self.data!r}, files={self.files!r})"
 
     @property
     def version(self) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
@@ -74,13 +73,15 @@ def without_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-@dataclass
-class _Pending:
+class _Pending:  # a plain class: ``dataclasses`` is not imported on a client's start
     """A bundled document, and what its check (if it still needs one) and cache entry need."""
 
-    document: Document
-    started_ns: int  # when the load began reading its files (what the cache's stamps are judged by)
-    origins: dict[str, tuple[str, str]] | None  # None: came from the cache, already checked
+    __slots__ = ("document", "started_ns", "origins")
+
+    def __init__(self, document: Document, started_ns: int, origins: dict[str, tuple[str, str]] | None) -> None:
+        self.document = document
+        self.started_ns = started_ns  # when the load began reading its files (what the cache's stamps are judged by)
+        self.origins = origins  # None: came from the cache, already checked
 
 
 def _bundle_or_cached(name: str, reader: DocumentSource, use_cache: bool) -> _Pending:

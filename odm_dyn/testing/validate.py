@@ -15,7 +15,6 @@ the same compiled checks the client and the server use. The pytest plugin
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,11 +31,20 @@ REQUEST = "request"
 RESPONSE = "response"
 
 
-@dataclass(frozen=True)
 class ExchangeViolation(Violation):
     """A :class:`~odm_dyn.validation.Violation` that also says which half broke the spec."""
 
-    where: str = RESPONSE  # "request" or "response"
+    __slots__ = ("where",)
+
+    def __init__(self, path: str, rule: str, message: str, where: str = RESPONSE, *, value: Any = None) -> None:
+        super().__init__(path, rule, message, value=value)
+        self.where = where  # "request" or "response"
+
+    def _compared(self) -> tuple[Any, ...]:
+        return (self.path, self.rule, self.message, self.where)
+
+    def __repr__(self) -> str:
+        return f"{super().__repr__()[:-1]}, where={self.where!r})"
 
     def __str__(self) -> str:
         return f"{self.where} {self.path}: {self.message}"

@@ -7,7 +7,6 @@ the path and query, already percent-encoded; the transport puts its base URL in 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping, NamedTuple
 
@@ -50,17 +49,31 @@ class Request(NamedTuple):
         )
 
 
-@dataclass
 class RawResponse:
-    """What came back, before any decoding."""
+    """What came back, before any decoding.
 
-    status: int
-    reason: str
-    headers: Mapping[str, str]
-    content: bytes
-    elapsed: float = 0.0
-    attempts: int = 1
-    extra: dict[str, Any] = field(default_factory=dict)
+    A plain class rather than a dataclass: ``dataclasses`` is not imported on a client's start.
+    """
+
+    __slots__ = ("status", "reason", "headers", "content", "elapsed", "attempts", "extra")
+
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        headers: Mapping[str, str],
+        content: bytes,
+        elapsed: float = 0.0,
+        attempts: int = 1,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.content = content
+        self.elapsed = elapsed
+        self.attempts = attempts
+        self.extra = {} if extra is None else extra
 
     @property
     def media_type(self) -> str:

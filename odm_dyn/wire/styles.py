@@ -16,13 +16,17 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
 from urllib.parse import quote, unquote, unquote_plus
 
 from ..api.operations import DEFAULT_STYLE, Parameter
 from ..errors import RequestValidationError
 from ..spec.media import is_json_media
+
+# Named tuples, not dataclasses: a client's start imports this module, and ``dataclasses`` (its
+# import, and an exec per class) was a large part of that start.
+_NOTHING: Mapping[str, Any] = MappingProxyType({})  # the defaults' empty mapping: read-only, so one is shared
 
 _QUERY_SAFE = "-._~"
 # spaceDelimited and pipeDelimited join with a percent-encoded delimiter; form joins with ",".
@@ -229,13 +233,12 @@ def _latin1(text: str) -> bool:
 # --------------------------------------------------------------------------- decoding: the schema's shape
 
 
-@dataclass(frozen=True)
-class Shape:
+class Shape(NamedTuple):
     """What a parameter's schema says about the text's types, ``$ref``s resolved once."""
 
     kinds: tuple[str, ...] = ()  # JSON types the value may take ("integer", "array", ...)
     items: Shape | None = None
-    properties: Mapping[str, Shape] = field(default_factory=dict)
+    properties: Mapping[str, Shape] = _NOTHING
     additional: Shape | None = None  # the schema of undeclared properties
     closed: bool = False  # additionalProperties: false
 
@@ -329,14 +332,13 @@ class StyleError(ValueError):
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING", "__bool__": lambda self: False})()
 
 
-@dataclass(frozen=True)
-class WireText:
+class WireText(NamedTuple):
     """A request's parameter text as sent, found by location; nothing percent-decoded yet
     except query names."""
 
-    path: Mapping[str, str] = field(default_factory=dict)  # wire name → raw segment
+    path: Mapping[str, str] = _NOTHING  # wire name → raw segment
     query: Sequence[tuple[str, str]] = ()  # (decoded name, raw value), in order
-    headers: Mapping[str, str] = field(default_factory=dict)  # lower-case name → value
+    headers: Mapping[str, str] = _NOTHING  # lower-case name → value
     cookies: Sequence[tuple[str, str]] = ()  # (name, raw value), in order
 
 
@@ -502,8 +504,7 @@ def decode_param(param: Parameter, shape: Shape, wire: WireText, others: frozens
 # --------------------------------------------------------------------------- the table
 
 
-@dataclass(frozen=True)
-class Style:
+class Style(NamedTuple):
     """One style of one location: how the client sends a value, and how it is read back."""
 
     encode: Callable[[Parameter, Any], Any]
