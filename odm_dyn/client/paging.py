@@ -28,8 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Callable, Iterator
+from typing import Any, AsyncIterator, Callable, Iterator, NamedTuple
 
 from ..api.model import Model, to_wire
 from ..errors import PaginationError, SpecError
@@ -41,8 +40,9 @@ STYLES = ("offset", "cursor")
 _KEYS = {"style", "offsetParameter", "cursorParameter", "limitParameter", "items", "cursor", "exhausted", "total"}
 
 
-@dataclass(frozen=True)
-class Paging:
+# A named tuple and a plain class, not dataclasses: the dataclasses module and the exec of their
+# generated methods cost a client process's start more than the call itself (issue 19).
+class Paging(NamedTuple):
     """How one operation pages: its parameters (Python names) and answer fields (wire paths)."""
 
     style: str
@@ -59,14 +59,16 @@ class Paging:
         return self.offset_param if self.style == "offset" else self.cursor_param
 
 
-@dataclass
 class PageState:
     """What the walk has seen: where the next page starts, the cursors used, the last page."""
 
-    position: Any = None  # the offset or cursor of the next request (None: as the caller gave)
-    seen: set[Any] = field(default_factory=set)
-    previous: str | None = None  # the last page's items, as JSON, to catch a page served twice
-    items: int = 0
+    __slots__ = ("position", "seen", "previous", "items")
+
+    def __init__(self) -> None:
+        self.position: Any = None  # the offset or cursor of the next request (None: as the caller gave)
+        self.seen: set[Any] = set()
+        self.previous: str | None = None  # the last page's items, as JSON, to catch a page served twice
+        self.items = 0
 
 
 # --------------------------------------------------------------------------- the spec
