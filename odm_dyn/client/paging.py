@@ -21,7 +21,8 @@ An operation's style comes from its spec: by convention from its query parameter
 A page that does not advance (a cursor seen before, a page equal to the one before) raises
 :class:`PaginationError`: never an endless loop. The decisions (what the first and next
 requests are, whether the pages ended) are plain functions, apart from the calling, so an
-asynchronous client can reuse them.
+asynchronous client can reuse them. The client's ``paginate`` method is ``paginate.py``'s, which
+imports this module on its first call: a client that never pages never loads it.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from typing import Any, AsyncIterator, Callable, Iterator, NamedTuple
 from ..api.model import Model, to_wire
 from ..errors import PaginationError, SpecError
 from ..spec.pointers import resolve_pointer
+from .paginate import PagingMixin as PagingMixin  # importable here as before; it lives in paginate.py
 from .progress import PageProgress
 
 EXTENSION = "x-odm-dyn-pagination"
@@ -309,34 +311,6 @@ def _not_advancing(op: Any, answer: Any, problem: str) -> PaginationError:
         body=answer.raw_data,
         errors=[problem],
     )
-
-
-class PagingMixin:
-    """``paginate``, mixed into ``Client`` (and ``AsyncClient``, whose ``_paginator`` is async)."""
-
-    _plan: Callable[..., Any]
-    _call: Callable[..., Any]
-    _paginator: type[Paginator] = Paginator
-
-    def paginate(
-        self,
-        method: Any,
-        *args: Any,
-        page_size: int | None = None,
-        limit: int | None = None,
-        progress: Any = False,
-        **params: Any,
-    ) -> Paginator:
-        """Follow a paged operation's pages to the end: iterate for its items, ``.pages()`` for pages.
-
-        ``method`` is the client's method (``client.search_samples_as_curator``) or an operation's
-        name; ``args`` and ``params`` are its arguments (a ``page_offset`` or ``cursor`` given
-        starts there). ``page_size`` sets the page size (its ``pageLimit``), ``limit`` stops after
-        that many items, ``progress=True`` shows the items read. Raises :class:`PaginationError`
-        when the pages do not advance.
-        """
-        plan = self._plan(method if isinstance(method, str) else getattr(method, "__name__", str(method)))
-        return paginator(self._call, plan, args, params, page_size, limit, progress, self._paginator)
 
 
 def paginator(
