@@ -9,6 +9,7 @@ import logging
 import pytest
 
 import odm_dyn
+from odm_dyn.client.response import ApiResponse
 from odm_dyn.client.transport import RetryPolicy
 from tests.conftest import CURATOR_TOKEN, USER_TOKEN
 from tests.scripted import ScriptedServer
@@ -94,6 +95,18 @@ def test_with_http_info_returns_status_headers_and_raw_body(real_client):
     assert response.headers["Content-Type"].startswith("application/json")
     assert json.loads(response.raw_data)["id"] == task.id
     assert response.data.name == "info"
+
+
+def test_an_api_response_shows_and_compares_its_fields():
+    answer = ApiResponse(200, {"ETag": "x"}, {"id": 1}, b"{}")
+    assert repr(answer) == "ApiResponse(status_code=200, headers={'ETag': 'x'}, data={'id': 1}, raw_data=b'{}')"
+    assert answer == ApiResponse(200, {"ETag": "x"}, {"id": 1}, b"{}") != ApiResponse(200, {}, {"id": 1}, b"{}")
+    assert answer != (200, {"ETag": "x"}, {"id": 1}, b"{}")
+    match answer:
+        case ApiResponse(status, _, data, _):
+            assert (status, data) == (200, {"id": 1})
+    answer.data = None  # a plain value the caller may change, as before
+    assert answer.data is None
 
 
 def test_per_call_headers_are_sent(client, scripted):

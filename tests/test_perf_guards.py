@@ -365,6 +365,11 @@ NOT_ON_THE_CALL_PATH = (
     "odm_dyn.spec.screen",
     "odm_dyn.spec.fetch",
     "odm_dyn.client.async_client",
+    # the waits and the paging walk: every client mixes their methods in, which import them on first use
+    "odm_dyn.client.polling",
+    "odm_dyn.client.waits",
+    "odm_dyn.client.progress",
+    "odm_dyn.client.paging",
 )
 
 

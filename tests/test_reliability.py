@@ -6,9 +6,11 @@ is what is being checked, so the whole file runs in seconds.
 
 from __future__ import annotations
 
+import copy
 import email.utils
 import json
 import logging
+import pickle
 import random
 import signal
 import subprocess
@@ -109,6 +111,23 @@ def test_jitter_spreads_the_waits_below_the_bound():
     policy = RetryPolicy(backoff=1.0, max_backoff=8.0)
     waits = [policy.delay(2, None) for _ in range(200)]
     assert all(0 <= w <= 4.0 for w in waits) and len({round(w, 3) for w in waits}) > 150
+
+
+def test_a_retry_policy_is_an_immutable_value():
+    policy = RetryPolicy(total=3, backoff=0.5, max_backoff=8, retry_after_cap=30, total_time=60)  # the README's
+    assert policy == RetryPolicy() and hash(policy) == hash(RetryPolicy())  # its defaults
+    assert RetryPolicy(1, 0.25) == RetryPolicy(total=1, backoff=0.25) != RetryPolicy(total=1)
+    assert policy != (3, 0.5, 8, 30, 60)  # a value of its own, not a tuple
+    with pytest.raises(AttributeError, match="immutable: cannot assign to 'total'"):
+        policy.total = 0
+    with pytest.raises(AttributeError, match="immutable: cannot delete 'backoff'"):
+        del policy.backoff
+    fewer = policy.replace(total=0, total_time=5)
+    assert (fewer.total, fewer.total_time, fewer.backoff, policy.total) == (0, 5, 0.5, 3)
+    assert pickle.loads(pickle.dumps(fewer)) == fewer == copy.deepcopy(fewer)
+    assert repr(RetryPolicy(total=1)).startswith("RetryPolicy(total=1, backoff=0.5, max_backoff=8.0, ")
+    with pytest.raises(TypeError, match="tries"):
+        policy.replace(tries=1)
 
 
 def test_retry_after_seconds_is_honoured_and_capped(make_client, scripted, sleeps):

@@ -141,7 +141,8 @@ def test_reprs_of_every_configuration_object_hide_the_token():
     config = Configuration(host="http://h", api_key={"Genestack-API-Token": SECRET}, access_token=SECRET)
     api_client = ApiClient(config)
     client = odm_dyn.Client("http://h", token=SECRET, access_token=SECRET)
-    for text in (repr(config), str(config), repr(api_client), repr(client), str(client), repr(client.transport)):
+    seen = (repr(config), str(config), repr(api_client), repr(client), str(client), repr(client.transport))
+    for text in (*seen, repr(client._settings)):  # the settings are a local of every call's frames
         assert SECRET not in text
     assert "Genestack-API-Token" in repr(client) or "auth=" in repr(client)
 

@@ -9,7 +9,8 @@ plain functions without I/O), ``binding``, ``options``, ``credentials``, ``respo
 transports: ``transport`` (the interface and HTTP), ``async_transport`` (awaited, over httpx),
 ``wsgi`` (in-process), ``retry``, ``direct`` (the fast urllib3 route), ``failures`` (exceptions
 named); ODM waits in ``tasks`` and ``jobs`` (what they share in ``waits``, the polling loop in
-``polling``), pages in ``paging``.
+``polling``), pages in ``paging`` (the ``paginate`` method in ``paginate``). The waits and the
+paging walk are imported by their methods' first call, so a client that only calls never loads them.
 
 Layer: beside ``server``, above ``wire``; imports ``errors``, ``names``, ``secrets``, ``types``,
 ``spec``, ``api`` and ``wire``. Never imports ``server``, ``cli`` or ``testing``.

@@ -24,7 +24,8 @@ from .async_transport import AsyncBaseTransport, AsyncTransport
 from .classes import InitSignature
 from .core import ClientCore, Observers, transport_defaults, transport_settings_refused
 from .jobs import AsyncJobWaits
-from .paging import AsyncPaginator, PagingMixin
+from .paginate import PagingMixin
+from .paging import AsyncPaginator
 from .pipeline import prepare, read_answer, read_download, send_options
 from .response import ApiResponse, open_sink
 from .retry import RetryPolicy

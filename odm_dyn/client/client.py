@@ -23,7 +23,7 @@ from .classes import InitSignature
 from .core import ClientCore, Observer, Observers, transport_defaults, transport_settings_refused
 from .credentials import outside_headers, settings_from_env
 from .jobs import JobWaits
-from .paging import PagingMixin
+from .paginate import PagingMixin
 from .pipeline import USER_AGENT, prepare, read_answer, read_download, send_options
 from .response import ApiResponse, open_sink
 from .retry import RetryPolicy

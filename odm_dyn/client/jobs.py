@@ -5,18 +5,23 @@ with an ``Info`` holding its ``jobExecId``. Its terminal statuses are COMPLETED,
 STOPPED and ABANDONED; once one is reached, ``output`` holds its ``result`` or its ``errors``.
 ``Client`` mixes :class:`JobWaits` in, ``AsyncClient`` :class:`AsyncJobWaits`; the loop is
 ``polling.py``'s, shared with tasks.
+
+The methods import ``waits`` and ``polling`` (and their progress display) when first called, not
+here: every client mixes them in, and most processes never wait (tests/test_perf_guards.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-from typing import Any, AsyncGenerator, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Iterable, Iterator
 
 from ..api.plans import command_head
 from ..errors import JobFailedError, JobTimeoutError
 from ..types import OnPoll
-from .polling import Subject, Watch, poll_options
-from .waits import WaitOptions, finished_watches, finished_watches_async, first_of, wait_options
+
+if TYPE_CHECKING:
+    from .polling import Subject, Watch
+    from .waits import WaitOptions
 
 JOB_TERMINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "STOPPED", "ABANDONED"})
 JOB_COMPLETED = "COMPLETED"
@@ -53,6 +58,8 @@ class JobWaits:
         the last Info seen) when ``timeout`` seconds (default one hour) pass first.
         ``job_exec_id`` may be the Info a start call returned.
         """
+        from .waits import wait_options  # here, not at the top: see the module's docstring
+
         options = wait_options(
             "wait_for_job", timeout, interval, max_interval, backoff, raise_on_failure, progress, on_poll
         )
@@ -74,6 +81,8 @@ class JobWaits:
         """Wait for several jobs from the calling thread; yield ``(job_exec_id, output)`` as each
         finishes (an output does not name its job). Options as :meth:`wait_for_job`; the first
         failed job raises :class:`JobFailedError` unless ``raise_on_failure=False``."""
+        from .waits import wait_options
+
         options = wait_options(
             "wait_for_jobs", timeout, interval, max_interval, backoff, raise_on_failure, progress, on_poll
         )
@@ -81,6 +90,9 @@ class JobWaits:
         return self._follow_jobs(job_plans(self._plan), ids, options)
 
     def _follow_jobs(self, plans: tuple[Any, Any], ids: list[Any], options: WaitOptions) -> Iterator[tuple[Any, Any]]:
+        from .polling import poll_options
+        from .waits import finished_watches
+
         info_plan, output_plan = plans
         outputs: dict[Any, Any] = {}
 
@@ -119,6 +131,8 @@ class AsyncJobWaits:
         progress: Any = False,
         on_poll: OnPoll | None = None,
     ) -> Any:
+        from .waits import first_of, wait_options  # here, not at the top: see the module's docstring
+
         options = wait_options(
             "wait_for_job", timeout, interval, max_interval, backoff, raise_on_failure, progress, on_poll
         )
@@ -137,6 +151,8 @@ class AsyncJobWaits:
         progress: Any = False,
         on_poll: OnPoll | None = None,
     ) -> AsyncGenerator[tuple[Any, Any], None]:
+        from .waits import wait_options
+
         options = wait_options(
             "wait_for_jobs", timeout, interval, max_interval, backoff, raise_on_failure, progress, on_poll
         )
@@ -146,6 +162,9 @@ class AsyncJobWaits:
     async def _follow_jobs(
         self, plans: tuple[Any, Any], ids: list[Any], options: WaitOptions
     ) -> AsyncGenerator[tuple[Any, Any], None]:
+        from .polling import poll_options
+        from .waits import finished_watches_async
+
         info_plan, output_plan = plans
         outputs: dict[Any, Any] = {}
 
@@ -181,6 +200,8 @@ def job_id_of(value: Any) -> Any:
 
 
 def job_subject(api: Any, info_plan: Any) -> Subject:
+    from .polling import Subject
+
     return Subject(
         noun="job",
         operation=info_plan.op.operation_id,

@@ -21,19 +21,20 @@ An operation's style comes from its spec: by convention from its query parameter
 A page that does not advance (a cursor seen before, a page equal to the one before) raises
 :class:`PaginationError`: never an endless loop. The decisions (what the first and next
 requests are, whether the pages ended) are plain functions, apart from the calling, so an
-asynchronous client can reuse them.
+asynchronous client can reuse them. The client's ``paginate`` method is ``paginate.py``'s, which
+imports this module on its first call: a client that never pages never loads it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Callable, Iterator
+from typing import Any, AsyncIterator, Callable, Iterator, NamedTuple
 
 from ..api.model import Model, to_wire
 from ..errors import PaginationError, SpecError
 from ..spec.pointers import resolve_pointer
+from .paginate import PagingMixin as PagingMixin  # importable here as before; it lives in paginate.py
 from .progress import PageProgress
 
 EXTENSION = "x-odm-dyn-pagination"
@@ -41,8 +42,9 @@ STYLES = ("offset", "cursor")
 _KEYS = {"style", "offsetParameter", "cursorParameter", "limitParameter", "items", "cursor", "exhausted", "total"}
 
 
-@dataclass(frozen=True)
-class Paging:
+# A named tuple and a plain class, not dataclasses: the dataclasses module and the exec of their
+# generated methods cost a client process's start more than the call itself (issue 19).
+class Paging(NamedTuple):
     """How one operation pages: its parameters (Python names) and answer fields (wire paths)."""
 
     style: str
@@ -59,14 +61,16 @@ class Paging:
         return self.offset_param if self.style == "offset" else self.cursor_param
 
 
-@dataclass
 class PageState:
     """What the walk has seen: where the next page starts, the cursors used, the last page."""
 
-    position: Any = None  # the offset or cursor of the next request (None: as the caller gave)
-    seen: set[Any] = field(default_factory=set)
-    previous: str | None = None  # the last page's items, as JSON, to catch a page served twice
-    items: int = 0
+    __slots__ = ("position", "seen", "previous", "items")
+
+    def __init__(self) -> None:
+        self.position: Any = None  # the offset or cursor of the next request (None: as the caller gave)
+        self.seen: set[Any] = set()
+        self.previous: str | None = None  # the last page's items, as JSON, to catch a page served twice
+        self.items = 0
 
 
 # --------------------------------------------------------------------------- the spec
@@ -307,34 +311,6 @@ def _not_advancing(op: Any, answer: Any, problem: str) -> PaginationError:
         body=answer.raw_data,
         errors=[problem],
     )
-
-
-class PagingMixin:
-    """``paginate``, mixed into ``Client`` (and ``AsyncClient``, whose ``_paginator`` is async)."""
-
-    _plan: Callable[..., Any]
-    _call: Callable[..., Any]
-    _paginator: type[Paginator] = Paginator
-
-    def paginate(
-        self,
-        method: Any,
-        *args: Any,
-        page_size: int | None = None,
-        limit: int | None = None,
-        progress: Any = False,
-        **params: Any,
-    ) -> Paginator:
-        """Follow a paged operation's pages to the end: iterate for its items, ``.pages()`` for pages.
-
-        ``method`` is the client's method (``client.search_samples_as_curator``) or an operation's
-        name; ``args`` and ``params`` are its arguments (a ``page_offset`` or ``cursor`` given
-        starts there). ``page_size`` sets the page size (its ``pageLimit``), ``limit`` stops after
-        that many items, ``progress=True`` shows the items read. Raises :class:`PaginationError`
-        when the pages do not advance.
-        """
-        plan = self._plan(method if isinstance(method, str) else getattr(method, "__name__", str(method)))
-        return paginator(self._call, plan, args, params, page_size, limit, progress, self._paginator)
 
 
 def paginator(

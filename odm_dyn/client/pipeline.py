@@ -11,7 +11,6 @@ differs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
@@ -29,18 +28,46 @@ from .response import ApiResponse, read_response, read_streamed
 USER_AGENT = "odm-dyn"
 
 
-@dataclass
+# A plain class, not a dataclass: the dataclasses module and the exec of its generated methods
+# cost a client process's start more than the call itself (issue 19).
 class CallSettings:
     """What one client fixes for every call it makes."""
 
-    api: Api
-    headers: dict[str, str]  # sent with every call (User-Agent and the client's own)
-    credentials: dict[str, str] = field(repr=False)  # values by security scheme name (never in a repr)
-    validate_requests: str
-    validate_responses: str
-    hide: Hide  # takes the credentials out of the texts errors show
-    unknown_enums: str = "warn"  # an answer's value outside its enum: "warn" accepts it, "strict" refuses
-    _fixed: dict[str, tuple[dict[str, str], list[str]]] = field(default_factory=dict, repr=False)
+    __slots__ = (
+        "api",
+        "headers",
+        "credentials",
+        "validate_requests",
+        "validate_responses",
+        "hide",
+        "unknown_enums",
+        "_fixed",
+    )
+
+    def __init__(
+        self,
+        api: Api,
+        headers: dict[str, str],
+        credentials: dict[str, str],
+        validate_requests: str,
+        validate_responses: str,
+        hide: Hide,
+        unknown_enums: str = "warn",
+    ) -> None:
+        self.api = api
+        self.headers = headers  # sent with every call (User-Agent and the client's own)
+        self.credentials = credentials  # values by security scheme name (never in a repr)
+        self.validate_requests = validate_requests
+        self.validate_responses = validate_responses
+        self.hide = hide  # takes the credentials out of the texts errors show
+        self.unknown_enums = unknown_enums  # an answer's value outside its enum: "warn" accepts it, "strict" refuses
+        self._fixed: dict[str, tuple[dict[str, str], list[str]]] = {}  # by operationId: see fixed()
+
+    def __repr__(self) -> str:  # it is a local of every call's frames: a traceback's locals show it
+        return (
+            f"CallSettings(api={self.api!r}, headers={self.headers!r}, validate_requests={self.validate_requests!r}, "
+            f"validate_responses={self.validate_responses!r}, hide={self.hide!r}, unknown_enums={self.unknown_enums!r})"
+        )
 
     @classmethod
     def make(

@@ -14,12 +14,10 @@ whichever is due first.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import time
-from dataclasses import dataclass
-from typing import Any, AsyncGenerator, Awaitable, Callable, Iterable, Iterator
+from typing import Any, AsyncGenerator, Awaitable, Callable, Iterable, Iterator, NamedTuple
 
 from ..errors import ApiException, OdmError, TransportError
 from .connections import call_deadline
@@ -39,8 +37,9 @@ Poll = Callable[[Any, float], Any]  # (id, seconds left) → the answer; raises 
 AsyncPoll = Callable[[Any, float], Awaitable[Any]]
 
 
-@dataclass(frozen=True)
-class Subject:
+# Named tuples and a plain class, not dataclasses: the dataclasses module and the exec of their
+# generated methods cost a client process's start more than the call itself (issue 19).
+class Subject(NamedTuple):
     """What is waited for: its noun, the operation polled, and how its statuses read."""
 
     noun: str  # "task", "job"
@@ -63,8 +62,7 @@ class Subject:
         return hint
 
 
-@dataclass(frozen=True)
-class Pace:
+class Pace(NamedTuple):
     """How often to poll: every ``interval`` seconds at first, ``backoff`` times longer after
     each poll, at most ``max_interval``; after a failed poll, ``interval`` doubled per failure in
     a row, at most ``max_interval`` (or what a 429's ``Retry-After`` asks, to the deadline)."""
@@ -74,16 +72,18 @@ class Pace:
     backoff: float = 1.5
 
 
-@dataclass
 class Watch:
     """One waited-for id and its schedule."""
 
-    id: Any
-    interval: float
-    due: float  # the clock's reading when it is next polled
-    last: Any = None  # the last answer
-    outages: int = 0  # failed polls in a row
-    failure: BaseException | None = None  # the last poll's failure, if it failed
+    __slots__ = ("id", "interval", "due", "last", "outages", "failure")
+
+    def __init__(self, id: Any, interval: float, due: float) -> None:
+        self.id = id
+        self.interval = interval
+        self.due = due  # the clock's reading when it is next polled
+        self.last: Any = None  # the last answer
+        self.outages = 0  # failed polls in a row
+        self.failure: BaseException | None = None  # the last poll's failure, if it failed
 
 
 # --------------------------------------------------------------------------- decisions
@@ -147,7 +147,7 @@ def poll_options(transport: Any, remaining: float) -> dict[str, Any]:
     policy: RetryPolicy = transport.retries
     return {
         "_request_timeout": (min(connect, remaining), min(read, remaining)),
-        "_retries": dataclasses.replace(policy, total=0, total_time=min(policy.total_time, remaining)),
+        "_retries": policy.replace(total=0, total_time=min(policy.total_time, remaining)),
     }
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator, Mapping
 
@@ -21,14 +20,34 @@ UNKNOWN_ENUMS = ("warn", "strict")
 _warned_enums: set[tuple[str, str, str]] = set()  # (operation, JSON path, value): warned once a process
 
 
-@dataclass
+# A plain class, not a dataclass: the dataclasses module and the exec of its generated methods
+# cost a client process's start more than the call itself (issue 19). Its repr and equality are
+# the dataclass's.
 class ApiResponse:
     """What a ``*_with_http_info`` call returns."""
 
-    status_code: int
-    headers: Mapping[str, str]
-    data: Any
-    raw_data: bytes
+    __slots__ = ("status_code", "headers", "data", "raw_data")
+    __match_args__ = ("status_code", "headers", "data", "raw_data")
+
+    def __init__(self, status_code: int, headers: Mapping[str, str], data: Any, raw_data: bytes) -> None:
+        self.status_code = status_code
+        self.headers = headers
+        self.data = data
+        self.raw_data = raw_data
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status_code={self.status_code!r}, headers={self.headers!r}, "
+            f"data={self.data!r}, raw_data={self.raw_data!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        mine = (self.status_code, self.headers, self.data, self.raw_data)
+        return mine == (other.status_code, other.headers, other.data, other.raw_data)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable and compared by value, as the dataclass was
 
 
 def read_response(

@@ -11,8 +11,7 @@ import email.utils
 import logging
 import random
 import time
-from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from ..errors import ApiConnectionError, ApiTimeoutError, TransportError
 from ..wire.messages import RawResponse, Request
@@ -34,9 +33,10 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRAC
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
 
-@dataclass(frozen=True)
+# A plain class, not a frozen dataclass: the dataclasses module (with inspect, dis and ast) and
+# the exec of its generated methods were a tenth of a client process's start (issue 19).
 class RetryPolicy:
-    """When and how often to retry.
+    """When and how often to retry; immutable (:meth:`replace` makes a changed copy).
 
     ``total``: retries after the first attempt; ``backoff``: first delay in seconds, doubled
     each time with full jitter, at most ``max_backoff``; ``retry_after_cap``: the longest
@@ -45,13 +45,58 @@ class RetryPolicy:
     ``methods``: methods retried (``publishAllStudies`` is a POST: not retried unless asked).
     """
 
-    total: int = 3
-    backoff: float = 0.5
-    max_backoff: float = 8.0
-    retry_after_cap: float = 30.0
-    total_time: float = 60.0
-    statuses: frozenset[int] = RETRY_STATUSES
-    methods: frozenset[str] = IDEMPOTENT_METHODS
+    __slots__ = ("total", "backoff", "max_backoff", "retry_after_cap", "total_time", "statuses", "methods")
+    __match_args__ = ("total", "backoff", "max_backoff", "retry_after_cap", "total_time", "statuses", "methods")
+
+    total: int
+    backoff: float
+    max_backoff: float
+    retry_after_cap: float
+    total_time: float
+    statuses: frozenset[int]
+    methods: frozenset[str]
+
+    def __init__(
+        self,
+        total: int = 3,
+        backoff: float = 0.5,
+        max_backoff: float = 8.0,
+        retry_after_cap: float = 30.0,
+        total_time: float = 60.0,
+        statuses: frozenset[int] = RETRY_STATUSES,
+        methods: frozenset[str] = IDEMPOTENT_METHODS,
+    ) -> None:
+        fields = (total, backoff, max_backoff, retry_after_cap, total_time, statuses, methods)
+        for name, value in zip(self.__slots__, fields):
+            object.__setattr__(self, name, value)  # past __setattr__, which refuses every change
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def replace(self, **changes: Any) -> RetryPolicy:
+        """A copy with ``changes`` (``policy.replace(total=0)``); the policy itself never changes."""
+        return self.__class__(**{**dict(zip(self.__slots__, self._values())), **changes})
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"RetryPolicy is immutable: cannot assign to {name!r}; policy.replace({name}=...) copies")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"RetryPolicy is immutable: cannot delete {name!r}")
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickle and copy through __init__, not __setattr__
+        return self.__class__, self._values()
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={value!r}" for name, value in zip(self.__slots__, self._values()))
+        return f"{type(self).__name__}({shown})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
 
     def allows(self, method: str, retry_unsafe: bool) -> bool:
         return self.total > 0 and (retry_unsafe or method in self.methods)

@@ -3,24 +3,27 @@
 The generic engine (``client.py``) knows operations, not tasks; ``Client`` mixes
 :class:`TaskWaits` in, ``AsyncClient`` :class:`AsyncTaskWaits`. The loop, its back-off and its riding out of outages are
 ``polling.py``'s, shared with the Job API's waits (``jobs.py``).
+
+The methods import ``waits`` and ``polling`` (and their progress display) when first called, not
+here: every client mixes them in, and most processes never wait (tests/test_perf_guards.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-from typing import Any, AsyncGenerator, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Iterable, Iterator
 
 from ..api.plans import command_head
 from ..errors import TaskFailedError, TaskTimeoutError
 from ..types import OnPoll
-from . import polling
-from .polling import Subject, Watch, poll_options
-from .waits import WaitOptions, finished_watches, finished_watches_async, first_of, wait_options
+
+if TYPE_CHECKING:
+    from .polling import Subject, Watch
+    from .waits import WaitOptions
 
 TERMINAL_STATUSES = frozenset({"DONE", "FAILED", "BLOCKED_BY_DEPENDENCY_FAILURE", "KILLED"})
 TASK_DONE = "DONE"
 TASK_INFO = "getTaskInfo"
-DEFAULT_TASK_TIMEOUT = polling.DEFAULT_WAIT_TIMEOUT
 
 
 class TaskWaits:
@@ -56,6 +59,8 @@ class TaskWaits:
         (a terminal or Jupyter; plain lines elsewhere); ``on_poll(task, elapsed)`` is called
         after every poll.
         """
+        from .waits import wait_options  # here, not at the top: see the module's docstring
+
         options = wait_options(
             "wait_for_task", timeout, interval, max_interval, backoff, raise_on_failure, progress, on_poll
         )
@@ -78,6 +83,8 @@ class TaskWaits:
         bounds the whole wait, and :class:`TaskTimeoutError` then carries the unfinished tasks'
         last states in ``.pending``. With ``raise_on_failure=True`` the first failed task raises
         :class:`TaskFailedError` (the others are no longer waited for)."""
+        from .waits import wait_options
+
         options = wait_options(
             "wait_for_tasks", timeout, interval, max_interval, backoff, raise_on_failure, progress, on_poll
         )
@@ -85,6 +92,9 @@ class TaskWaits:
         return self._follow_tasks(self._plan(TASK_INFO), task_ids, options)
 
     def _follow_tasks(self, plan: Any, ids: list[Any], options: WaitOptions) -> Iterator[Any]:
+        from .polling import poll_options
+        from .waits import finished_watches
+
         def poll(task_id: Any, remaining: float) -> Any:
             return self._call(plan, (task_id,), poll_options(self.transport, remaining), False)
 
@@ -114,6 +124,8 @@ class AsyncTaskWaits:
         progress: Any = False,
         on_poll: OnPoll | None = None,
     ) -> Any:
+        from .waits import first_of, wait_options  # here, not at the top: see the module's docstring
+
         options = wait_options(
             "wait_for_task", timeout, interval, max_interval, backoff, raise_on_failure, progress, on_poll
         )
@@ -131,6 +143,8 @@ class AsyncTaskWaits:
         progress: Any = False,
         on_poll: OnPoll | None = None,
     ) -> AsyncGenerator[Any, None]:
+        from .waits import wait_options
+
         options = wait_options(
             "wait_for_tasks", timeout, interval, max_interval, backoff, raise_on_failure, progress, on_poll
         )
@@ -138,6 +152,9 @@ class AsyncTaskWaits:
         return self._follow_tasks(self._plan(TASK_INFO), task_ids, options)
 
     async def _follow_tasks(self, plan: Any, ids: list[Any], options: WaitOptions) -> AsyncGenerator[Any, None]:
+        from .polling import poll_options
+        from .waits import finished_watches_async
+
         async def poll(task_id: Any, remaining: float) -> Any:
             return await self._call(plan, (task_id,), poll_options(self.transport, remaining), False)
 
@@ -152,6 +169,8 @@ AsyncTaskWaits.wait_for_tasks.__doc__ = TaskWaits.wait_for_tasks.__doc__
 
 
 def task_subject(api: Any, plan: Any) -> Subject:
+    from .polling import Subject
+
     return Subject(
         noun="task",
         operation=TASK_INFO,
