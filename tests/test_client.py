@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import weakref
 
 import pytest
 
@@ -106,7 +107,9 @@ def test_an_api_response_shows_and_compares_its_fields():
         case ApiResponse(status, _, data, _):
             assert (status, data) == (200, {"id": 1})
     answer.data = None  # a plain value the caller may change, as before
-    assert answer.data is None
+    assert answer.data is None and weakref.ref(answer)() is answer
+    with pytest.raises(TypeError):
+        hash(answer)  # mutable and compared by value: unhashable, as the dataclass was
 
 
 def test_per_call_headers_are_sent(client, scripted):
@@ -138,6 +141,14 @@ def test_methods_have_real_signatures_names_and_docstrings(client):
     doc = client.get_task_info.__doc__
     assert "GET /api/v1/tasks/{id}" in doc and "404" in doc and "id (string, path, required)" in doc
     assert "sent as 'versionMessage'" in client.publish_all_studies.__doc__
+
+
+def test_tools_that_unwrap_a_method_to_its_code_still_reach_code(client):
+    """A method's signature is made on first use (``__wrapped__``); what unwraps to code gets code."""
+    import typing
+
+    assert "_call(plan, args, kwargs, mode)" in inspect.getsource(client.get_task_info)
+    assert typing.get_type_hints(client.get_task_info)["kwargs"] is typing.Any
 
 
 ORDERED_SPEC = """
@@ -527,7 +538,7 @@ def test_wait_for_task_returns_failed_tasks_too(client, scripted):
     assert client.wait_for_task("GSF000123").status == "FAILED"
 
 
-def test_wait_for_task_times_out_with_the_last_task(client, scripted):
+def test_wait_for_task_times_out_with_the_last_task(client, scripted, patient_polls):
     scripted.default.body = json.dumps({**TASK, "status": "RUNNING"}).encode()
     with pytest.raises(odm_dyn.TaskTimeoutError) as caught:
         client.wait_for_task("GSF000123", timeout=0.05, interval=0.01)

@@ -93,7 +93,7 @@ def test_wait_for_jobs_yields_each_id_with_its_output(no_sleep, client_of):
         assert sorted(finished) == [7, 8] and all(output is not None for output in finished.values())
 
 
-def test_a_job_timeout_names_the_command_that_resumes_the_wait(no_sleep, client_of):
+def test_a_job_timeout_names_the_command_that_resumes_the_wait(no_sleep, patient_polls, client_of):
     with job_server(["RUNNING"], {}) as server, client_of(server) as client:
         with pytest.raises(odm_dyn.JobTimeoutError) as caught:
             client.wait_for_job(7, timeout=0)

@@ -394,6 +394,18 @@ def test_a_client_process_with_the_cache_filled_imports_only_what_a_call_needs(t
     assert not _unwanted(loaded, NOT_ON_THE_CALL_PATH)
 
 
+def test_a_process_whose_first_act_is_a_wait_loads_the_waits_then(tmp_path: Path) -> None:
+    """The waits are imported by the first wait, not by ``Client``: a fresh process that starts
+    with one still waits (the other tests run where another test has imported them already)."""
+    env = {**os.environ, "ODM_DYN_CACHE_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    with ScriptedServer() as server:
+        server.default = Answer(200, json.dumps(TASK).encode())
+        wait = f"import odm_dyn; print(odm_dyn.Client({server.url!r}, token='t').wait_for_task('GSF000001').status)"
+        loaded = _modules_after(wait, env)
+        received = len(server.received)
+    assert {"odm_dyn.client.polling", "odm_dyn.client.waits"} <= loaded and received == 1
+
+
 def test_a_warm_load_compiles_no_schema_in_a_fresh_process(tmp_path: Path) -> None:
     """A warm load reads one file and compiles nothing: not even the validator library is imported."""
     env = {**os.environ, "ODM_DYN_CACHE_DIR": str(tmp_path)}

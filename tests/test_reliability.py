@@ -16,6 +16,7 @@ import signal
 import subprocess
 import threading
 import time
+import weakref
 from pathlib import Path
 
 import pytest
@@ -128,6 +129,25 @@ def test_a_retry_policy_is_an_immutable_value():
     assert repr(RetryPolicy(total=1)).startswith("RetryPolicy(total=1, backoff=0.5, max_backoff=8.0, ")
     with pytest.raises(TypeError, match="tries"):
         policy.replace(tries=1)
+    assert weakref.ref(policy)() is policy  # as the dataclass it was
+
+
+def test_a_violation_is_an_immutable_value_that_pickles():
+    from odm_dyn.api.schemas import Violation
+    from odm_dyn.testing import ExchangeViolation
+
+    for found in (
+        Violation("$.id", "type", "is not a string", value="t0ken"),
+        ExchangeViolation("$.id", "type", "m", "request"),
+    ):
+        assert pickle.loads(pickle.dumps(found)) == found == copy.copy(found) and hash(copy.deepcopy(found)) == hash(
+            found
+        )
+        with pytest.raises(AttributeError, match="immutable: cannot assign to 'path'"):
+            found.path = "$"
+        with pytest.raises(AttributeError, match="immutable: cannot delete 'rule'"):
+            del found.rule
+    assert pickle.loads(pickle.dumps(Violation("$", "type", "m", value=[1]))).value == [1]
 
 
 def test_retry_after_seconds_is_honoured_and_capped(make_client, scripted, sleeps):

@@ -64,6 +64,14 @@ def test_the_decisions_are_plain_functions():
     assert polling.outage_delay(pace, 1, retry_after) == 7
 
 
+def test_a_poll_gets_the_time_left_but_never_less_than_its_floor():
+    transport = odm_dyn.Client("http://127.0.0.1:9", timeout=(5, 30), retries=4).transport
+    assert polling.poll_options(transport, 2.0)["_request_timeout"] == (2.0, 2.0)
+    at_the_deadline = polling.poll_options(transport, 0.0)
+    assert at_the_deadline["_request_timeout"] == (polling.MIN_POLL_SECONDS,) * 2 == (0.1, 0.1)
+    assert at_the_deadline["_retries"].total == 0 and transport.retries.total == 4  # the wait retries, not the poll
+
+
 # --------------------------------------------------------------------------- outages
 
 

@@ -27,8 +27,7 @@ from .sharing import Shared, canonical_text
 if TYPE_CHECKING:
     import inspect
 
-# Named tuples and plain classes, not dataclasses: a client's start imports this module, and
-# ``dataclasses`` (its import, and an exec per class) was a large part of that start.
+# Not dataclasses: a client's start must not import them (tests/test_perf_guards.py, issue 19).
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 LOCATIONS = ("path", "query", "header", "cookie")

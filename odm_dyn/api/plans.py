@@ -46,8 +46,7 @@ CLIENT_ATTRIBUTES = frozenset(
 )
 
 
-# Plain classes, not dataclasses: a client's start imports this module, and ``dataclasses``
-# (its import, and an exec per class) was a large part of that start.
+# Not dataclasses: a client's start must not import them (tests/test_perf_guards.py, issue 19).
 class ResponsePlan:
     """What reading one declared response needs: its checks and models, by media type."""
 

@@ -38,7 +38,7 @@ RESPONSE = "response"
 MODES = ("strict", "warn", "off")
 
 
-# A plain class: not a dataclass (importing ``dataclasses`` slowed every client's start), nor a
+# Not a dataclass (a client's start must not import them: tests/test_perf_guards.py), nor a
 # named tuple (its equality would take in ``value``, and a subclass could not add ``where``).
 class Violation:
     """One broken rule: where (a JSON path), which keyword, and a message naming the value's type.
@@ -48,12 +48,24 @@ class Violation:
     """
 
     __slots__ = ("path", "rule", "message", "value")
+    path: str
+    rule: str
+    message: str
+    value: Any
 
     def __init__(self, path: str, rule: str, message: str, *, value: Any = None) -> None:
-        self.path = path
-        self.rule = rule
-        self.message = message
-        self.value = value
+        for name, given in (("path", path), ("rule", rule), ("message", message), ("value", value)):
+            object.__setattr__(self, name, given)  # past __setattr__: a violation never changes
+
+    def __setattr__(self, name: str, value: Any) -> None:  # it hashes by its fields
+        raise AttributeError(f"{type(self).__name__} is immutable: cannot assign to {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable: cannot delete {name!r}")
+
+    def __setstate__(self, state: tuple[None, dict[str, Any]]) -> None:  # pickle, copy: (no dict, slots)
+        for name, given in state[1].items():
+            object.__setattr__(self, name, given)
 
     def _compared(self) -> tuple[Any, ...]:  # what equality and the hash look at (never ``value``)
         return (self.path, self.rule, self.message)

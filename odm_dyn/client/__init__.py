@@ -10,7 +10,8 @@ transports: ``transport`` (the interface and HTTP), ``async_transport`` (awaited
 ``wsgi`` (in-process), ``retry``, ``direct`` (the fast urllib3 route), ``failures`` (exceptions
 named); ODM waits in ``tasks`` and ``jobs`` (what they share in ``waits``, the polling loop in
 ``polling``), pages in ``paging`` (the ``paginate`` method in ``paginate``). The waits and the
-paging walk are imported by their methods' first call, so a client that only calls never loads them.
+paging walk are imported by their methods' first call, so a ``Client`` that only calls never loads
+them (``AsyncClient`` names its paginator class, so it imports the paging walk with itself).
 
 Layer: beside ``server``, above ``wire``; imports ``errors``, ``names``, ``secrets``, ``types``,
 ``spec``, ``api`` and ``wire``. Never imports ``server``, ``cli`` or ``testing``.

@@ -106,10 +106,11 @@ def make_methods(
     ]
     if raw:
         variants.append(("_without_preload_content", "raw", "\n\nReturns the raw answer (status, headers, data)."))
-    signature = SignatureLater(op)
+    make = _coroutine_method if coroutines else _method
+    signature = SignatureLater(op, make)
     methods = {}
     for suffix, mode, note in variants:
-        function = (_coroutine_method if coroutines else _method)(plan, client_of, mode)
+        function = make(plan, client_of, mode)
         function.__name__ = op.python_name + suffix
         function.__qualname__ = f"{owner}.{function.__name__}"
         function.__doc__ = op.docstring() + note
@@ -124,14 +125,17 @@ class SignatureLater:
     ``inspect.signature`` (and so ``help()``, IPython and jedi) follows ``__wrapped__`` to the first
     object that has a ``__signature__``, and returns that: this one, made then and kept. A function
     cannot hold such a lazy attribute itself, and making every signature while the client class
-    is built would import ``inspect`` on every client's start.
+    is built would import ``inspect`` on every client's start. What unwraps further, to code
+    (``inspect.getsource``, ``typing.get_type_hints``, IPython's ``??``), reaches ``made_by``:
+    the function that makes the methods, whose source holds their code.
     """
 
-    __slots__ = ("_op", "_made")
+    __slots__ = ("_op", "_made", "__wrapped__")
 
-    def __init__(self, op: Operation):
+    def __init__(self, op: Operation, made_by: Callable[..., Any]) -> None:
         self._op = op
         self._made: inspect.Signature | None = None
+        self.__wrapped__ = made_by
 
     @property
     def __signature__(self) -> inspect.Signature:

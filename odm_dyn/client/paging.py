@@ -42,8 +42,7 @@ STYLES = ("offset", "cursor")
 _KEYS = {"style", "offsetParameter", "cursorParameter", "limitParameter", "items", "cursor", "exhausted", "total"}
 
 
-# A named tuple and a plain class, not dataclasses: the dataclasses module and the exec of their
-# generated methods cost a client process's start more than the call itself (issue 19).
+# Not dataclasses: importing them (with inspect) would cost the first paginate about 10 ms.
 class Paging(NamedTuple):
     """How one operation pages: its parameters (Python names) and answer fields (wire paths)."""
 

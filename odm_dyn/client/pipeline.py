@@ -28,8 +28,7 @@ from .response import ApiResponse, read_response, read_streamed
 USER_AGENT = "odm-dyn"
 
 
-# A plain class, not a dataclass: the dataclasses module and the exec of its generated methods
-# cost a client process's start more than the call itself (issue 19).
+# Not dataclasses: a client's start must not import them (tests/test_perf_guards.py, issue 19).
 class CallSettings:
     """What one client fixes for every call it makes."""
 

@@ -20,14 +20,12 @@ UNKNOWN_ENUMS = ("warn", "strict")
 _warned_enums: set[tuple[str, str, str]] = set()  # (operation, JSON path, value): warned once a process
 
 
-# A plain class, not a dataclass: the dataclasses module and the exec of its generated methods
-# cost a client process's start more than the call itself (issue 19). Its repr and equality are
-# the dataclass's.
+# Not a dataclass: a client's start must not import them (tests/test_perf_guards.py). Repr, equality as before.
 class ApiResponse:
     """What a ``*_with_http_info`` call returns."""
 
-    __slots__ = ("status_code", "headers", "data", "raw_data")
     __match_args__ = ("status_code", "headers", "data", "raw_data")
+    __slots__ = (*__match_args__, "__weakref__")
 
     def __init__(self, status_code: int, headers: Mapping[str, str], data: Any, raw_data: bytes) -> None:
         self.status_code = status_code

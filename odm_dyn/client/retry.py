@@ -33,8 +33,7 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRAC
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
 
-# A plain class, not a frozen dataclass: the dataclasses module (with inspect, dis and ast) and
-# the exec of its generated methods were a tenth of a client process's start (issue 19).
+# Not dataclasses: a client's start must not import them (tests/test_perf_guards.py, issue 19).
 class RetryPolicy:
     """When and how often to retry; immutable (:meth:`replace` makes a changed copy).
 
@@ -45,8 +44,8 @@ class RetryPolicy:
     ``methods``: methods retried (``publishAllStudies`` is a POST: not retried unless asked).
     """
 
-    __slots__ = ("total", "backoff", "max_backoff", "retry_after_cap", "total_time", "statuses", "methods")
     __match_args__ = ("total", "backoff", "max_backoff", "retry_after_cap", "total_time", "statuses", "methods")
+    __slots__ = (*__match_args__, "__weakref__")
 
     total: int
     backoff: float
@@ -67,15 +66,15 @@ class RetryPolicy:
         methods: frozenset[str] = IDEMPOTENT_METHODS,
     ) -> None:
         fields = (total, backoff, max_backoff, retry_after_cap, total_time, statuses, methods)
-        for name, value in zip(self.__slots__, fields):
+        for name, value in zip(_FIELDS, fields):
             object.__setattr__(self, name, value)  # past __setattr__, which refuses every change
 
     def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self.__slots__)
+        return tuple(getattr(self, name) for name in _FIELDS)
 
     def replace(self, **changes: Any) -> RetryPolicy:
         """A copy with ``changes`` (``policy.replace(total=0)``); the policy itself never changes."""
-        return self.__class__(**{**dict(zip(self.__slots__, self._values())), **changes})
+        return self.__class__(**{**dict(zip(_FIELDS, self._values())), **changes})
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"RetryPolicy is immutable: cannot assign to {name!r}; policy.replace({name}=...) copies")
@@ -87,7 +86,7 @@ class RetryPolicy:
         return self.__class__, self._values()
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{name}={value!r}" for name, value in zip(self.__slots__, self._values()))
+        shown = ", ".join(f"{name}={value!r}" for name, value in zip(_FIELDS, self._values()))
         return f"{type(self).__name__}({shown})"
 
     def __eq__(self, other: object) -> bool:
@@ -123,6 +122,7 @@ class RetryPolicy:
         return wait if time.monotonic() - started + wait < self.total_time else None
 
 
+_FIELDS: tuple[str, ...] = RetryPolicy.__match_args__  # a policy's fields, in order (never a subclass's)
 DEFAULT_RETRIES = RetryPolicy()
 NO_RETRIES = RetryPolicy(total=0)
 

@@ -15,8 +15,7 @@ _PACKAGE_SPEC_DIR = Path(__file__).resolve().parent.parent / "data" / "spec"
 TASKS_SPEC = str(_PACKAGE_SPEC_DIR / "tasks.yaml")
 
 
-# A plain class, not a dataclass: a client's start imports this module, and ``dataclasses``
-# (its import, and an exec per class) was a large part of that start.
+# Not dataclasses: a client's start must not import them (tests/test_perf_guards.py, issue 19).
 class Document:
     """One bundled OpenAPI document: only local ``$ref``s remain."""
 

@@ -35,10 +35,11 @@ class ExchangeViolation(Violation):
     """A :class:`~odm_dyn.validation.Violation` that also says which half broke the spec."""
 
     __slots__ = ("where",)
+    where: str
 
     def __init__(self, path: str, rule: str, message: str, where: str = RESPONSE, *, value: Any = None) -> None:
         super().__init__(path, rule, message, value=value)
-        self.where = where  # "request" or "response"
+        object.__setattr__(self, "where", where)  # "request" or "response"; immutable as its base
 
     def _compared(self) -> tuple[Any, ...]:
         return (self.path, self.rule, self.message, self.where)

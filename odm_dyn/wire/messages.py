@@ -79,6 +79,16 @@ class RawResponse:
     def media_type(self) -> str:
         return base_media(self.headers.get("Content-Type") or "")
 
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.status, self.reason, self.headers, self.content, self.elapsed, self.attempts, self.extra)
+
+    def __eq__(self, other: object) -> bool:  # by value, as the dataclass it was
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
     def __repr__(self) -> str:
         # The body and headers may echo a credential the server was sent: sizes and names only.
         return (

@@ -24,8 +24,7 @@ from ..api.operations import DEFAULT_STYLE, Parameter
 from ..errors import RequestValidationError
 from ..spec.media import is_json_media
 
-# Named tuples, not dataclasses: a client's start imports this module, and ``dataclasses`` (its
-# import, and an exec per class) was a large part of that start.
+# Not dataclasses: a client's start must not import them (tests/test_perf_guards.py, issue 19).
 _NOTHING: Mapping[str, Any] = MappingProxyType({})  # the defaults' empty mapping: read-only, so one is shared
 
 _QUERY_SAFE = "-._~"
