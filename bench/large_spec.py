@@ -109,20 +109,29 @@ def _median(runs: list[dict[str, Any]], spec: Path) -> dict[str, Any]:
 
 
 def _growth(sizes: dict[str, dict[str, Any]]) -> dict[str, float] | None:
-    """The marginal CPU and memory per operation between the two largest sizes over that
-    between the two smallest (1.0: linear; more: the cost of an operation grows with the size)."""
+    """The marginal CPU and memory per operation between the two largest sizes over that from the
+    smallest to the largest but one (1.0: linear; more: an operation costs more in a larger spec).
+
+    Each row also gets its margin from the size before, for the table. The growth compares wide
+    spans: a margin is a difference of two measurements, and over the smallest step (2,500
+    operations, about half a second) one slow moment of a shared machine doubled or halved it.
+    """
     ok = [row for row in sizes.values() if "error" not in row]
     for before, row in zip(ok, ok[1:]):
-        thousands = (row["operations"] - before["operations"]) / 1000
-        row["cpu_s_margin_per_1000"] = round((row["cpu_s"] - before["cpu_s"]) / thousands, 3)
-        row["load_MB_margin_per_1000"] = round((row["load_MB"] - before["load_MB"]) / thousands, 2)
+        row["cpu_s_margin_per_1000"] = round(_margin(before, row, "cpu_s"), 3)
+        row["load_MB_margin_per_1000"] = round(_margin(before, row, "load_MB"), 2)
     if len(ok) < 3:
         return None
-    first, last = ok[1], ok[-1]
+    early, late = (ok[0], ok[-2]), (ok[-2], ok[-1])
     return {
-        "cpu_per_op": round(last["cpu_s_margin_per_1000"] / max(first["cpu_s_margin_per_1000"], 1e-3), 2),
-        "memory_per_op": round(last["load_MB_margin_per_1000"] / max(first["load_MB_margin_per_1000"], 1e-2), 2),
+        "cpu_per_op": round(_margin(*late, "cpu_s") / max(_margin(*early, "cpu_s"), 1e-3), 2),
+        "memory_per_op": round(_margin(*late, "load_MB") / max(_margin(*early, "load_MB"), 1e-2), 2),
     }
+
+
+def _margin(smaller: dict[str, Any], larger: dict[str, Any], key: str) -> float:
+    """``key``'s cost per 1,000 operations from one size to a larger one."""
+    return (larger[key] - smaller[key]) / ((larger["operations"] - smaller["operations"]) / 1000)
 
 
 def main() -> int:

@@ -134,8 +134,8 @@ ISSUE_ROWS: list[tuple[str, str, str, str, Any]] = [
     (
         "large_first",
         "20,000-operation spec (JSON), first load",
-        "{0[operations]:,} ops: {0[wall_s]:.1f} s, {0[peak_MB]:.0f} MB; marginal cost per op, largest sizes "
-        "× smallest: CPU {0[cpu_per_op]:.2f}×, memory {0[memory_per_op]:.2f}×",
+        "{0[operations]:,} ops: {0[wall_s]:.1f} s, {0[peak_MB]:.0f} MB; marginal cost per op, the top size "
+        "step × the span below it: CPU {0[cpu_per_op]:.2f}×, memory {0[memory_per_op]:.2f}×",
         "≤ 10 s, ≤ 300 MB, linear in size",
         _large_met,
     ),

@@ -70,7 +70,7 @@ def run(scratch: Path, *, quick: bool = False) -> dict[str, Any]:
     with ServerProcess() as server:
         task_id = publish_task(server.url)
         results["per_call"] = _per_call(server, task_id, specs, quick)
-        results["cold_start"] = _cold_starts(server, task_id, cache, rounds=2 if quick else 5)
+        results["cold_start"] = _cold_starts(server, task_id, cache, rounds=2 if quick else 11)
         with BareServerProcess() as bare:
             servers = {"embedded server": (server, task_id), "bare WSGI app": (bare, bare.task_id)}
             compared = throughput.compare(servers, rounds=2 if quick else 3, seconds=2.0 if quick else 3.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -64,3 +65,32 @@ def test_the_charts_target_bars_and_the_tables_verdicts_agree(cpu: float, server
     for key, (_, _, name) in report.TARGETS.items():
         assert verdicts[key] == (shares[name] <= 1), key
     assert verdicts["cpu_x_urllib3"] is (cpu <= 1.10) and verdicts["server_per_s"] is (server >= 3700)
+
+
+def _sizes(cpu_of: Callable[[int], float]) -> dict[str, dict[str, float]]:
+    return {
+        str(n): {"operations": n, "cpu_s": cpu_of(n), "load_MB": 9.0 * n / 1000} for n in (2500, 5000, 10000, 20000)
+    }
+
+
+@pytest.mark.parametrize(
+    ("cpu_of", "linear"),
+    [
+        (lambda n: 0.05 + 0.18 * n / 1000, True),
+        (lambda n: 0.05 + 0.18 * n / 1000 + (0.2 if n == 2500 else 0), True),  # one slow first size
+        (lambda n: 0.05 + 0.18 * n / 1000 + (0.25 if n == 20000 else 0), True),  # one slow largest size
+        (lambda n: 0.05 + 0.18 * n / 1000 * (n / 5000), False),  # an operation costs more in a larger spec
+    ],
+)
+def test_the_growth_of_a_large_spec_load_tells_linear_from_not_through_a_slow_moment(
+    cpu_of: Callable[[int], float], linear: bool
+) -> None:
+    from bench import large_spec, report
+
+    growth = large_spec._growth(_sizes(cpu_of))
+    assert growth is not None and growth["memory_per_op"] == 1.0
+    assert (
+        (growth["cpu_per_op"] <= 1.33)
+        is linear
+        == report._large_met({"operations": 20000, "wall_s": 4, "peak_MB": 209, **growth})
+    )
