@@ -17,6 +17,7 @@ class Samples:
 
     cpu: list[float] = field(default_factory=list)
     wall: list[float] = field(default_factory=list)
+    round_cpu: list[float] = field(default_factory=list)  # each round's median CPU, in round order
 
     def median_cpu(self) -> float:
         return statistics.median(self.cpu)
@@ -29,6 +30,15 @@ class Samples:
 
     def p90_wall(self) -> float:
         return _p90(self.wall)
+
+
+def paired_ratio(ours: list[float], theirs: list[float]) -> float:
+    """The median of the round-by-round ratios of two figures measured in the same rounds.
+
+    A round measures every client within about a second, so a slow spell of a shared machine
+    that spans rounds lands on both figures of a pair; pooled medians keep the spells that fell
+    on one client's rounds (two runs of the same code read 9% apart that way)."""
+    return statistics.median(a / b for a, b in zip(ours, theirs, strict=True))
 
 
 def _p90(values: list[float]) -> float:
@@ -64,3 +74,4 @@ def _round(call: Callable[[], object], count: int, into: Samples) -> None:
             into.cpu.append(cpu_clock() - cpu)
     finally:
         gc.enable()
+    into.round_cpu.append(statistics.median(into.cpu[-count:]))

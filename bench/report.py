@@ -22,6 +22,7 @@ def markdown(results: dict[str, Any], before: dict[str, Any] | None = None) -> s
         "",
         *issue_table(results, before),
         "",
+        *_pairing_note(results),
         "## Targets (issue 6)",
         "",
         "| target | measured | met |",
@@ -44,19 +45,30 @@ VENDOR = "vendor API (244 ops)"
 
 def issue_figures(results: dict[str, Any]) -> dict[str, Any]:
     """The figures issue 19 sets targets for, from one run (``None``: not measured)."""
-    clients = results.get("per_call", {}).get("clients", {})
-    cold = results.get("cold_start", {})
     vendor = results.get("spec_load", {}).get(VENDOR, {})
     served, bare = results.get("throughput", {}), results.get("throughput_bare") or {}
-    return {
-        "cpu_x_urllib3": _ratio(clients.get(ODM, {}).get("cpu_ms"), clients.get("bare urllib3", {}).get("cpu_ms")),
-        "cold_x_requests": _ratio(cold.get(ODM, {}).get("wall_s"), cold.get("bare requests", {}).get("wall_s")),
+    pooled = _pooled_ratios(results)
+    paired_cpu = results.get("per_call", {}).get("paired_cpu", {}).get("odm_dyn x bare urllib3")
+    paired_cold = (results.get("cold_start_paired") or {}).get("odm_dyn x bare requests")
+    return {  # a ratio to a peer: the median of the rounds' own ratios (a run before them: the pooled one)
+        "cpu_x_urllib3": paired_cpu if paired_cpu is not None else pooled["cpu_x_urllib3"],
+        "cold_x_requests": paired_cold if paired_cold is not None else pooled["cold_x_requests"],
         "vendor_first_s": vendor.get("first", {}).get("seconds"),
         "vendor_warm_s": vendor.get("cached", {}).get("seconds"),
         "server_x_bare": _ratio(served.get("per_second"), bare.get("per_second")),
         "server_per_s": served.get("per_second"),
         "report_s": (results.get("contract_report") or {}).get("seconds"),
         "large_first": _largest_load(results.get("large_spec")),
+    }
+
+
+def _pooled_ratios(results: dict[str, Any]) -> dict[str, float | None]:
+    """The ratios of the pooled medians (every call, or every process, of the run at once)."""
+    clients = results.get("per_call", {}).get("clients", {})
+    cold = results.get("cold_start", {})
+    return {
+        "cpu_x_urllib3": _ratio(clients.get(ODM, {}).get("cpu_ms"), clients.get("bare urllib3", {}).get("cpu_ms")),
+        "cold_x_requests": _ratio(cold.get(ODM, {}).get("wall_s"), cold.get("bare requests", {}).get("wall_s")),
     }
 
 
@@ -159,6 +171,18 @@ def issue_table(results: dict[str, Any], before: dict[str, Any] | None) -> list[
         verdict = "" if met is None or now is None else ("yes" if met(now) else "**no**")
         lines.append(f"| {label} | {form.format(then) if then is not None else '—'} | {shown} | {target} | {verdict} |")
     return lines
+
+
+def _pairing_note(results: dict[str, Any]) -> list[str]:
+    pooled = _pooled_ratios(results)
+    if "paired_cpu" not in results.get("per_call", {}) or None in pooled.values():
+        return []
+    return [
+        "The two ratios to a peer are medians of the rounds' own ratios (each round measures both "
+        "within about a second, so a slow spell of the machine falls on both); the ratios of the "
+        f"pooled medians: per call {pooled['cpu_x_urllib3']:.2f}×, cold start {pooled['cold_x_requests']:.2f}×.",
+        "",
+    ]
 
 
 def targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:

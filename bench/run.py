@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from . import asyncbench, large_spec, peers, readme, report, specgen, throughput
-from .percall import measure
+from .percall import measure, paired_ratio
 from .server import BareServerProcess, ServerProcess, publish_task
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,7 +70,9 @@ def run(scratch: Path, *, quick: bool = False) -> dict[str, Any]:
     with ServerProcess() as server:
         task_id = publish_task(server.url)
         results["per_call"] = _per_call(server, task_id, specs, quick)
-        results["cold_start"] = _cold_starts(server, task_id, cache, rounds=2 if quick else 11)
+        results["cold_start"], results["cold_start_paired"] = _cold_starts(
+            server, task_id, cache, rounds=2 if quick else 11
+        )
         with BareServerProcess() as bare:
             servers = {"embedded server": (server, task_id), "bare WSGI app": (bare, bare.task_id)}
             compared = throughput.compare(servers, rounds=2 if quick else 3, seconds=2.0 if quick else 3.0)
@@ -136,13 +138,20 @@ def _per_call(server: ServerProcess, task_id: str, specs: dict[str, Any], quick:
         }
         for name, s in samples.items()
     }
-    return {"clients": table, "not_measured": missing}
+    paired = {  # the issue's per-call yardstick, as the median of the rounds' own ratios
+        "odm_dyn x bare urllib3": paired_ratio(samples["odm_dyn"].round_cpu, samples["bare urllib3"].round_cpu)
+    }
+    return {"clients": table, "paired_cpu": paired, "not_measured": missing}
 
 
 # --------------------------------------------------------------------------- cold start
 
 
-def _cold_starts(server: ServerProcess, task_id: str, cache: Path, rounds: int) -> dict[str, Any]:
+def _cold_starts(
+    server: ServerProcess, task_id: str, cache: Path, rounds: int
+) -> tuple[dict[str, Any], dict[str, float]]:
+    """Each program's median wall and peak memory, and odm_dyn's wall over bare requests' as the
+    median of the rounds' own ratios."""
     env = {"URL": server.url, "TOKEN": server.token, "TASK": task_id}
     out: dict[str, Any] = {}
     first_cache = cache.parent / "first-run-cache"
@@ -160,7 +169,10 @@ def _cold_starts(server: ServerProcess, task_id: str, cache: Path, rounds: int) 
             continue
         walls, rss = sorted(m["wall_s"] for m in ok), sorted(m["peak_mib"] for m in ok)
         out[name] = {"wall_s": walls[len(walls) // 2], "peak_mib": rss[len(rss) // 2]}
-    return out
+    both = [(o, r) for o, r in zip(runs["odm_dyn"], runs["bare requests"]) if "wall_s" in o and "wall_s" in r]
+    ours, theirs = [o["wall_s"] for o, _ in both], [r["wall_s"] for _, r in both]
+    paired = {"odm_dyn x bare requests": paired_ratio(ours, theirs)} if both else {}
+    return out, paired
 
 
 def _process(snippet: str, values: dict[str, str], env_extra: dict[str, str] | None = None) -> dict[str, Any]:

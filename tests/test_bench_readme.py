@@ -94,3 +94,15 @@ def test_the_growth_of_a_large_spec_load_tells_linear_from_not_through_a_slow_mo
         is linear
         == report._large_met({"operations": 20000, "wall_s": 4, "peak_MB": 209, **growth})
     )
+
+
+def test_a_slow_spell_on_one_clients_rounds_moves_the_pooled_ratio_not_the_paired_one() -> None:
+    from bench.percall import paired_ratio
+
+    ours = [1.0, 1.0, 1.3, 1.3, 1.3]  # the machine slow in the last three rounds, for both
+    theirs = [1.0, 1.0, 1.3, 1.3, 1.3]
+    later = [1.3, 1.3, 1.3, 1.0, 1.0]  # ours measured as before, but the slow rounds fell elsewhere
+    assert paired_ratio(ours, theirs) == 1.0
+    assert paired_ratio(later, [1.3, 1.3, 1.3, 1.0, 1.0]) == 1.0
+    with pytest.raises(ValueError):
+        paired_ratio(ours, theirs[:-1])  # rounds that do not pair up are no ratio
