@@ -18,6 +18,7 @@ class Samples:
     cpu: list[float] = field(default_factory=list)
     wall: list[float] = field(default_factory=list)
     round_cpu: list[float] = field(default_factory=list)  # each round's median CPU, in round order
+    round_wall: list[float] = field(default_factory=list)  # and wall
 
     def median_cpu(self) -> float:
         return statistics.median(self.cpu)
@@ -75,3 +76,4 @@ def _round(call: Callable[[], object], count: int, into: Samples) -> None:
     finally:
         gc.enable()
     into.round_cpu.append(statistics.median(into.cpu[-count:]))
+    into.round_wall.append(statistics.median(into.wall[-count:]))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .percall import paired_ratio
+
 ODM = "odm_dyn"
 
 
@@ -48,7 +50,7 @@ def issue_figures(results: dict[str, Any]) -> dict[str, Any]:
     vendor = results.get("spec_load", {}).get(VENDOR, {})
     served, bare = results.get("throughput", {}), results.get("throughput_bare") or {}
     pooled = _pooled_ratios(results)
-    paired_cpu = results.get("per_call", {}).get("paired_cpu", {}).get("odm_dyn x bare urllib3")
+    paired_cpu = _paired(results.get("per_call", {}).get("clients", {}), ODM, "bare urllib3")
     paired_cold = (results.get("cold_start_paired") or {}).get("odm_dyn x bare requests")
     return {  # a ratio to a peer: the median of the rounds' own ratios (a run before them: the pooled one)
         "cpu_x_urllib3": paired_cpu if paired_cpu is not None else pooled["cpu_x_urllib3"],
@@ -70,6 +72,13 @@ def _pooled_ratios(results: dict[str, Any]) -> dict[str, float | None]:
         "cpu_x_urllib3": _ratio(clients.get(ODM, {}).get("cpu_ms"), clients.get("bare urllib3", {}).get("cpu_ms")),
         "cold_x_requests": _ratio(cold.get(ODM, {}).get("wall_s"), cold.get("bare requests", {}).get("wall_s")),
     }
+
+
+def _paired(clients: dict[str, Any], ours: str, theirs: str) -> float | None:
+    """Per-call CPU of one client over another's, as the median of the rounds' own ratios
+    (``None`` for a run that kept no rounds)."""
+    mine, other = clients.get(ours, {}).get("round_cpu_ms"), clients.get(theirs, {}).get("round_cpu_ms")
+    return paired_ratio(mine, other) if mine and other else None
 
 
 def _largest_load(large: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -175,12 +184,14 @@ def issue_table(results: dict[str, Any], before: dict[str, Any] | None) -> list[
 
 def _pairing_note(results: dict[str, Any]) -> list[str]:
     pooled = _pooled_ratios(results)
-    if "paired_cpu" not in results.get("per_call", {}) or None in pooled.values():
-        return []
+    kept_rounds = "round_cpu_ms" in results.get("per_call", {}).get("clients", {}).get(ODM, {})
+    if not kept_rounds or None in pooled.values():
+        return []  # a run without rounds kept: its ratios are the pooled ones
     return [
-        "The two ratios to a peer are medians of the rounds' own ratios (each round measures both "
-        "within about a second, so a slow spell of the machine falls on both); the ratios of the "
-        f"pooled medians: per call {pooled['cpu_x_urllib3']:.2f}×, cold start {pooled['cold_x_requests']:.2f}×.",
+        "Ratios between clients are medians of the rounds' own ratios (each round measures every "
+        "client within about a second, so a slow spell of the machine falls on both of a pair); the "
+        f"ratios of the pooled medians: per call {pooled['cpu_x_urllib3']:.2f}×, cold start "
+        f"{pooled['cold_x_requests']:.2f}×.",
         "",
     ]
 
@@ -197,7 +208,8 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
     ]
     for name, row in clients.items():
         if name.startswith(f"{ODM} ("):
-            change = row["cpu_ms"] / ours["cpu_ms"] - 1
+            paired = _paired(clients, name, ODM)
+            change = (paired if paired is not None else row["cpu_ms"] / ours["cpu_ms"]) - 1
             rows.append(
                 (
                     f"per call with the {name[len(ODM) + 2 : -1]}: within 10% of the Tasks spec",

@@ -124,24 +124,21 @@ def _per_call(server: ServerProcess, task_id: str, specs: dict[str, Any], quick:
         if label != "Tasks spec":
             calls[f"odm_dyn ({label})"] = peers.odm_dyn_client(server.url, server.token, task_id, spec=spec)
     samples = measure(calls, rounds=5 if quick else 15, per_round=100 if quick else 200)
-    base_cpu = samples["bare requests"].median_cpu()
-    base_wall = samples["bare requests"].median_wall()
-    table = {
+    base = samples["bare requests"]
+    table = {  # a ratio between clients: the median of the rounds' own ratios (bench/percall.py)
         name: {
             "cpu_ms": s.median_cpu() * 1e3,
             "cpu_p90_ms": s.p90_cpu() * 1e3,
             "wall_ms": s.median_wall() * 1e3,
             "wall_p90_ms": s.p90_wall() * 1e3,
-            "cpu_ratio": s.median_cpu() / base_cpu,
-            "wall_ratio": s.median_wall() / base_wall,
+            "cpu_ratio": paired_ratio(s.round_cpu, base.round_cpu),
+            "wall_ratio": paired_ratio(s.round_wall, base.round_wall),
+            "round_cpu_ms": [x * 1e3 for x in s.round_cpu],
             "calls": len(s.cpu),
         }
         for name, s in samples.items()
     }
-    paired = {  # the issue's per-call yardstick, as the median of the rounds' own ratios
-        "odm_dyn x bare urllib3": paired_ratio(samples["odm_dyn"].round_cpu, samples["bare urllib3"].round_cpu)
-    }
-    return {"clients": table, "paired_cpu": paired, "not_measured": missing}
+    return {"clients": table, "not_measured": missing}
 
 
 # --------------------------------------------------------------------------- cold start
