@@ -34,7 +34,6 @@ from typing import Any, AsyncIterator, Callable, Iterator, NamedTuple
 from ..api.model import Model, to_wire
 from ..errors import PaginationError, SpecError
 from ..spec.pointers import resolve_pointer
-from .paginate import PagingMixin as PagingMixin  # importable here as before; it lives in paginate.py
 from .progress import PageProgress
 
 EXTENSION = "x-odm-dyn-pagination"
